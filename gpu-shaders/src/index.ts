@@ -1,0 +1,4 @@
+/** WGSL kernels with thin TypeScript wrappers (one folder per kernel). */
+export * from './context.ts';
+export * from './errors.ts';
+export * from './matmul/matmul.ts';

@@ -1,0 +1,2 @@
+/** Swarmgrad peer core: public API. */
+export {};

@@ -1,0 +1,3 @@
+/** Swarmgrad relay: public API. */
+export * from './http.ts';
+export * from './relay.ts';

@@ -1,0 +1,59 @@
+/**
+ * One Vite config for the repository:
+ *  - builds and serves the web app in web/ (output web/dist, served by the relay);
+ *  - defines the Vitest projects behind `npm run test:unit|test:browser|test:e2e`.
+ * WGSL files import as text through scripts/wgsl-plugin.ts everywhere.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { wgslText } from './scripts/wgsl-plugin.ts';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  root: `${root}web`,
+  plugins: [wgslText(), svelte()],
+  build: { outDir: `${root}web/dist`, emptyOutDir: true, target: 'es2023' },
+  server: { host: 'localhost', fs: { allow: [root] } },
+  test: {
+    root,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          root,
+          environment: 'node',
+          include: ['{gpu-shaders,wasm,peer-core,relay,web}/test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          root,
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          // One Chromium at a time: SwiftShader WebGPU is CPU-bound on 2 cores.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          root,
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
