@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root: `${root}web`,
-  plugins: [wgslText(), svelte()],
+  plugins: [wgslText(), svelte({ configFile: false })],
   build: { outDir: `${root}web/dist`, emptyOutDir: true, target: 'es2023' },
   server: { host: 'localhost', fs: { allow: [root] } },
   test: {
