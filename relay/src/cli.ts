@@ -1,6 +1,6 @@
 /**
  * `swarmgrad <command>`: the command-line entry point.
- *   swarmgrad relay [--host 127.0.0.1] [--port 8080] [--data-dir DIR]
+ *   swarmgrad relay [--host 127.0.0.1] [--port 8080] [--ws-port 9090] [--data-dir DIR]
  * Shuts down gracefully on SIGINT and SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -13,16 +13,24 @@ export class UsageError extends Error {
 async function relayCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'ws-port': { type: 'string' }, 'data-dir': { type: 'string' } },
     strict: true,
   });
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be 0..65535, got ${values.port}`);
-  const relay = await startRelay({ host: values.host, httpPort: port, dataDir: values['data-dir'] });
+  const port = parsePort(values.port, '--port');
+  const wsPort = parsePort(values['ws-port'], '--ws-port');
+  const relay = await startRelay({ host: values.host, httpPort: port, wsPort, dataDir: values['data-dir'] });
   console.log(`relay: web app and API on ${relay.http.url}`);
+  for (const a of relay.info().multiaddrs) console.log(`relay: libp2p on ${a}`);
   await untilSignal();
   console.log('relay: shutting down');
   await relay.stop();
+}
+
+function parsePort(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be 0..65535, got ${v}`);
+  return n;
 }
 
 export function untilSignal(): Promise<NodeJS.Signals> {
