@@ -1,2 +1,3 @@
 /** Swarmgrad peer core: public API. */
 export {};
+export * from './codecs/index.ts';
