@@ -1,0 +1,79 @@
+/**
+ * Defaults of Swarmgrad networking (SwarmNode and the tensor wire protocol). Every number a
+ * caller can override lives here, with the reason it has this value.
+ */
+
+/** libp2p protocol of tensor transfers: one stream per tensor, frames then one ack. */
+export const TENSOR_PROTOCOL = '/swarmgrad/tensor/1.0.0';
+/** libp2p protocol of link probes (echo of a byte count, for RTT and throughput). */
+export const PROBE_PROTOCOL = '/swarmgrad/probe/1.0.0';
+/** libp2p protocol of capability records (request/response, JSON). */
+export const CAPS_PROTOCOL = '/swarmgrad/caps/1.0.0';
+/** Gossipsub topic of heartbeats (membership). */
+export const HEARTBEAT_TOPIC = 'swarmgrad/heartbeat/1';
+
+/** Frame magic "SGTF" (Swarmgrad Tensor Frame): the protocol id inside every frame. */
+export const FRAME_MAGIC = 0x46544753; // 'S','G','T','F' little-endian
+/** Ack magic "SGTA". */
+export const ACK_MAGIC = 0x41544753;
+/** Wire version of the frame header; a receiver rejects any other with FrameVersionError. */
+export const FRAME_VERSION = 1;
+/** Fixed header bytes before the shape; the shape adds 4 bytes per dimension, then a header CRC32. */
+export const FRAME_FIXED_HEADER_BYTES = 44;
+/** Most dimensions a tensor may have. */
+export const MAX_NDIM = 8;
+/** Ack: magic u32, tensorId u32, status u8 (0 ok), 3 bytes padding, payload crc u32. */
+export const ACK_BYTES = 16;
+
+export const NET_DEFAULTS = {
+  /** Payload bytes per frame. libp2p's WebRTC stream re-frames into 16 KiB messages anyway;
+   *  a raw RTCDataChannel accepts messages up to 256 KiB. 64 KiB keeps headers < 0.1 %. */
+  chunkBytes: 64 * 1024,
+  /** Largest payload a receiver accepts in one frame (FrameTooLargeError above). */
+  maxChunkBytes: 256 * 1024,
+  /** Largest tensor (bytes on the wire) a receiver accepts. */
+  maxTensorBytes: 512 * 1024 * 1024,
+  /** Largest element count a shape may describe. */
+  maxElements: 2 ** 31 - 1,
+  /** Partially received tensors held at once per receiver (memory bound). */
+  maxPendingTensors: 64,
+  /** A tensor whose chunks stop arriving for this long is dropped (ms). */
+  reassemblyTimeoutMs: 30_000,
+  /** Heartbeat period (ms). */
+  heartbeatIntervalMs: 1_000,
+  /** A peer with no heartbeat and no open connection for this long has left (ms).
+   *  Detection latency is at most leaveTimeoutMs + heartbeatIntervalMs. */
+  leaveTimeoutMs: 5_000,
+  /** Pubsub peer discovery broadcast interval (ms). */
+  discoveryIntervalMs: 1_000,
+  /** Per-attempt WebRTC dial timeout (ms): shorter than libp2p's 6 s address timeout, so a
+   *  hung simultaneous dial is retried quickly. */
+  dialTimeoutMs: 4_000,
+  /** WebRTC dial attempts per peer before giving up. */
+  dialAttempts: 4,
+  /** Base of the randomized back-off between dial attempts (ms): base..2*base. */
+  dialRetryBaseMs: 300,
+  /** Bytes sent on a fresh direct connection before it is reported ready (warm-up). */
+  warmupBytes: 1024 * 1024,
+  /** Bytes of a link throughput probe. */
+  probeBytes: 1024 * 1024,
+  /** Relay reservation wait (ms). */
+  reservationTimeoutMs: 15_000,
+} as const;
+
+/** Wire ids of dtypes, and their element sizes in bytes. */
+export const DTYPES = {
+  f32: { id: 0, bytes: 4 },
+  f16: { id: 1, bytes: 2 },
+  bf16: { id: 2, bytes: 2 },
+  i8: { id: 3, bytes: 1 },
+  u8: { id: 4, bytes: 1 },
+  i32: { id: 5, bytes: 4 },
+  u32: { id: 6, bytes: 4 },
+} as const;
+export type DType = keyof typeof DTYPES;
+
+/** Wire ids of codecs. `raw`: payload is the dense tensor (length checked against the shape);
+ *  the others are compressed payloads decoded by the compression module. */
+export const CODECS = { raw: 0, fp16: 1, bf16: 2, int8: 3, topk: 4, powersgd: 5, qsgd: 6 } as const;
+export type CodecName = keyof typeof CODECS;

@@ -1,0 +1,12 @@
+/**
+ * Swarmgrad networking: the tensor wire protocol (frame.ts), tensor transport over libp2p
+ * streams with backpressure (stream.ts), per-link WAN shaping (shaper.ts), and SwarmNode
+ * (swarm-node.ts), one libp2p peer API for the browser and Node.
+ */
+export * from './constants.ts';
+export * from './crc32.ts';
+export * from './errors.ts';
+export * from './frame.ts';
+export * from './memory.ts';
+export * from './shaper.ts';
+export * from './stream.ts';

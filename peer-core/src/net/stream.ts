@@ -1,0 +1,130 @@
+/**
+ * Tensors over a byte stream (a libp2p stream, or the in-memory pair of memory.ts): the
+ * sender writes the frames of one tensor with backpressure (`send()` false -> `onDrain()`),
+ * then waits for the receiver's 16-byte ack. The receiver decodes, reassembles, acks, and on any
+ * FrameError aborts only that stream (the peer keeps serving other streams).
+ *
+ * Ack: magic "SGTA" u32 | tensor id u32 | status u8 (0 = ok) | 3 bytes 0 | total length u32.
+ */
+import { ACK_BYTES, ACK_MAGIC, NET_DEFAULTS } from './constants.ts';
+import { FrameTruncatedError, TensorAckError } from './errors.ts';
+import { type FrameLimits, FrameDecoder, Reassembler, type WireTensor, encodeTensorFrames } from './frame.ts';
+import type { LinkShaper } from './shaper.ts';
+
+/** The part of a libp2p 3 stream the tensor transport uses. */
+export interface ByteStream extends AsyncIterable<Uint8Array | { subarray(): Uint8Array }> {
+  send(data: Uint8Array): boolean;
+  onDrain(options?: { signal?: AbortSignal }): Promise<void>;
+  close(options?: { signal?: AbortSignal }): Promise<void>;
+  abort(err: Error): void;
+}
+
+export interface SendOptions {
+  chunkBytes?: number;
+  shaper?: LinkShaper;
+  signal?: AbortSignal;
+}
+
+export interface SendResult {
+  bytes: number;
+  frames: number;
+  /** Time from the first frame to the ack (ms). */
+  ms: number;
+  /** Times send() returned false and the sender waited for drain. */
+  drains: number;
+}
+
+const asBytes = (c: Uint8Array | { subarray(): Uint8Array }): Uint8Array => (c instanceof Uint8Array ? c : c.subarray());
+
+export function encodeAck(tensorId: number, totalLength: number, status = 0): Uint8Array {
+  const b = new Uint8Array(ACK_BYTES);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, ACK_MAGIC, true);
+  v.setUint32(4, tensorId, true);
+  b[8] = status;
+  v.setUint32(12, totalLength, true);
+  return b;
+}
+
+/** Write one tensor's frames to `stream` and wait for its ack. Does not close the stream. */
+export async function writeTensor(stream: ByteStream, t: WireTensor, opts: SendOptions = {}): Promise<SendResult> {
+  const chunkBytes = opts.chunkBytes ?? NET_DEFAULTS.chunkBytes;
+  const frames = encodeTensorFrames(t, chunkBytes);
+  const reader = stream[Symbol.asyncIterator]();
+  await opts.shaper?.beforeMessage();
+  const t0 = performance.now();
+  let n = 0;
+  let drains = 0;
+  for (const f of frames) {
+    if (opts.shaper) await opts.shaper.beforeBytes(f.length);
+    n++;
+    if (!stream.send(f)) {
+      drains++;
+      await stream.onDrain({ signal: opts.signal });
+    }
+  }
+  // Read the ack (16 bytes, possibly split).
+  let ack = new Uint8Array(0);
+  while (ack.length < ACK_BYTES) {
+    const r = await reader.next();
+    if (r.done) throw new TensorAckError(`stream closed before the ack of tensor ${t.tensorId}`);
+    const b = asBytes(r.value);
+    const m = new Uint8Array(ack.length + b.length);
+    m.set(ack);
+    m.set(b, ack.length);
+    ack = m;
+  }
+  const v = new DataView(ack.buffer, ack.byteOffset, ACK_BYTES);
+  if (v.getUint32(0, true) !== ACK_MAGIC) throw new TensorAckError('bad ack magic');
+  if (v.getUint32(4, true) !== t.tensorId || ack[8] !== 0 || v.getUint32(12, true) !== t.data.length) {
+    throw new TensorAckError(`ack for tensor ${v.getUint32(4, true)} status ${ack[8]} length ${v.getUint32(12, true)}; sent tensor ${t.tensorId} of ${t.data.length} bytes`);
+  }
+  return { bytes: t.data.length, frames: n, ms: performance.now() - t0, drains };
+}
+
+/** Send one tensor on a fresh stream and close it. */
+export async function sendTensorOverStream(stream: ByteStream, t: WireTensor, opts: SendOptions = {}): Promise<SendResult> {
+  try {
+    const r = await writeTensor(stream, t, opts);
+    await stream.close({ signal: opts.signal });
+    return r;
+  } catch (e) {
+    stream.abort(e as Error);
+    throw e;
+  }
+}
+
+export interface ReceiveOptions extends FrameLimits {
+  onTensor(t: WireTensor): void;
+}
+
+/**
+ * Serve one inbound stream until it ends: every completed tensor goes to `onTensor` and is acked.
+ * A FrameError aborts the stream and is rethrown (callers count it; nothing else breaks).
+ */
+export async function receiveTensors(stream: ByteStream, opts: ReceiveOptions): Promise<number> {
+  const dec = new FrameDecoder(opts);
+  const re = new Reassembler(opts);
+  let count = 0;
+  try {
+    for await (const chunk of stream) {
+      for (const f of dec.push(asBytes(chunk))) {
+        const t = re.add(f);
+        if (t) {
+          count++;
+          stream.send(encodeAck(t.tensorId, t.data.length));
+          opts.onTensor(t);
+        }
+      }
+    }
+    dec.end();
+    if (re.pendingCount > 0) {
+      throw new FrameTruncatedError(`stream ended with ${re.pendingCount} incomplete tensor(s)`);
+    }
+    await stream.close();
+    return count;
+  } catch (e) {
+    stream.abort(e as Error);
+    throw e;
+  }
+}
