@@ -1,0 +1,51 @@
+/**
+ * The WASM kernels run in headless Chromium too (not only in Node): the page instantiates
+ * @swarmgrad/wasm asynchronously, and every op, forward and backward, matches the CPU reference
+ * computed in the same page on fresh random inputs. Also drives the peer-core `wasm` backend.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, openPage, type PageProblems, servePages, type ServedPages } from '@swarmgrad/peer-core/harness';
+import { freshSeed } from '@swarmgrad/peer-core/reference';
+
+let server: ServedPages;
+let browser: Browser;
+let page: Page;
+let problems: PageProblems;
+
+beforeAll(async () => {
+  server = await servePages(fileURLToPath(new URL('./pages/', import.meta.url)));
+  browser = await launchBrowser();
+  ({ page, problems } = await openPage(browser, server.url));
+  await page.waitForFunction(() => 'swarmgradWasmTest' in window, null, { timeout: 60_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('wasm kernels in Chromium vs CPU reference', () => {
+  it('has WebAssembly SIMD', async () => {
+    expect(await page.evaluate(() => window.swarmgradWasmTest.simd())).toBe(true);
+  });
+
+  it('every op forward and backward matches the reference', async () => {
+    const seed = freshSeed();
+    const reports = await page.evaluate((s) => window.swarmgradWasmTest.ops(s), seed);
+    expect(reports.length).toBeGreaterThan(20);
+    const bad = reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
+    expect(bad, `seed ${seed}`).toEqual([]);
+  });
+
+  it('the peer-core wasm backend runs in the page', async () => {
+    const seed = freshSeed();
+    const r = await page.evaluate((s) => window.swarmgradWasmTest.backendMatmul(s), seed);
+    expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+  });
+
+  it('leaves no console errors', () => {
+    expect(problems.errors).toEqual([]);
+  });
+});
