@@ -2,3 +2,4 @@
 export * from './context.ts';
 export * from './errors.ts';
 export * from './matmul/matmul.ts';
+export * from './codecs/index.ts';
