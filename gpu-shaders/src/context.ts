@@ -4,11 +4,18 @@
  * - `pipeline(key, ...)` compiles a WGSL module inside pushErrorScope('validation') and caches
  *   the pipeline under the wrapper's cache key (kernel name + override constants); compile
  *   errors become ShaderCompileError with the compiler's messages.
+ * - `pipelineSync(...)`: the same cache, created synchronously (for recording a step without
+ *   awaiting; compile errors then surface through the caller's error scope, see `checked`).
+ * - Steady-state caches so that a repeated step allocates nothing: uniforms are cached by
+ *   content (`uniformCached`), bind groups by pipeline + uniform + buffer bindings
+ *   (`bindGroup`), scratch buffers come from `pool` (a BufferPool). `stats` counts creations
+ *   so tests can assert that a second identical step created nothing.
  * - Buffer helpers for tests and for moving tensors in and out.
  *
  * Not here: any kernel's math (each lives in its own folder as one .wgsl + one .ts).
  */
 import { GpuOperationError, ShaderCompileError, WebGpuUnavailableError } from './errors.ts';
+import { BufferPool } from './pool.ts';
 
 export type OverrideConstants = Record<string, number | boolean>;
 
@@ -20,14 +27,52 @@ export interface GpuContextInit {
   powerPreference?: GPUPowerPreference;
 }
 
+/** A storage binding: a whole buffer, or a range of one (offset a multiple of 256 bytes). */
+export type BufferArg = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+export function isGpuBuffer(b: BufferArg): b is GPUBuffer {
+  return 'mapState' in b;
+}
+
+/** Bytes visible through a binding. */
+export function bindingBytes(b: BufferArg): number {
+  if (isGpuBuffer(b)) return b.size;
+  return b.size ?? b.buffer.size - (b.offset ?? 0);
+}
+
+/** Creation counters: a steady-state step must leave all of them unchanged. */
+export interface GpuStats {
+  pipelines: number;
+  uniforms: number;
+  bindGroups: number;
+  poolBuffers: number;
+}
+
+const MAX_CACHED_BIND_GROUPS = 8192;
+const MAX_CACHED_UNIFORMS = 4096;
+
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapterInfo: GPUAdapterInfo | undefined;
+  readonly features: ReadonlySet<string>;
+  readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private readonly pipelineIds = new WeakMap<GPUComputePipeline, number>();
+  private nextId = 1;
+  private counts = { uniforms: 0, bindGroups: 0 };
 
   private constructor(device: GPUDevice, adapterInfo?: GPUAdapterInfo) {
     this.device = device;
     this.adapterInfo = adapterInfo;
+    this.features = new Set([...device.features]);
+    this.pool = new BufferPool(device);
+  }
+
+  get stats(): GpuStats {
+    return { pipelines: this.pipelines.size, uniforms: this.counts.uniforms, bindGroups: this.counts.bindGroups, poolBuffers: this.pool.created };
   }
 
   static async create(init: GpuContextInit = {}): Promise<GpuContext> {
@@ -37,7 +82,9 @@ export class GpuContext {
     const adapter = await gpu.requestAdapter({ powerPreference: init.powerPreference ?? 'high-performance' });
     if (!adapter) throw new WebGpuUnavailableError('navigator.gpu.requestAdapter() returned null: no usable GPU adapter.');
     const limits = adapter.limits;
+    const wanted: GPUFeatureName[] = ['subgroups', 'timestamp-query'];
     const device = await adapter.requestDevice({
+      requiredFeatures: wanted.filter((f) => adapter.features.has(f)),
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
@@ -78,6 +125,77 @@ export class GpuContext {
     }
     this.pipelines.set(key, pipeline);
     return pipeline;
+  }
+
+  /**
+   * Cached compute pipeline, created synchronously. Compile errors are reported through the
+   * device's error scopes (wrap the recording in `checked`) or as uncaptured errors.
+   */
+  pipelineSync(kernel: string, code: string, constants: OverrideConstants = {}, entryPoint = 'main'): GPUComputePipeline {
+    const key = `${kernel}|${entryPoint}|${JSON.stringify(constants)}`;
+    const cached = this.pipelines.get(key);
+    if (cached) return cached;
+    const module = this.device.createShaderModule({ label: kernel, code });
+    const pipeline = this.device.createComputePipeline({
+      label: `${kernel}:${entryPoint}`,
+      layout: 'auto',
+      compute: { module, entryPoint, constants: toConstants(constants) },
+    });
+    this.pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  /** A uniform buffer holding exactly `words`, shared by every call with the same content. */
+  uniformCached(words: Uint32Array): GPUBuffer {
+    const key = words.join(',');
+    let buf = this.uniforms.get(key);
+    if (!buf) {
+      if (this.uniforms.size >= MAX_CACHED_UNIFORMS) {
+        // Shapes that never repeat (should not happen in a training loop): start over.
+        for (const b of this.uniforms.values()) b.destroy();
+        this.uniforms.clear();
+        this.bindGroups.clear();
+      }
+      buf = this.uniform(words, 'uniform');
+      this.counts.uniforms++;
+      this.uniforms.set(key, buf);
+    }
+    return buf;
+  }
+
+  /**
+   * Cached bind group of `pipeline` (group 0): entry i is binding i; `null` marks a binding
+   * number this entry point does not use.
+   */
+  bindGroup(pipeline: GPUComputePipeline, entries: Array<BufferArg | null>): GPUBindGroup {
+    const key = `${this.id(pipeline, this.pipelineIds)}:${entries.map((e) => (e ? this.bindingKey(e) : '-')).join(';')}`;
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+      bg = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: entries.flatMap((e, binding) =>
+          e ? [{ binding, resource: isGpuBuffer(e) ? { buffer: e } : { buffer: e.buffer, offset: e.offset ?? 0, size: e.size } }] : [],
+        ),
+      });
+      this.counts.bindGroups++;
+      this.bindGroups.set(key, bg);
+    }
+    return bg;
+  }
+
+  private id<T extends object>(o: T, map: WeakMap<T, number>): number {
+    let id = map.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      map.set(o, id);
+    }
+    return id;
+  }
+
+  private bindingKey(e: BufferArg): string {
+    if (isGpuBuffer(e)) return `${this.id(e, this.bufferIds)}`;
+    return `${this.id(e.buffer, this.bufferIds)}@${e.offset ?? 0}+${e.size ?? ''}`;
   }
 
   private placeholder: GPUBuffer | undefined;

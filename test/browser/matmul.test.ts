@@ -1,7 +1,8 @@
 /**
- * First end-to-end proof of the GPU stack: the WGSL matmul runs in headless Chromium on
- * WebGPU (SwiftShader on GPU-less machines) and matches the CPU reference on fresh random
- * inputs of awkward sizes (not multiples of the 16×16 tile), in every transpose variant.
+ * WGSL matmul kernels on WebGPU (SwiftShader on GPU-less machines) vs the CPU reference, on
+ * fresh random inputs of awkward sizes (not multiples of any tile): the plain 16×16 tiled
+ * kernel and the register-blocked kernel (64×64 and 128×128 tiles, BK 8 and 16), forward in
+ * every transpose variant with bias and accumulation, and backward (dA, dB, dbias).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -26,7 +27,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('matmul.wgsl on WebGPU vs CPU reference', () => {
+describe('matmul kernels on WebGPU vs CPU reference', () => {
   it('has a WebGPU adapter', async () => {
     const info = await page.evaluate(() => window.swarmgradTest.adapterInfo());
     expect(info).toBeTruthy();
@@ -38,12 +39,36 @@ describe('matmul.wgsl on WebGPU vs CPU reference', () => {
     { M: 33, K: 17, N: 70, opts: { transA: true } },
     { M: 50, K: 31, N: 19, opts: { transB: true, bias: true } },
     { M: 21, K: 40, N: 35, opts: { transA: true, transB: true, accumulate: true } },
+    // register-blocked: contiguous dims multiples of 4, everything else ragged
+    { M: 67, K: 132, N: 76, opts: { variant: 'blocked64', bias: true } },
+    { M: 36, K: 45, N: 68, opts: { variant: 'blocked64', transA: true, accumulate: true } },
+    { M: 61, K: 44, N: 52, opts: { variant: 'blocked64k16', transB: true, bias: true } },
+    { M: 44, K: 36, N: 20, opts: { variant: 'blocked64', transA: true, transB: true, accumulate: true, bias: true } },
+    { M: 131, K: 36, N: 136, opts: { variant: 'blocked128', bias: true, accumulate: true } },
+    { M: 140, K: 72, N: 132, opts: { variant: 'blocked128k16', transA: true, transB: true } },
+    { M: 70, K: 52, N: 12, opts: { variant: 'auto', transB: true } },
   ];
   for (const { M, K, N, opts } of cases) {
-    it(`${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
+    it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
       const seed = freshSeed();
-      const r = await page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmul(s, m, k, n, o), [seed, M, K, N, opts] as const);
+      const r = await page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmul(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
       expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+    });
+  }
+
+  const backward = [
+    { M: 37, K: 29, N: 23, opts: {} },
+    { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
+    { M: 36, K: 44, N: 28, opts: { variant: 'blocked64' } },
+    { M: 40, K: 28, N: 52, opts: { variant: 'blocked64', transA: true } },
+    { M: 44, K: 36, N: 24, opts: { variant: 'blocked64', transB: true } },
+    { M: 28, K: 40, N: 36, opts: { variant: 'blocked64', transA: true, transB: true } },
+  ];
+  for (const { M, K, N, opts } of backward) {
+    it(`backward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
+      const seed = freshSeed();
+      const r = await page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmulBackward(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
+      for (const [name, rep] of Object.entries(r)) expect(rep.ok, `${name} seed ${seed}: ${rep.message}`).toBe(true);
     });
   }
 

@@ -1,0 +1,84 @@
+/**
+ * The shared recording helper behind every thin kernel wrapper: one dispatch = cached
+ * pipeline + cached uniform + cached bind group + workgroup counts. Wrappers validate their
+ * inputs, pick constants and sizes, and call `encodeDispatches`.
+ *
+ * Binding convention of every kernel in this package: binding 0 is the kernel's uniform
+ * `params` struct (when it has one), then its storage buffers in the order the .wgsl declares
+ * them.
+ */
+import { type BufferArg, bindingBytes, type GpuContext, type OverrideConstants } from './context.ts';
+import { KernelInputError } from './errors.ts';
+
+/** Most workgroups in one dimension of a dispatch (WebGPU's default limit). */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
+export interface Dispatch {
+  kernel: string;
+  code: string;
+  entryPoint?: string;
+  constants?: OverrideConstants;
+  /** u32 words of the uniform `params` struct (f32 fields go in as their bit patterns). */
+  params?: Uint32Array;
+  /** Storage bindings after the uniform, in binding order; null = a number this entry point skips. */
+  buffers: Array<BufferArg | null>;
+  workgroups: readonly [number, number?, number?];
+}
+
+/** Record `dispatches` in order, in one compute pass (each dispatch sees the previous one's writes). */
+export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, label: string, dispatches: Dispatch[]): void {
+  const pass = encoder.beginComputePass({ label });
+  for (const d of dispatches) {
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x === 0 || y === 0 || z === 0) continue;
+    if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
+      throw new KernelInputError(d.kernel, `dispatch ${x}x${y}x${z} exceeds ${MAX_WORKGROUPS_PER_DIM} workgroups in one dimension`);
+    }
+    const pipeline = ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
+    const entries = d.params ? [ctx.uniformCached(d.params), ...d.buffers] : d.buffers;
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, ctx.bindGroup(pipeline, entries));
+    pass.dispatchWorkgroups(x, y, z);
+  }
+  pass.end();
+}
+
+/**
+ * Workgroup counts for `n` workgroups laid out 2-D (x <= 65535); kernels recover the linear
+ * index as `wg.x + wg.y * nwg.x` and must bounds-check it.
+ */
+export function grid(n: number): [number, number] {
+  if (n <= MAX_WORKGROUPS_PER_DIM) return [Math.max(1, n), 1];
+  const y = Math.ceil(n / MAX_WORKGROUPS_PER_DIM);
+  return [Math.ceil(n / y), y];
+}
+
+/** Pack a params struct: u32 fields first, then f32 fields (bit patterns), padded to 16 bytes. */
+export function packParams(u32s: number[], f32s: number[] = []): Uint32Array {
+  const n = Math.max(4, Math.ceil((u32s.length + f32s.length) / 4) * 4);
+  const words = new Uint32Array(n);
+  const floats = new Float32Array(words.buffer);
+  u32s.forEach((v, i) => {
+    words[i] = v >>> 0;
+  });
+  f32s.forEach((v, i) => {
+    floats[u32s.length + i] = v;
+  });
+  return words;
+}
+
+/** Positive-integer check for shape arguments. */
+export function checkDims(kernel: string, dims: Record<string, number>): void {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v <= 0) throw new KernelInputError(kernel, `${k} must be a positive integer, got ${v}`);
+  }
+}
+
+/** Each named buffer must hold at least `floats` 32-bit elements. */
+export function checkBuffers(kernel: string, need: Array<[string, BufferArg | null | undefined, number]>): void {
+  for (const [name, buf, floats] of need) {
+    if (!buf) continue;
+    const have = bindingBytes(buf) / 4;
+    if (have < floats) throw new KernelInputError(kernel, `buffer ${name} holds ${have} floats, needs ${floats}`);
+  }
+}
