@@ -1,0 +1,109 @@
+/**
+ * The host dashboard's state: the host's signing key (IndexedDB), the current job (a signed
+ * announcement), its control messages (signed, numbered), live metrics, peers, plan and the
+ * event log. Training runs where the build can run it (see `trainingAvailability`): locally
+ * in a Web Worker, or over the swarm. Nothing is simulated.
+ */
+import { type ControlAction, type HostKey, peerIdOf, type SignedControl, type SignedJob, signControl, signJob } from './authority.ts';
+import { db, type HostJobRow, type JobState, loadOrCreateKey } from './db.ts';
+import { type LogEvent, pushEvent, type EventKind } from './events.ts';
+import { appendPoint, type Columns, emptyColumns, type MetricPoint } from './history.ts';
+
+export interface PeerRow {
+  id: string;
+  label: string;
+  backend: string;
+  adapter: string;
+  gflops: number | null;
+  rttMs: number | null;
+  bytesUp: number;
+  bytesDown: number;
+  state: string;
+}
+
+export interface PlanView {
+  method: string;
+  stages: number;
+  replicas: number;
+  layerRanges: Array<[number, number]>;
+  /** [stage][replica] peer id */
+  assignmentIds: string[][];
+  predictedSeconds: number | null;
+}
+
+export interface HostDriver {
+  /** Apply a verified control action. */
+  control(action: ControlAction, signed: SignedControl): Promise<void>;
+  dispose(): void;
+}
+
+export class HostController {
+  key: HostKey | null = null;
+  peerId = $state<string | null>(null);
+  job = $state<HostJobRow | null>(null);
+  columns = $state<Columns>(emptyColumns());
+  peers = $state<PeerRow[]>([]);
+  plan = $state<PlanView | null>(null);
+  events = $state<LogEvent[]>([]);
+  step = $state(0);
+  lastControl = $state<SignedControl | null>(null);
+
+  async load(): Promise<void> {
+    const existed = (await db().keys.get('host')) !== undefined;
+    this.key = await loadOrCreateKey('host');
+    this.peerId = peerIdOf(this.key);
+    this.log('info', existed ? `Host identity loaded from this browser: ${this.peerId}` : `Created host identity ${this.peerId} (Ed25519, kept in this browser)`);
+    const last = await db().jobs.orderBy('createdAt').last();
+    if (last) {
+      // A page reload stops local training; the job is kept, paused, to be resumed.
+      const state: JobState = last.state === 'running' ? 'paused' : last.state;
+      this.job = { ...last, state };
+      this.log('job', `Loaded job ${last.jobId} (${state})`);
+    }
+  }
+
+  log(kind: EventKind, text: string): void {
+    this.events = pushEvent(this.events, kind, text);
+  }
+
+  /** Sign and store a new job; it becomes the current job (state "created"). */
+  async createJob<S>(spec: S): Promise<SignedJob<S>> {
+    if (!this.key) throw new Error('host key not loaded');
+    const signed = await signJob(this.key, spec);
+    const now = Date.now();
+    const row: HostJobRow = { jobId: signed.payload.jobId, signed, state: 'created', seq: 0, createdAt: now, updatedAt: now, step: 0, loss: null };
+    await db().jobs.put(row);
+    this.job = row;
+    this.columns = emptyColumns();
+    this.step = 0;
+    this.plan = null;
+    this.log('job', `Created and signed job ${row.jobId}`);
+    return signed;
+  }
+
+  /** Sign a control message for the current job and record the new state. */
+  async signControl(action: ControlAction): Promise<SignedControl> {
+    if (!this.key || !this.job) throw new Error('no current job');
+    const seq = this.job.seq + 1;
+    const signed = await signControl(this.key, this.job.jobId, action, seq);
+    const state: JobState = action === 'start' || action === 'resume' ? 'running' : action === 'pause' ? 'paused' : 'stopped';
+    const row = { ...$state.snapshot(this.job), seq, state, updatedAt: Date.now() } as HostJobRow;
+    await db().jobs.put(row);
+    this.job = row;
+    this.lastControl = signed;
+    this.log('control', `${action} (seq ${seq}) signed by host`);
+    return signed;
+  }
+
+  record(p: MetricPoint): void {
+    this.columns = appendPoint(this.columns, p);
+    this.step = p.step;
+  }
+
+  async persistProgress(loss: number | null): Promise<void> {
+    if (!this.job) return;
+    const row = { ...$state.snapshot(this.job), step: this.step, loss, updatedAt: Date.now() } as HostJobRow;
+    this.job = row;
+    await db().jobs.put(row);
+  }
+}
