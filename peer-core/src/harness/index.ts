@@ -5,3 +5,4 @@
 export * from './browser.ts';
 export * from './errors.ts';
 export * from './pages.ts';
+export * from './swarm.ts';

@@ -73,7 +73,8 @@ export const DTYPES = {
 } as const;
 export type DType = keyof typeof DTYPES;
 
-/** Wire ids of codecs. `raw`: payload is the dense tensor (length checked against the shape);
- *  the others are compressed payloads decoded by the compression module. */
-export const CODECS = { raw: 0, fp16: 1, bf16: 2, int8: 3, topk: 4, powersgd: 5, qsgd: 6 } as const;
-export type CodecName = keyof typeof CODECS;
+/** Wire ids of codecs, the same ids as the compression module's CODEC_IDS (codecs/constants.ts).
+ *  `none`: the payload is the dense tensor (its length is checked against dtype and shape);
+ *  the others are compressed payloads that the compression module decodes. */
+export const WIRE_CODECS = { none: 0, fp16: 1, int8: 2, topk: 3, sign: 4, randomk: 5 } as const;
+export type WireCodecName = keyof typeof WIRE_CODECS;

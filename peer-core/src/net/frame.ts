@@ -6,7 +6,7 @@
  *   off  size  field
  *    0    4    magic "SGTF" (protocol id)
  *    4    1    version (FRAME_VERSION = 1)
- *    5    1    codec id (CODECS)
+ *    5    1    codec id (WIRE_CODECS)
  *    6    1    dtype id (DTYPES)
  *    7    1    ndim (0..MAX_NDIM)
  *    8    2    flags (reserved, must be 0)
@@ -28,7 +28,7 @@
  *
  * What this file is not: a transport (see stream.ts) or a compressor (codecs are just ids here).
  */
-import { CODECS, type CodecName, DTYPES, type DType, FRAME_FIXED_HEADER_BYTES, FRAME_MAGIC, FRAME_VERSION, MAX_NDIM, NET_DEFAULTS } from './constants.ts';
+import { WIRE_CODECS, type WireCodecName, DTYPES, type DType, FRAME_FIXED_HEADER_BYTES, FRAME_MAGIC, FRAME_VERSION, MAX_NDIM, NET_DEFAULTS } from './constants.ts';
 import { crc32 } from './crc32.ts';
 import {
   FrameChecksumError,
@@ -50,7 +50,7 @@ export interface TensorMeta {
   step: number;
   /** Tensor id within the step (u32), e.g. the parameter index. */
   tensorId: number;
-  codec: CodecName;
+  codec: WireCodecName;
   dtype: DType;
   shape: number[];
 }
@@ -83,7 +83,7 @@ export interface FrameLimits {
 }
 
 const DTYPE_BY_ID = new Map<number, DType>(Object.entries(DTYPES).map(([k, v]) => [v.id, k as DType]));
-const CODEC_BY_ID = new Map<number, CodecName>(Object.entries(CODECS).map(([k, v]) => [v, k as CodecName]));
+const CODEC_BY_ID = new Map<number, WireCodecName>(Object.entries(WIRE_CODECS).map(([k, v]) => [v, k as WireCodecName]));
 const U32_MAX = 0xffffffff;
 
 export function headerBytes(ndim: number): number {
@@ -108,7 +108,7 @@ export function encodeFrame(h: Omit<FrameHeader, 'version' | 'payloadLength' | '
   const v = new DataView(out.buffer);
   v.setUint32(0, FRAME_MAGIC, true);
   out[4] = FRAME_VERSION;
-  out[5] = CODECS[h.codec];
+  out[5] = WIRE_CODECS[h.codec];
   out[6] = DTYPES[h.dtype].id;
   out[7] = nd;
   v.setUint16(8, 0, true);
@@ -131,12 +131,12 @@ export function encodeFrame(h: Omit<FrameHeader, 'version' | 'payloadLength' | '
 export function checkTensor(t: WireTensor, chunkBytes: number): void {
   for (const k of ['jobId', 'step', 'tensorId'] as const) if (!isU32(t[k])) throw new TensorEncodeError(`${k} must be a u32, got ${t[k]}`);
   if (!(t.dtype in DTYPES)) throw new TensorEncodeError(`unknown dtype ${t.dtype}`);
-  if (!(t.codec in CODECS)) throw new TensorEncodeError(`unknown codec ${t.codec}`);
+  if (!(t.codec in WIRE_CODECS)) throw new TensorEncodeError(`unknown codec ${t.codec}`);
   if (t.shape.length > MAX_NDIM) throw new TensorEncodeError(`ndim ${t.shape.length} > ${MAX_NDIM}`);
   if (!t.shape.every(isU32)) throw new TensorEncodeError(`shape must be u32 dims, got [${t.shape}]`);
   if (t.data.length > U32_MAX) throw new TensorEncodeError(`tensor of ${t.data.length} bytes is above 4 GiB`);
-  if (t.codec === 'raw' && elementCount(t.shape) * DTYPES[t.dtype].bytes !== t.data.length) {
-    throw new TensorEncodeError(`raw ${t.dtype} tensor of shape [${t.shape}] needs ${elementCount(t.shape) * DTYPES[t.dtype].bytes} bytes, got ${t.data.length}`);
+  if (t.codec === 'none' && elementCount(t.shape) * DTYPES[t.dtype].bytes !== t.data.length) {
+    throw new TensorEncodeError(`dense ${t.dtype} tensor of shape [${t.shape}] needs ${elementCount(t.shape) * DTYPES[t.dtype].bytes} bytes, got ${t.data.length}`);
   }
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new TensorEncodeError(`chunkBytes must be a positive integer, got ${chunkBytes}`);
 }
@@ -203,8 +203,8 @@ function parseHeader(bytes: Uint8Array, lim: ReturnType<typeof limitsOf>): Frame
   if (h.payloadLength > h.totalLength) throw new FrameFieldError(`chunk of ${h.payloadLength} bytes > tensor total ${h.totalLength}`);
   if (h.chunkCount > Math.max(1, h.totalLength)) throw new FrameFieldError(`${h.chunkCount} chunks for ${h.totalLength} bytes`);
   if (h.payloadLength === 0 && h.totalLength > 0) throw new FrameFieldError('empty chunk of a non-empty tensor');
-  if (codec === 'raw' && elems * DTYPES[dtype].bytes !== h.totalLength) {
-    throw new FrameFieldError(`raw ${dtype} shape [${shape}] needs ${elems * DTYPES[dtype].bytes} bytes, header says ${h.totalLength}`);
+  if (codec === 'none' && elems * DTYPES[dtype].bytes !== h.totalLength) {
+    throw new FrameFieldError(`dense ${dtype} shape [${shape}] needs ${elems * DTYPES[dtype].bytes} bytes, header says ${h.totalLength}`);
   }
   return h;
 }

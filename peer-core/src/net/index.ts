@@ -10,3 +10,4 @@ export * from './frame.ts';
 export * from './memory.ts';
 export * from './shaper.ts';
 export * from './stream.ts';
+export * from './swarm-node.ts';

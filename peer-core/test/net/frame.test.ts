@@ -32,7 +32,7 @@ function randomTensor(rnd: () => number, maxElems = 5000): WireTensor {
   const ndim = 1 + ((rnd() * 3) | 0);
   const shape = Array.from({ length: ndim }, () => 1 + ((rnd() * Math.cbrt(maxElems)) | 0));
   const elems = shape.reduce((a, b) => a * b, 1);
-  return { jobId: (rnd() * 2 ** 32) >>> 0, step: (rnd() * 1e6) | 0, tensorId: (rnd() * 1000) | 0, codec: 'raw', dtype: 'f32', shape, data: randomBytes(elems * 4, rnd) };
+  return { jobId: (rnd() * 2 ** 32) >>> 0, step: (rnd() * 1e6) | 0, tensorId: (rnd() * 1000) | 0, codec: 'none', dtype: 'f32', shape, data: randomBytes(elems * 4, rnd) };
 }
 
 /** Feed `bytes` in random pieces; collect frames. */
@@ -94,20 +94,20 @@ describe('frames', () => {
 
   it('carries every dtype, codec, empty tensors and 0-d scalars', () => {
     for (const dtype of Object.keys(DTYPES) as (keyof typeof DTYPES)[]) {
-      const t: WireTensor = { jobId: 1, step: 2, tensorId: 3, codec: 'raw', dtype, shape: [3], data: new Uint8Array(3 * DTYPES[dtype].bytes).fill(7) };
+      const t: WireTensor = { jobId: 1, step: 2, tensorId: 3, codec: 'none', dtype, shape: [3], data: new Uint8Array(3 * DTYPES[dtype].bytes).fill(7) };
       expect(decodeFrame([...encodeTensorFrames(t)][0]!).header.dtype).toBe(dtype);
     }
     const comp: WireTensor = { jobId: 1, step: 2, tensorId: 3, codec: 'topk', dtype: 'f32', shape: [1000], data: new Uint8Array(37) };
     expect(decodeFrame([...encodeTensorFrames(comp)][0]!).header.codec).toBe('topk');
-    const empty: WireTensor = { jobId: 0, step: 0, tensorId: 0, codec: 'raw', dtype: 'f32', shape: [0, 5], data: new Uint8Array(0) };
+    const empty: WireTensor = { jobId: 0, step: 0, tensorId: 0, codec: 'none', dtype: 'f32', shape: [0, 5], data: new Uint8Array(0) };
     const [f] = [...encodeTensorFrames(empty)];
     expect(new Reassembler().add(decodeFrame(f!))?.data.length).toBe(0);
-    const scalar: WireTensor = { jobId: 0, step: 0, tensorId: 0, codec: 'raw', dtype: 'f32', shape: [], data: new Uint8Array(4) };
+    const scalar: WireTensor = { jobId: 0, step: 0, tensorId: 0, codec: 'none', dtype: 'f32', shape: [], data: new Uint8Array(4) };
     expect(decodeFrame([...encodeTensorFrames(scalar)][0]!).header.shape).toEqual([]);
   });
 
   it('refuses to encode inconsistent tensors with TensorEncodeError', () => {
-    const t: WireTensor = { jobId: 1, step: 0, tensorId: 0, codec: 'raw', dtype: 'f32', shape: [4], data: new Uint8Array(15) };
+    const t: WireTensor = { jobId: 1, step: 0, tensorId: 0, codec: 'none', dtype: 'f32', shape: [4], data: new Uint8Array(15) };
     expect(() => [...encodeTensorFrames(t)]).toThrow(TensorEncodeError);
     expect(() => [...encodeTensorFrames({ ...t, data: new Uint8Array(16), jobId: -1 })]).toThrow(TensorEncodeError);
     expect(() => [...encodeTensorFrames({ ...t, data: new Uint8Array(16), shape: [1, 1, 1, 1, 1, 1, 1, 1, 4] })]).toThrow(TensorEncodeError);
@@ -115,7 +115,7 @@ describe('frames', () => {
 });
 
 describe('named rejections', () => {
-  const t: WireTensor = { jobId: 9, step: 1, tensorId: 5, codec: 'raw', dtype: 'f32', shape: [2, 8], data: new Uint8Array(64).map((_, i) => i) };
+  const t: WireTensor = { jobId: 9, step: 1, tensorId: 5, codec: 'none', dtype: 'f32', shape: [2, 8], data: new Uint8Array(64).map((_, i) => i) };
   const good = () => [...encodeTensorFrames(t)][0]!;
   const hb = headerBytes(2);
   /** Rewrite header fields and fix the header CRC so that only the field check can fail. */

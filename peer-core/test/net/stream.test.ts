@@ -16,7 +16,7 @@ function tensor(n: number, seed: number, tensorId = 1): WireTensor {
   const rnd = mulberry32(seed);
   const data = new Uint8Array(n * 4);
   for (let i = 0; i < data.length; i++) data[i] = (rnd() * 256) | 0;
-  return { jobId: 7, step: 3, tensorId, codec: 'raw', dtype: 'f32', shape: [n], data };
+  return { jobId: 7, step: 3, tensorId, codec: 'none', dtype: 'f32', shape: [n], data };
 }
 
 describe('tensor transport over streams', () => {

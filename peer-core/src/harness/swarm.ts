@@ -1,0 +1,260 @@
+/**
+ * Swarm harness (Node-only): `launchSwarm({ relay, peers: N })` opens N headless Chromium
+ * volunteers, one BrowserContext + page each, loads a peer page into them, starts a SwarmNode
+ * in every page against the relay, and returns handles to drive and inspect them. Used by the
+ * e2e tests, the `net` benchmark and `swarmgrad swarm`.
+ *
+ * The peer page is bundled with esbuild (libp2p and simple-peer are many small ESM/CJS
+ * modules that a dev server would serve one by one) into a temporary folder served from
+ * http://localhost (a secure context). A page implements SwarmPeerPageApi on
+ * `window.swarmgradPeer`; `test/e2e/pages/peer.page.ts` is the default page.
+ *
+ * Chromium gathers no WebRTC candidates on loopback: run peer-to-peer swarms inside the
+ * hermetic namespace of `test/netns/run.sh` (the e2e layer does), or on a machine with a LAN.
+ *
+ * What it is not: a relay (start one with @swarmgrad/relay) or a test.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type LaunchInit, launchBrowser, openPage, type PageProblems } from './browser.ts';
+import { PageScriptError } from './errors.ts';
+
+/** Options a page's start() receives (a JSON-safe subset of SwarmNodeInit). */
+export interface SwarmPeerStartOptions {
+  relay: string[];
+  capabilities?: Record<string, string | number | boolean>;
+  [k: string]: unknown;
+}
+
+/** What a peer page exposes on `window.swarmgradPeer` (the harness only needs start/info/stop). */
+export interface SwarmPeerPageApi {
+  start(opts: SwarmPeerStartOptions): Promise<{ peerId: string; timings: Record<string, number> }>;
+  info(): { peerId: string; direct: string[]; members: string[]; [k: string]: unknown };
+  stop(): Promise<void>;
+  [k: string]: unknown;
+}
+
+export interface LaunchSwarmInit {
+  /** The relay: its HTTP URL (multiaddrs come from /api/relay) or a libp2p multiaddr. */
+  relay: string;
+  /** Number of browser peers. */
+  peers: number;
+  /** Entry (.ts) of the peer page to bundle; default test/e2e/pages/peer.page.ts. */
+  page?: string;
+  /** Bundle `page` with process/Buffer shims (pages that use simple-peer). */
+  nodeShims?: boolean;
+  /** Or an already served page URL implementing SwarmPeerPageApi (then `page` is ignored). */
+  url?: string;
+  /** Extra options passed to every page's start(). */
+  start?: Record<string, unknown>;
+  /** Reuse a browser (not closed by close()); default: launch one. */
+  browser?: Browser;
+  launch?: LaunchInit;
+  /** Start peers this many at a time (CPU-bound machines); default all at once. */
+  startConcurrency?: number;
+}
+
+export interface SwarmPeer {
+  index: number;
+  peerId: string;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+  timings: Record<string, number>;
+  /** Call a method of the page's `window.swarmgradPeer` with JSON-safe arguments. */
+  call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+  info(): Promise<ReturnType<SwarmPeerPageApi['info']>>;
+  close(): Promise<void>;
+}
+
+export interface RunningSwarm {
+  peers: SwarmPeer[];
+  browser: Browser;
+  /** URL of the served peer page. */
+  url: string;
+  relayAddrs: string[];
+  /** Resolve when every live peer has a direct connection to every other live peer. */
+  waitForMesh(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const DEFAULT_PEER_PAGE = join(repoRoot, 'test/e2e/pages/peer.page.ts');
+/** Node globals simple-peer 9 (readable-stream 3, randombytes) expects in the browser. */
+const NODE_SHIMS = `import process from 'process/browser.js';
+import { Buffer } from 'buffer';
+globalThis.process ??= process;
+globalThis.Buffer ??= Buffer;
+export { process, Buffer };
+`;
+
+/** Resolve a relay given as HTTP URL or multiaddr into dialable multiaddrs. */
+export async function resolveRelay(relay: string): Promise<string[]> {
+  if (relay.startsWith('/')) return [relay];
+  const r = await fetch(new URL('/api/relay', relay));
+  if (!r.ok) throw new Error(`GET ${relay}api/relay: HTTP ${r.status}`);
+  const j = (await r.json()) as { multiaddrs: string[] };
+  const ws = j.multiaddrs.filter((a) => a.includes('/ws'));
+  if (!ws.length) throw new Error(`relay at ${relay} has no WebSockets address: ${j.multiaddrs.join(', ')}`);
+  return ws;
+}
+
+export interface ServedBundle {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Bundle a page entry with esbuild (browser ESM; `nodeShims` adds process/Buffer globals for
+ * simple-peer) and serve it with an index.html from an ephemeral localhost port.
+ */
+export async function serveBundledPage(entry: string, opts: { nodeShims?: boolean; title?: string } = {}): Promise<ServedBundle> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'sg-peer-page-'));
+  const shims = join(dir, 'node-shims.js');
+  if (opts.nodeShims) writeFileSync(shims, NODE_SHIMS);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(dir, 'peer.js'),
+    inject: opts.nodeShims ? [shims] : [],
+    nodePaths: [join(repoRoot, 'node_modules'), join(repoRoot, 'peer-core/node_modules')],
+    define: { global: 'globalThis' },
+    logLevel: 'error',
+  });
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${opts.title ?? 'Swarmgrad peer'}</title></head><body><script type="module" src="./peer.js"></script></body></html>`,
+  );
+  const files: Record<string, [string, string]> = {
+    '/': ['index.html', 'text/html'],
+    '/index.html': ['index.html', 'text/html'],
+    '/peer.js': ['peer.js', 'text/javascript'],
+  };
+  const server: Server = createServer((req, res) => {
+    const f = files[(req.url ?? '/').split('?')[0]!];
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': f[1], 'cache-control': 'no-store' });
+    res.end(readFileSync(join(dir, f[0])));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const addr = server.address();
+  if (!addr || typeof addr === 'string') throw new Error('page server has no TCP address');
+  return {
+    url: `http://localhost:${addr.port}/`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
+      for (let it = queue.shift(); it !== undefined; it = queue.shift()) await fn(it);
+    }),
+  );
+}
+
+/** Open one more volunteer page and start its SwarmNode. */
+async function openPeer(browser: Browser, url: string, index: number, startOpts: SwarmPeerStartOptions): Promise<SwarmPeer> {
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context, url);
+  await page.waitForFunction(() => 'swarmgradPeer' in window, null, { timeout: 60_000 });
+  const call = async <T>(method: string, ...args: unknown[]): Promise<T> => {
+    try {
+      return (await page.evaluate(
+        ([m, a]) => {
+          const api = (window as unknown as { swarmgradPeer: Record<string, (...x: unknown[]) => unknown> }).swarmgradPeer;
+          const f = api[m as string];
+          if (typeof f !== 'function') throw new Error(`swarmgradPeer.${m} is not a function`);
+          return f(...(a as unknown[]));
+        },
+        [method, args] as const,
+      )) as T;
+    } catch (e) {
+      throw new PageScriptError(`peer ${index} ${method}: ${(e as Error).message}`);
+    }
+  };
+  const started = await call<{ peerId: string; timings: Record<string, number> }>('start', startOpts);
+  return {
+    index,
+    peerId: started.peerId,
+    context,
+    page,
+    problems,
+    timings: started.timings,
+    call,
+    info: () => call('info'),
+    close: async () => {
+      await call('stop').catch(() => {});
+      await context.close();
+    },
+  };
+}
+
+export async function launchSwarm(init: LaunchSwarmInit): Promise<RunningSwarm> {
+  const relayAddrs = await resolveRelay(init.relay);
+  const served = init.url ? undefined : await serveBundledPage(init.page ?? DEFAULT_PEER_PAGE, { nodeShims: init.nodeShims });
+  const url = init.url ?? served!.url;
+  const browser = init.browser ?? (await launchBrowser({ swiftshader: false, ...init.launch }));
+  const peers: SwarmPeer[] = [];
+  const closed = new Set<number>();
+  try {
+    await pool(
+      Array.from({ length: init.peers }, (_, i) => i),
+      init.startConcurrency ?? init.peers,
+      async (i) => {
+        peers[i] = await openPeer(browser, url, i, { ...init.start, relay: relayAddrs });
+      },
+    );
+  } catch (e) {
+    if (!init.browser) await browser.close();
+    await served?.close();
+    throw e;
+  }
+  for (const p of peers) {
+    const close = p.close;
+    p.close = async () => {
+      closed.add(p.index);
+      await close();
+    };
+  }
+  return {
+    peers,
+    browser,
+    url,
+    relayAddrs,
+    async waitForMesh(timeoutMs = 60_000) {
+      const end = Date.now() + timeoutMs;
+      let missing = '';
+      while (Date.now() < end) {
+        const live = peers.filter((p) => !closed.has(p.index));
+        const infos = await Promise.all(live.map((p) => p.info()));
+        const gaps = live.flatMap((p, i) => live.filter((q) => q !== p && !infos[i]!.direct.includes(q.peerId)).map((q) => `${p.index}->${q.index}`));
+        if (!gaps.length) return;
+        missing = gaps.join(' ');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`swarm mesh incomplete after ${timeoutMs} ms; missing direct links: ${missing}`);
+    },
+    async close() {
+      await Promise.allSettled(peers.filter((p) => !closed.has(p.index)).map((p) => p.close()));
+      if (!init.browser) await browser.close();
+      await served?.close();
+    },
+  };
+}

@@ -1,0 +1,576 @@
+/**
+ * SwarmNode: one Swarmgrad peer on libp2p, the same code in the browser and in Node (where
+ * @libp2p/webrtc runs on node-datachannel).
+ *
+ * Lifecycle: start() creates the libp2p node (WebSockets + circuit relay transport + WebRTC,
+ * noise, yamux, identify, gossipsub, pubsub peer discovery), dials the relay, waits for the
+ * reservation (a `/p2p-circuit/webrtc` address appears), and starts heartbeats. Every
+ * discovered peer (the relay excluded) becomes a member; the side with the smaller peer id
+ * dials the direct WebRTC connection (so two peers never dial each other at once: the probe saw
+ * such dials hang for 6 s), with a short per-attempt timeout and randomized retries. A new direct
+ * connection is warmed up with one transfer before it is reported ready.
+ *
+ * Membership: every peer publishes a heartbeat with its capability record on a gossipsub topic
+ * every heartbeatIntervalMs (1 s); a member silent for leaveTimeoutMs (5 s) has left
+ * ('peer:leave'), so a closed peer is detected within leaveTimeoutMs + heartbeatIntervalMs.
+ * Gossipsub also runs over the direct connections, so membership survives losing the relay.
+ *
+ * Data: sendTensor/onTensor move tensors over libp2p streams on the direct connection (one
+ * stream per tensor, frames of frame.ts, backpressure, ack). probeLink measures RTT (echo) and
+ * throughput. setLinkShape emulates a slower WAN link to one peer (token bucket + delay).
+ *
+ * What it is not: a training loop, an averaging protocol or a scheduler; those use this API.
+ */
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { type GossipSub, gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
+import { webRTC } from '@libp2p/webrtc';
+import { webSockets } from '@libp2p/websockets';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { WebRTC } from '@multiformats/multiaddr-matcher';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
+import type { FrameLimits, WireTensor } from './frame.ts';
+import { type LinkShape, LinkShaper } from './shaper.ts';
+import { type ByteStream, receiveTensors, type SendResult, sendTensorOverStream } from './stream.ts';
+
+/** What a peer can do, published in every heartbeat (the scheduler's input). */
+export interface CapabilityRecord {
+  /** 'webgpu' | 'wasm' | 'cpu' | 'cuda' ... */
+  backend: string;
+  /** GPU adapter description (vendor / architecture / device), if any. */
+  adapter?: string;
+  /** Measured matmul throughput (GFLOP/s). */
+  gflops?: number;
+  /** Usable memory for training state (bytes). */
+  memoryBytes?: number;
+  /** Largest single GPU buffer (bytes). */
+  maxBufferBytes?: number;
+  /** 'browser' | 'node' */
+  runtime?: string;
+  [k: string]: string | number | boolean | undefined;
+}
+
+export interface SwarmNodeInit {
+  /** Relay multiaddr(s) with /p2p/<id> (see fetchRelayInfo for finding them over HTTP). */
+  relay: string | string[];
+  capabilities?: CapabilityRecord;
+  /** Identity; default a fresh Ed25519 key. */
+  privateKey?: PrivateKey;
+  /** Dial every discovered peer (full mesh); default true. */
+  autoConnect?: boolean;
+  heartbeatIntervalMs?: number;
+  leaveTimeoutMs?: number;
+  discoveryIntervalMs?: number;
+  dialTimeoutMs?: number;
+  dialAttempts?: number;
+  dialRetryBaseMs?: number;
+  /** Bytes of the warm-up transfer on each new direct connection; 0 disables it. */
+  warmupBytes?: number;
+  chunkBytes?: number;
+  limits?: FrameLimits;
+  /** Options of the WebRTC data channels (see @libp2p/webrtc DataChannelOptions). */
+  dataChannel?: { maxMessageSize?: number; maxBufferedAmount?: number };
+  /** Initial per-peer link shapes (WAN emulation); see setLinkShape. */
+  linkShapes?: Record<string, LinkShape>;
+}
+
+export interface Member {
+  peerId: string;
+  /** Last heartbeat (Date.now() ms). */
+  lastSeen: number;
+  capabilities?: CapabilityRecord;
+  /** A direct WebRTC connection is open and warmed up. */
+  direct: boolean;
+}
+
+export interface DialRecord {
+  peerId: string;
+  ok: boolean;
+  attempts: number;
+  ms: number;
+  errors: string[];
+}
+
+export interface LinkProbe {
+  peerId: string;
+  rttMs: number;
+  mibPerS: number;
+  bytes: number;
+}
+
+export interface ConnectionSummary {
+  peerId: string;
+  remoteAddr: string;
+  direct: boolean;
+  multiplexer?: string;
+  encryption?: string;
+  limited: boolean;
+  status: string;
+}
+
+export interface SwarmNodeStats {
+  tensorsIn: number;
+  tensorsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  frameErrors: Record<string, number>;
+  badHeartbeats: number;
+  dials: DialRecord[];
+  /** Warm-up transfer time per peer (ms). */
+  warmupMs: Record<string, number>;
+}
+
+export type TensorHandler = (t: WireTensor, from: string) => void;
+
+/** Job ids reserved for the transport's own transfers (never delivered to onTensor). */
+export const WARMUP_JOB_ID = 0xffffffff;
+export const PROBE_JOB_ID = 0xfffffffe;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A connection carried directly over WebRTC (not through a relay). The dialer's remoteAddr
+ *  still contains `/p2p-circuit` (the signalling path), so substring checks are wrong. */
+export function isDirectConnection(c: Connection): boolean {
+  return WebRTC.exactMatch(c.remoteAddr) && c.limits === undefined;
+}
+
+export function summarizeConnection(c: Connection): ConnectionSummary {
+  return {
+    peerId: c.remotePeer.toString(),
+    remoteAddr: c.remoteAddr.toString(),
+    direct: isDirectConnection(c),
+    multiplexer: c.multiplexer,
+    encryption: c.encryption,
+    limited: c.limits !== undefined,
+    status: c.status,
+  };
+}
+
+/** Ask a relay's HTTP server (`/api/relay`) for its multiaddrs. */
+export async function fetchRelayInfo(httpUrl: string): Promise<{ peerId: string; multiaddrs: string[] }> {
+  const r = await fetch(new URL('/api/relay', httpUrl));
+  if (!r.ok) throw new RelayConnectError(`GET /api/relay on ${httpUrl}: HTTP ${r.status}`);
+  const j = (await r.json()) as { peerId?: unknown; multiaddrs?: unknown };
+  if (typeof j.peerId !== 'string' || !Array.isArray(j.multiaddrs)) throw new RelayConnectError(`bad /api/relay answer from ${httpUrl}`);
+  return { peerId: j.peerId, multiaddrs: j.multiaddrs.map(String) };
+}
+
+type Services = { identify: unknown; pubsub: GossipSub };
+
+export class SwarmNode extends EventTarget {
+  readonly init: SwarmNodeInit;
+  readonly cfg: {
+    heartbeatIntervalMs: number;
+    leaveTimeoutMs: number;
+    discoveryIntervalMs: number;
+    dialTimeoutMs: number;
+    dialAttempts: number;
+    dialRetryBaseMs: number;
+    warmupBytes: number;
+    chunkBytes: number;
+  };
+  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {} };
+  /** Setup phase times of start() (ms). */
+  readonly timings: Record<string, number> = {};
+  private node: Libp2p<Services> | undefined;
+  private relayAddrs: Multiaddr[] = [];
+  private relayIds = new Set<string>();
+  private readonly members = new Map<string, Member>();
+  private readonly handlers = new Set<TensorHandler>();
+  private readonly shapers = new Map<string, LinkShaper>();
+  private readonly dialing = new Map<string, Promise<Connection>>();
+  private readonly ready = new Map<string, Promise<void>>();
+  private dialQueue: Promise<unknown> = Promise.resolve();
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private seq = 0;
+  private caps: CapabilityRecord;
+
+  constructor(init: SwarmNodeInit) {
+    super();
+    this.init = init;
+    this.caps = init.capabilities ?? { backend: 'unknown' };
+    this.cfg = {
+      heartbeatIntervalMs: init.heartbeatIntervalMs ?? NET_DEFAULTS.heartbeatIntervalMs,
+      leaveTimeoutMs: init.leaveTimeoutMs ?? NET_DEFAULTS.leaveTimeoutMs,
+      discoveryIntervalMs: init.discoveryIntervalMs ?? NET_DEFAULTS.discoveryIntervalMs,
+      dialTimeoutMs: init.dialTimeoutMs ?? NET_DEFAULTS.dialTimeoutMs,
+      dialAttempts: init.dialAttempts ?? NET_DEFAULTS.dialAttempts,
+      dialRetryBaseMs: init.dialRetryBaseMs ?? NET_DEFAULTS.dialRetryBaseMs,
+      warmupBytes: init.warmupBytes ?? NET_DEFAULTS.warmupBytes,
+      chunkBytes: init.chunkBytes ?? NET_DEFAULTS.chunkBytes,
+    };
+    for (const [id, s] of Object.entries(init.linkShapes ?? {})) this.shapers.set(id, new LinkShaper(s));
+  }
+
+  get libp2p(): Libp2p<Services> {
+    if (!this.node) throw new SwarmNodeStateError('SwarmNode not started');
+    return this.node;
+  }
+
+  get peerId(): string {
+    return this.libp2p.peerId.toString();
+  }
+
+  /** This peer's dialable addresses (`<relay>/p2p-circuit/webrtc/p2p/<me>`). */
+  webrtcAddrs(): string[] {
+    return this.libp2p
+      .getMultiaddrs()
+      .map(String)
+      .filter((a) => a.includes('/p2p-circuit/webrtc') || a.endsWith('/webrtc'));
+  }
+
+  async start(): Promise<void> {
+    if (this.node) throw new SwarmNodeStateError('SwarmNode already started');
+    const t0 = performance.now();
+    this.relayAddrs = (Array.isArray(this.init.relay) ? this.init.relay : [this.init.relay]).map((a) => multiaddr(a));
+    for (const a of this.relayAddrs) {
+      const id = a.getComponents().findLast((c) => c.name === 'p2p')?.value;
+      if (!id) throw new RelayConnectError(`relay address ${a} has no /p2p/<peer id>`);
+      this.relayIds.add(id);
+    }
+    const node = await createLibp2p({
+      ...(this.init.privateKey ? { privateKey: this.init.privateKey } : {}),
+      addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+      transports: [
+        webSockets(),
+        webRTC({ rtcConfiguration: { iceServers: [] }, dataChannel: this.init.dataChannel }),
+        circuitRelayTransport({ reservationCompletionTimeout: NET_DEFAULTS.reservationTimeoutMs }),
+      ],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      // The browser default refuses private and loopback addresses: a LAN swarm needs them.
+      connectionGater: { denyDialMultiaddr: () => false },
+      connectionManager: { inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256 },
+      peerDiscovery: [pubsubPeerDiscovery({ interval: this.cfg.discoveryIntervalMs })],
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true, emitSelf: false }),
+      },
+    });
+    this.node = node;
+    this.timings.create_ms = performance.now() - t0;
+    node.addEventListener('peer:discovery', (e) => this.onDiscovered(e.detail.id.toString()));
+    node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
+    await node.handle(TENSOR_PROTOCOL, (stream, conn) => this.onTensorStream(stream, conn), { runOnLimitedConnection: true, maxInboundStreams: 256 });
+    await node.handle(PROBE_PROTOCOL, (stream) => this.onProbeStream(stream), { runOnLimitedConnection: true, maxInboundStreams: 32 });
+    const ps = node.services.pubsub;
+    ps.subscribe(HEARTBEAT_TOPIC);
+    ps.addEventListener('message', (e) => {
+      if (e.detail.topic === HEARTBEAT_TOPIC) this.onHeartbeat(e.detail);
+    });
+    const t1 = performance.now();
+    try {
+      await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
+    } catch (e) {
+      await node.stop();
+      this.node = undefined;
+      throw new RelayConnectError(`could not dial the relay (${this.relayAddrs.join(', ')}): ${(e as AggregateError).errors?.map(String).join('; ') ?? e}`);
+    }
+    const t2 = performance.now();
+    this.timings.dial_relay_ms = t2 - t1;
+    const deadline = t2 + NET_DEFAULTS.reservationTimeoutMs;
+    while (!this.webrtcAddrs().some((a) => a.includes('/p2p-circuit/webrtc'))) {
+      if (performance.now() > deadline) {
+        await this.stop();
+        throw new RelayConnectError('no relay reservation (no /p2p-circuit/webrtc address) in time');
+      }
+      await sleep(25);
+    }
+    this.timings.reservation_ms = performance.now() - t2;
+    this.timings.start_total_ms = performance.now() - t0;
+    this.timers.push(setInterval(() => this.heartbeat(), this.cfg.heartbeatIntervalMs));
+    this.timers.push(setInterval(() => this.sweepMembers(), Math.max(100, this.cfg.heartbeatIntervalMs / 2)));
+    this.heartbeat();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const n = this.node;
+    this.node = undefined;
+    await n?.stop();
+  }
+
+  /** Replace this peer's capability record (sent with the next heartbeat). */
+  setCapabilities(caps: CapabilityRecord): void {
+    this.caps = caps;
+  }
+
+  /** Members currently alive (heard from within leaveTimeoutMs). */
+  peers(): Member[] {
+    return [...this.members.values()].map((m) => ({ ...m, direct: this.directConnection(m.peerId) !== undefined }));
+  }
+
+  capabilities(peerId: string): CapabilityRecord | undefined {
+    return this.members.get(peerId)?.capabilities;
+  }
+
+  connections(): ConnectionSummary[] {
+    return this.libp2p.getConnections().map(summarizeConnection);
+  }
+
+  /** Peers with an open direct WebRTC connection. */
+  directPeers(): string[] {
+    return [...new Set(this.libp2p.getConnections().filter((c) => c.status === 'open' && isDirectConnection(c)).map((c) => c.remotePeer.toString()))];
+  }
+
+  /** Emulate a WAN link to `peerId` (this direction only); undefined removes the shaping. */
+  setLinkShape(peerId: string, shape: LinkShape | undefined): void {
+    if (shape) this.shapers.set(peerId, new LinkShaper(shape));
+    else this.shapers.delete(peerId);
+  }
+
+  onTensor(handler: TensorHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Is this peer the one that dials `peerId`? (The smaller peer id dials.) */
+  isDialerFor(peerId: string): boolean {
+    return this.peerId < peerId;
+  }
+
+  /**
+   * Open (or return) the direct WebRTC connection to `peerId`. The smaller id dials; the other
+   * side waits for the inbound connection and dials itself only if none arrived in time.
+   */
+  async connectDirect(peerId: string): Promise<Connection> {
+    const have = this.directConnection(peerId);
+    if (have) return have;
+    if (!this.isDialerFor(peerId)) {
+      const waited = await this.waitForDirect(peerId, this.cfg.dialTimeoutMs * this.cfg.dialAttempts);
+      if (waited) return waited;
+    }
+    return this.dialDirect(peerId);
+  }
+
+  /** Send a tensor to `peerId` over the direct connection (relayed only if `allowRelayed`). */
+  async sendTensor(peerId: string, t: WireTensor, opts: { allowRelayed?: boolean; signal?: AbortSignal } = {}): Promise<SendResult> {
+    const conn = opts.allowRelayed ? (this.directConnection(peerId) ?? this.anyConnection(peerId)) : await this.connectDirect(peerId);
+    if (!conn) throw new PeerNotConnectedError(`no connection to ${peerId}`);
+    await this.ready.get(peerId);
+    return this.sendOn(conn, t, opts.signal);
+  }
+
+  /** Send on a specific connection (benchmarks compare the direct and the relayed path). */
+  async sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    const stream = await conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
+    const r = await sendTensorOverStream(stream as unknown as ByteStream, t, { chunkBytes: this.cfg.chunkBytes, shaper: this.shapers.get(conn.remotePeer.toString()), signal });
+    if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
+      this.stats.tensorsOut++;
+      this.stats.bytesOut += t.data.length;
+    }
+    return r;
+  }
+
+  /** RTT (median of `rounds` 8-byte echoes) and throughput (one `bytes` transfer) to a peer. */
+  async probeLink(peerId: string, opts: { bytes?: number; rounds?: number } = {}): Promise<LinkProbe> {
+    const conn = await this.connectDirect(peerId);
+    const stream = await conn.newStream(PROBE_PROTOCOL, { signal: AbortSignal.timeout(10_000) });
+    const it = stream[Symbol.asyncIterator]();
+    const rtts: number[] = [];
+    const shaper = this.shapers.get(peerId);
+    for (let i = 0; i < (opts.rounds ?? 5); i++) {
+      const t = performance.now();
+      await shaper?.beforeMessage();
+      stream.send(new Uint8Array(8).fill(i));
+      let got = 0;
+      while (got < 8) {
+        const r = await it.next();
+        if (r.done) throw new PeerNotConnectedError(`probe stream to ${peerId} closed`);
+        got += r.value.byteLength;
+      }
+      rtts.push(performance.now() - t);
+    }
+    await stream.close();
+    rtts.sort((a, b) => a - b);
+    const bytes = opts.bytes ?? NET_DEFAULTS.probeBytes;
+    const r = await this.sendOn(conn, { jobId: PROBE_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [bytes], data: new Uint8Array(bytes) });
+    return { peerId, rttMs: rtts[rtts.length >> 1]!, mibPerS: bytes / 1048576 / (r.ms / 1000), bytes };
+  }
+
+  // ---- internals
+
+  private directConnection(peerId: string): Connection | undefined {
+    return this.node?.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open' && isDirectConnection(c));
+  }
+
+  private anyConnection(peerId: string): Connection | undefined {
+    return this.node?.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open');
+  }
+
+  private async waitForDirect(peerId: string, ms: number): Promise<Connection | undefined> {
+    const end = performance.now() + ms;
+    while (performance.now() < end && this.node) {
+      const c = this.directConnection(peerId);
+      if (c) return c;
+      await sleep(50);
+    }
+    return undefined;
+  }
+
+  private dialAddr(peerId: string): Multiaddr {
+    // All peers of a swarm reserve on the relay: <relay>/p2p-circuit/webrtc/p2p/<peer> reaches them.
+    return this.relayAddrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
+  }
+
+  /** Dial with retries; dials of one node run one at a time (concurrent WebRTC dials hang). */
+  private dialDirect(peerId: string): Promise<Connection> {
+    const inflight = this.dialing.get(peerId);
+    if (inflight) return inflight;
+    const p: Promise<Connection> = this.dialQueue.catch(() => {}).then(async () => {
+      const t0 = performance.now();
+      const errors: string[] = [];
+      for (let attempt = 1; attempt <= this.cfg.dialAttempts; attempt++) {
+        const existing = this.directConnection(peerId);
+        if (existing) return existing;
+        if (!this.node) break;
+        try {
+          const c = await this.node.dial(this.dialAddr(peerId), { signal: AbortSignal.timeout(this.cfg.dialTimeoutMs), force: true });
+          if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
+          this.stats.dials.push({ peerId, ok: true, attempts: attempt, ms: performance.now() - t0, errors });
+          return c;
+        } catch (e) {
+          errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+          if (attempt < this.cfg.dialAttempts) await sleep(this.cfg.dialRetryBaseMs * (1 + Math.random()));
+        }
+      }
+      this.stats.dials.push({ peerId, ok: false, attempts: this.cfg.dialAttempts, ms: performance.now() - t0, errors });
+      throw new DirectDialError(`no direct connection to ${peerId} after ${this.cfg.dialAttempts} attempts: ${errors.join(' | ')}`);
+    });
+    this.dialQueue = p;
+    this.dialing.set(peerId, p);
+    p.catch(() => {}).finally(() => this.dialing.delete(peerId));
+    return p;
+  }
+
+  private onDiscovered(peerId: string): void {
+    if (this.relayIds.has(peerId) || !this.node || peerId === this.peerId) return;
+    this.touch(peerId);
+    if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId) && !this.directConnection(peerId) && !this.dialing.has(peerId)) {
+      this.dialDirect(peerId).catch((e) => this.dispatchEvent(new CustomEvent('dial:error', { detail: { peerId, error: String(e) } })));
+    }
+  }
+
+  private onConnectionOpen(c: Connection): void {
+    if (!isDirectConnection(c)) return;
+    const peerId = c.remotePeer.toString();
+    this.touch(peerId);
+    // Both sides warm their sending direction of a new connection up: the first bulk transfer
+    // on a fresh WebRTC connection stalls (measured by `npm run bench -- net`); pay it here,
+    // not on the first tensor. sendTensor waits for the warm-up.
+    this.ready.set(peerId, this.cfg.warmupBytes > 0 ? this.warmup(c).catch(() => {}) : Promise.resolve());
+    void this.ready
+      .get(peerId)
+      ?.then(() => this.dispatchEvent(new CustomEvent('direct:open', { detail: { peerId, remoteAddr: c.remoteAddr.toString() } })));
+  }
+
+  private async warmup(c: Connection): Promise<void> {
+    const t0 = performance.now();
+    const n = this.cfg.warmupBytes;
+    await this.sendOn(c, { jobId: WARMUP_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [n], data: new Uint8Array(n) });
+    this.stats.warmupMs[c.remotePeer.toString()] = performance.now() - t0;
+  }
+
+  private async onTensorStream(stream: Stream, conn: Connection): Promise<void> {
+    const from = conn.remotePeer.toString();
+    try {
+      await receiveTensors(stream as unknown as ByteStream, {
+        ...this.init.limits,
+        onTensor: (t) => {
+          if (t.jobId === WARMUP_JOB_ID || t.jobId === PROBE_JOB_ID) return;
+          this.stats.tensorsIn++;
+          this.stats.bytesIn += t.data.length;
+          this.touch(from);
+          for (const h of this.handlers) {
+            try {
+              h(t, from);
+            } catch (e) {
+              this.dispatchEvent(new CustomEvent('handler:error', { detail: { error: String(e) } }));
+            }
+          }
+        },
+      });
+    } catch (e) {
+      const name = e instanceof FrameError ? e.name : 'StreamError';
+      this.stats.frameErrors[name] = (this.stats.frameErrors[name] ?? 0) + 1;
+      this.dispatchEvent(new CustomEvent('frame:error', { detail: { from, name, message: (e as Error).message } }));
+    }
+  }
+
+  private async onProbeStream(stream: Stream): Promise<void> {
+    try {
+      for await (const chunk of stream) stream.send(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+      await stream.close();
+    } catch (e) {
+      stream.abort(e as Error);
+    }
+  }
+
+  private heartbeat(): void {
+    const node = this.node;
+    if (!node) return;
+    const body = enc.encode(JSON.stringify({ v: 1, seq: this.seq++, caps: this.caps }));
+    node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {
+      // no topic peers yet: the next heartbeat goes out when the mesh has formed
+    });
+  }
+
+  private onHeartbeat(msg: { type: string; from?: { toString(): string }; data: Uint8Array }): void {
+    if (msg.type !== 'signed' || !msg.from) return;
+    const from = msg.from.toString();
+    if (this.relayIds.has(from) || from === this.node?.peerId.toString()) return;
+    try {
+      if (msg.data.length > 4096) throw new Error('heartbeat too large');
+      const j = JSON.parse(dec.decode(msg.data)) as { v?: unknown; caps?: unknown };
+      if (j.v !== 1 || typeof j.caps !== 'object' || j.caps === null) throw new Error('bad heartbeat');
+      const caps: CapabilityRecord = { backend: 'unknown' };
+      for (const [k, v] of Object.entries(j.caps as Record<string, unknown>)) {
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') caps[k] = v;
+      }
+      this.touch(from, caps);
+      if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialing.has(from)) {
+        this.dialDirect(from).catch(() => {});
+      }
+    } catch {
+      this.stats.badHeartbeats++;
+    }
+  }
+
+  private touch(peerId: string, caps?: CapabilityRecord): void {
+    const m = this.members.get(peerId);
+    if (m) {
+      m.lastSeen = Date.now();
+      if (caps) m.capabilities = caps;
+      return;
+    }
+    this.members.set(peerId, { peerId, lastSeen: Date.now(), capabilities: caps, direct: false });
+    this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } }));
+  }
+
+  private sweepMembers(): void {
+    const now = Date.now();
+    for (const [id, m] of this.members) {
+      if (now - m.lastSeen > this.cfg.leaveTimeoutMs) {
+        this.members.delete(id);
+        this.ready.delete(id);
+        this.dispatchEvent(new CustomEvent('peer:leave', { detail: { peerId: id, silentMs: now - m.lastSeen } }));
+      }
+    }
+  }
+}
+
+/** Create and start a SwarmNode. */
+export async function createSwarmNode(init: SwarmNodeInit): Promise<SwarmNode> {
+  const n = new SwarmNode(init);
+  await n.start();
+  return n;
+}
