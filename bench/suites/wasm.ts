@@ -2,10 +2,11 @@
  * WASM kernel throughput in Node: our AssemblyScript SIMD matmul (@swarmgrad/wasm) in GFLOP/s
  * against the plain-TS reference matmul measured side by side in the same run, at a few sizes.
  * Result names: wasm_matmul_fp32_<n> (n×n×n, ratio = ours / reference, higher is better).
- * Options: --sizes 128,256,512 (default); --minMs 300 (time per measurement).
+ * Options: --sizes 128,256,512 (default); --minMs 300 (time per measurement); --variant
+ * simd|relaxed-simd (default: the fastest the engine supports; relaxed-simd = fused multiply-add).
  * Not a training benchmark (see the `train` suite) and single-threaded.
  */
-import { createWasmKernelsSync } from '@swarmgrad/wasm';
+import { createWasmKernelsSync, type WasmVariant } from '@swarmgrad/wasm';
 import { matmulForward, randomUniform } from '@swarmgrad/peer-core/reference';
 import { type BenchSuite, ratio } from '../lib/types.ts';
 
@@ -30,8 +31,8 @@ const suite: BenchSuite = {
   async run({ options, env, log }) {
     const sizes = (options.sizes ?? '128,256,512').split(',').map(Number);
     const minMs = Number(options.minMs ?? 300);
-    env.device = `node ${process.version} wasm simd (single thread)`;
-    const k = createWasmKernelsSync();
+    const k = createWasmKernelsSync({ variant: options.variant as WasmVariant | undefined });
+    env.device = `node ${process.version} wasm ${k.variant} (single thread)`;
     const out = [];
     for (const n of sizes) {
       const a = randomUniform(n * n, 1);

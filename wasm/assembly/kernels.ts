@@ -32,6 +32,15 @@ function st(p: usize, i: i32, v: f32): void {
   store<f32>(p + (<usize>i << 2), v);
 }
 
+/**
+ * c + a*b in f32x4 lanes: a fused multiply-add where the build enables relaxed SIMD (the
+ * `kernels-relaxed` variant; fused or not is up to the engine), else a multiply then an add.
+ */
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
@@ -40,7 +49,7 @@ function hsum(v: v128): f32 {
 function dot(x: usize, y: usize, n: i32): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(x, i)), v128.load(at(y, i))));
+  for (; i + 4 <= n; i += 4) acc = madd(v128.load(at(x, i)), v128.load(at(y, i)), acc);
   let s = hsum(acc);
   for (; i < n; i++) s += ld(x, i) * ld(y, i);
   return s;
@@ -50,7 +59,7 @@ function dot(x: usize, y: usize, n: i32): f32 {
 function axpy(y: usize, alpha: f32, x: usize, n: i32): void {
   const av = f32x4.splat(alpha);
   let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.add(v128.load(at(y, i)), f32x4.mul(av, v128.load(at(x, i)))));
+  for (; i + 4 <= n; i += 4) v128.store(at(y, i), madd(av, v128.load(at(x, i)), v128.load(at(y, i))));
   for (; i < n; i++) st(y, i, ld(y, i) + alpha * ld(x, i));
 }
 
@@ -194,17 +203,17 @@ function kernel4x8(c: usize, ldc: i32, a: usize, sam: i32, sak: i32, bp: usize, 
     const b0 = v128.load(bptr);
     const b1 = v128.load(bptr, 16);
     let av = f32x4.splat(load<f32>(a0));
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = f32x4.splat(load<f32>(a0 + rs));
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = f32x4.splat(load<f32>(a0 + 2 * rs));
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = f32x4.splat(load<f32>(a0 + 3 * rs));
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     a0 += step;
     bptr += 32;
   }
@@ -237,8 +246,8 @@ function kernel1x8(c: usize, a: usize, sak: i32, bp: usize, kc: i32, ncols: i32)
   let bptr = bp;
   for (let k = 0; k < kc; k++) {
     const av = f32x4.splat(load<f32>(a0));
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bptr)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bptr, 16)));
+    c0 = madd(av, v128.load(bptr), c0);
+    c1 = madd(av, v128.load(bptr, 16), c1);
     a0 += step;
     bptr += 32;
   }

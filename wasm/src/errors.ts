@@ -9,3 +9,8 @@ export class WasmKernelInputError extends Error {
 export class WasmOutOfMemoryError extends Error {
   override name = 'WasmOutOfMemoryError';
 }
+
+/** This WebAssembly engine cannot run the kernels (no SIMD, or not the requested variant). */
+export class WasmUnsupportedError extends Error {
+  override name = 'WasmUnsupportedError';
+}

@@ -11,11 +11,11 @@
  *
  * NOT here: autograd, models, or threads (one instance = one single-threaded memory).
  */
-import { KERNELS_WASM_BASE64 } from '../build/kernels-bytes.ts';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../build/kernels-bytes.ts';
 import { ALIGN, Arena } from './arena.ts';
-import { WasmKernelInputError } from './errors.ts';
+import { WasmKernelInputError, WasmUnsupportedError } from './errors.ts';
 
-export { WasmKernelInputError, WasmOutOfMemoryError } from './errors.ts';
+export { WasmKernelInputError, WasmOutOfMemoryError, WasmUnsupportedError } from './errors.ts';
 
 export type WasmDType = 'f32' | 'i32';
 
@@ -87,21 +87,54 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-let modulePromise: Promise<WebAssembly.Module> | undefined;
-let moduleSync: WebAssembly.Module | undefined;
+/**
+ * 'relaxed-simd' uses fused multiply-add (relaxed SIMD: Chrome/Node/Firefox) and is picked
+ * where the engine validates it; 'simd' (plain wasm SIMD) runs everywhere else.
+ */
+export type WasmVariant = 'simd' | 'relaxed-simd';
+
+export interface WasmKernelsInit {
+  /** Force a variant (default: the fastest this engine validates). */
+  variant?: WasmVariant;
+}
+
+const variantBytes = new Map<WasmVariant, Uint8Array<ArrayBuffer>>();
+function bytesOf(variant: WasmVariant): Uint8Array<ArrayBuffer> {
+  let b = variantBytes.get(variant);
+  if (!b) variantBytes.set(variant, (b = decodeBase64(variant === 'simd' ? KERNELS_WASM_BASE64 : KERNELS_RELAXED_WASM_BASE64)));
+  return b;
+}
+
+/** The variants this engine can run, fastest first. */
+export function supportedVariants(): WasmVariant[] {
+  return (['relaxed-simd', 'simd'] as const).filter((v) => WebAssembly.validate(bytesOf(v)));
+}
+
+function pick(init: WasmKernelsInit): WasmVariant {
+  const ok = supportedVariants();
+  const v = init.variant ?? ok[0];
+  if (!v || !ok.includes(v)) throw new WasmUnsupportedError(`this WebAssembly engine cannot run the '${init.variant ?? 'simd'}' kernels (it supports: ${ok.join(', ') || 'none'})`);
+  return v;
+}
+
+const modules = new Map<WasmVariant, Promise<WebAssembly.Module> | WebAssembly.Module>();
 
 /** Instantiate the kernels (works everywhere; browsers' main threads require this async form). */
-export async function createWasmKernels(): Promise<WasmKernels> {
-  const mod = moduleSync ?? (await (modulePromise ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64))));
-  const instance = await WebAssembly.instantiate(mod, {});
-  return new WasmKernels(instance.exports as unknown as KernelExports);
+export async function createWasmKernels(init: WasmKernelsInit = {}): Promise<WasmKernels> {
+  const variant = pick(init);
+  let mod = modules.get(variant);
+  if (!mod) modules.set(variant, (mod = WebAssembly.compile(bytesOf(variant))));
+  const instance = await WebAssembly.instantiate(await mod, {});
+  return new WasmKernels(instance.exports as unknown as KernelExports, variant);
 }
 
 /** Synchronous instantiation, for Node and workers (Chromium refuses sync compiles >4 KB on the main thread). */
-export function createWasmKernelsSync(): WasmKernels {
-  moduleSync ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
-  const instance = new WebAssembly.Instance(moduleSync, {});
-  return new WasmKernels(instance.exports as unknown as KernelExports);
+export function createWasmKernelsSync(init: WasmKernelsInit = {}): WasmKernels {
+  const variant = pick(init);
+  let mod = modules.get(variant);
+  if (!(mod instanceof WebAssembly.Module)) modules.set(variant, (mod = new WebAssembly.Module(bytesOf(variant))));
+  const instance = new WebAssembly.Instance(mod, {});
+  return new WasmKernels(instance.exports as unknown as KernelExports, variant);
 }
 
 const flag = (x: boolean | undefined): number => (x ? 1 : 0);
@@ -111,7 +144,11 @@ export class WasmKernels {
   private readonly arena: Arena;
   private scratch: WasmTensor | null = null;
 
-  constructor(private readonly k: KernelExports) {
+  constructor(
+    private readonly k: KernelExports,
+    /** Which build runs: 'relaxed-simd' (fused multiply-add) or 'simd'. */
+    readonly variant: WasmVariant,
+  ) {
     this.memory = k.memory;
     this.arena = new Arena(k.memory, k.heapBase());
   }

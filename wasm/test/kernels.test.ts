@@ -4,12 +4,12 @@
  * micro-kernel; K larger than the K block). Backward ops start from random (non-zero)
  * gradients to check that they accumulate. |got - ref| <= atol + rtol*|ref| elementwise.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as ref from '@swarmgrad/peer-core/reference';
 import { allclose, freshSeed, mulberry32, randomUniform } from '@swarmgrad/peer-core/reference';
-import { createWasmKernels, createWasmKernelsSync, type WasmTensor } from '../src/index.ts';
+import { createWasmKernels, createWasmKernelsSync, supportedVariants, type WasmKernels, type WasmTensor } from '../src/index.ts';
 
-const k = createWasmKernelsSync();
+let k: WasmKernels;
 const put = (a: Float32Array | Int32Array): WasmTensor => k.fromArray(a);
 const TOL = { atol: 1e-5, rtol: 1e-4 };
 
@@ -27,7 +27,19 @@ function check(seed: number, pairs: Record<string, [WasmTensor, Float32Array]>, 
   for (const t of all) k.free(t);
 }
 
-describe('wasm kernels vs reference', () => {
+it('runs plain SIMD here, and relaxed SIMD (fused multiply-add) where the engine has it', () => {
+  const vs = supportedVariants();
+  expect(vs).toContain('simd');
+  // Node 24's V8 ships relaxed SIMD; the loader must then pick it by default
+  expect(vs[0]).toBe('relaxed-simd');
+  expect(createWasmKernelsSync().variant).toBe('relaxed-simd');
+  expect(createWasmKernelsSync({ variant: 'simd' }).variant).toBe('simd');
+});
+
+for (const variant of supportedVariants()) describe(`wasm kernels (${variant}) vs reference`, () => {
+  beforeAll(() => {
+    k = createWasmKernelsSync({ variant });
+  });
   it('encoder forward and backward', () => {
     const s = freshSeed();
     const [B, T, C, V, maxT] = [3, 7, 13, 11, 9];
@@ -222,6 +234,7 @@ describe('wasm arena and validation', () => {
   });
 
   it('rejects bad input with WasmKernelInputError before running wasm', () => {
+    k = createWasmKernelsSync();
     const a = k.alloc(8);
     const b = k.alloc(64);
     const out = k.alloc(64);

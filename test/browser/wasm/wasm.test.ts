@@ -31,12 +31,17 @@ describe('wasm kernels in Chromium vs CPU reference', () => {
     expect(await page.evaluate(() => window.swarmgradWasmTest.simd())).toBe(true);
   });
 
-  it('every op forward and backward matches the reference', async () => {
-    const seed = freshSeed();
-    const reports = await page.evaluate((s) => window.swarmgradWasmTest.ops(s), seed);
-    expect(reports.length).toBeGreaterThan(20);
-    const bad = reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
-    expect(bad, `seed ${seed}`).toEqual([]);
+  it('every op forward and backward matches the reference, in every variant the page supports', async () => {
+    const variants = await page.evaluate(() => window.swarmgradWasmTest.variants());
+    // Chromium ships relaxed SIMD, so both builds run here
+    expect(variants).toEqual(['relaxed-simd', 'simd']);
+    for (const variant of variants) {
+      const seed = freshSeed();
+      const reports = await page.evaluate(([s, v]) => window.swarmgradWasmTest.ops(s, v), [seed, variant] as const);
+      expect(reports.length).toBeGreaterThan(20);
+      const bad = reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
+      expect(bad, `${variant} seed ${seed}`).toEqual([]);
+    }
   });
 
   it('the peer-core wasm backend runs in the page', async () => {

@@ -3,13 +3,11 @@
  * browser main thread requires), runs each op forward and backward on fresh random inputs, runs
  * the CPU reference on the same inputs in the page, and returns allclose reports to Node.
  */
-import { createWasmBackend } from '@swarmgrad/peer-core';
+// imported by path: the package root also exports the network stack, which this page does not need
+import { createWasmBackend } from '../../../../peer-core/src/backend/wasm/index.ts';
 import * as ref from '@swarmgrad/peer-core/reference';
 import { allclose, mulberry32, randomUniform } from '@swarmgrad/peer-core/reference';
-import { createWasmKernels, type WasmKernels, type WasmTensor } from '@swarmgrad/wasm';
-
-let kPromise: Promise<WasmKernels> | undefined;
-const kernels = () => (kPromise ??= createWasmKernels());
+import { createWasmKernels, supportedVariants, type WasmTensor, type WasmVariant } from '@swarmgrad/wasm';
 
 interface Report {
   name: string;
@@ -24,8 +22,12 @@ const api = {
     return WebAssembly.validate(bytes);
   },
 
-  async ops(seed: number): Promise<Report[]> {
-    const k = await kernels();
+  variants(): WasmVariant[] {
+    return supportedVariants();
+  },
+
+  async ops(seed: number, variant: WasmVariant): Promise<Report[]> {
+    const k = await createWasmKernels({ variant });
     const reports: Report[] = [];
     const put = (a: Float32Array | Int32Array) => k.fromArray(a);
     const cmp = (name: string, got: WasmTensor, want: Float32Array, tol = { atol: 1e-4, rtol: 1e-4 }) => {
