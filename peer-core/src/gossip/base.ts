@@ -1,0 +1,178 @@
+/**
+ * Shared machinery of the gossip algorithms: the Averager interface, the topology view that is
+ * re-formed on membership events, synchronous neighbour exchange with timeouts, and decoding of
+ * neighbours' updates with rejection of anything non-finite or malformed (NonFiniteUpdateError,
+ * never mixed in).
+ */
+import { createCodec, type CodecSpec } from '../codecs/index.ts';
+import type { Codec, CodecName } from '../codecs/types.ts';
+import { decodeWire, encodeWire } from '../codecs/wire.ts';
+import { DEFAULT_ROUND_TIMEOUT_MS, DEFAULT_TENSOR } from './constants.ts';
+import { NonFiniteUpdateError } from './errors.ts';
+import type { GossipMessage, MessageKind } from './frame.ts';
+import { buildTopology, metropolisHastings, type Topology, type TopologyKind, type TopologyOptions } from './topology.ts';
+import type { GossipTransport, PeerId } from './transport.ts';
+
+export type AlgorithmName = 'allreduce' | 'dpsgd' | 'choco' | 'adpsgd';
+export const ALGORITHM_NAMES: readonly AlgorithmName[] = ['allreduce', 'dpsgd', 'choco', 'adpsgd'];
+
+export interface GossipInit {
+  transport: GossipTransport;
+  /** Codec for what is sent (default 'none'). A name/spec builds a fresh instance. */
+  codec?: Codec | CodecSpec | CodecName;
+  /** Default 'ring' (allreduce always uses 'full'). */
+  topology?: TopologyKind;
+  topologyOptions?: TopologyOptions;
+  /** How long a round waits for a neighbour before proceeding without it (ms). Default 5000. */
+  timeoutMs?: number;
+  /** Tensor name on the wire (default 'params'). */
+  tensor?: string;
+  /** Called for every rejected neighbour update (also listed in the round report). */
+  onReject?: (err: NonFiniteUpdateError) => void;
+}
+
+export interface RoundReport {
+  step: number;
+  /** Neighbours this round expected to hear from. */
+  neighbours: PeerId[];
+  /** Neighbours whose update was mixed in. */
+  mixed: PeerId[];
+  /** Neighbours that did not answer before the timeout. */
+  missing: PeerId[];
+  rejected: NonFiniteUpdateError[];
+  /** Weights actually used (self included), summing to 1 where the algorithm averages. */
+  weights: Map<PeerId, number>;
+}
+
+export interface Averager {
+  readonly name: AlgorithmName;
+  /** Set up state from the initial parameters (all peers start from the same x0). */
+  init(x: Float32Array): void;
+  /** Communicate and mix `x` in place after the local step of iteration `step`. */
+  mix(x: Float32Array, step: number): Promise<RoundReport>;
+  /** Stop background work (responders). */
+  stop(): void;
+}
+
+/** Small stable hash of a peer id (for per-peer seeds). */
+export function peerHash(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function toCodec(c: Codec | CodecSpec | CodecName | undefined, overrides: Partial<CodecSpec> = {}): Codec {
+  if (c === undefined) return createCodec('none');
+  if (typeof c === 'string') return createCodec({ name: c, ...overrides });
+  if ('compress' in c) return c;
+  return createCodec({ ...overrides, ...c });
+}
+
+export abstract class GossipPeer implements Averager {
+  abstract readonly name: AlgorithmName;
+  readonly transport: GossipTransport;
+  readonly codec: Codec;
+  readonly tensor: string;
+  readonly timeoutMs: number;
+  protected readonly topologyKind: TopologyKind;
+  protected readonly topologyOptions: TopologyOptions;
+  private readonly onReject?: (err: NonFiniteUpdateError) => void;
+  private readonly decoders = new Map<CodecName, Codec>();
+  private topo: Topology | undefined;
+  private unsubscribe: () => void;
+  /** Incremented on every membership event; the topology is rebuilt lazily. */
+  membershipVersion = 0;
+
+  constructor(init: GossipInit, topology: TopologyKind, codec: Codec) {
+    this.transport = init.transport;
+    this.codec = codec;
+    this.tensor = init.tensor ?? DEFAULT_TENSOR;
+    this.timeoutMs = init.timeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
+    this.topologyKind = topology;
+    this.topologyOptions = init.topologyOptions ?? {};
+    this.onReject = init.onReject;
+    this.unsubscribe = this.transport.onMembership(() => {
+      this.membershipVersion++;
+      this.topo = undefined;
+    });
+  }
+
+  abstract init(x: Float32Array): void;
+  abstract mix(x: Float32Array, step: number): Promise<RoundReport>;
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  /** The current topology, re-formed after membership changes. */
+  topology(): Topology {
+    this.topo ??= buildTopology(this.topologyKind, this.transport.members(), this.topologyOptions);
+    return this.topo;
+  }
+
+  neighbours(): PeerId[] {
+    return this.topology().neighbours.get(this.transport.self) ?? [];
+  }
+
+  weights(): Map<PeerId, number> {
+    return metropolisHastings(this.topology(), this.transport.self);
+  }
+
+  /** Send one message per neighbour (body and flags may differ per neighbour). */
+  protected sendAll(kind: MessageKind, step: number, peers: PeerId[], bodyFor: (peer: PeerId) => { body: Uint8Array; flags?: number }): void {
+    for (const p of peers) {
+      const { body, flags = 0 } = bodyFor(p);
+      this.transport.send(p, { kind, step, tensor: this.tensor, flags, body });
+    }
+  }
+
+  /** Wait (up to the timeout, all in parallel) for each peer's message of this step. */
+  protected async gather(kind: MessageKind, step: number, peers: PeerId[]): Promise<Map<PeerId, GossipMessage>> {
+    const got = await Promise.all(peers.map((p) => this.transport.recv({ kind, step, from: p, tensor: this.tensor }, this.timeoutMs)));
+    this.transport.discardBelow(kind, step + 1);
+    const out = new Map<PeerId, GossipMessage>();
+    peers.forEach((p, i) => {
+      const m = got[i];
+      if (m) out.set(p, m);
+    });
+    return out;
+  }
+
+  /** Encode with this peer's codec. */
+  protected encode(x: Float32Array, step: number, key = this.tensor): { body: Uint8Array; decoded: Float32Array } {
+    const enc = this.codec.compress(x, { key, seed: (peerHash(this.transport.self) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0 });
+    return { body: encodeWire(enc), decoded: this.decoder(enc.codec).decompress(enc) };
+  }
+
+  /**
+   * Decode a neighbour's body of `n` values; anything malformed or non-finite becomes a
+   * NonFiniteUpdateError (returned, reported via onReject), never an exception or a mixed value.
+   */
+  protected decode(m: GossipMessage, n: number): Float32Array | NonFiniteUpdateError {
+    let y: Float32Array;
+    try {
+      const enc = decodeWire(m.body);
+      if (enc.n !== n) throw new Error(`carries ${enc.n} values, expected ${n}`);
+      y = this.decoder(enc.codec).decompress(enc);
+    } catch (e) {
+      return this.reject(m, (e as Error).message);
+    }
+    for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) return this.reject(m, `value ${i} is ${y[i]}`);
+    return y;
+  }
+
+  private reject(m: GossipMessage, detail: string): NonFiniteUpdateError {
+    const err = new NonFiniteUpdateError(m.from, m.step, detail);
+    this.onReject?.(err);
+    return err;
+  }
+
+  private decoder(name: CodecName): Codec {
+    let d = this.decoders.get(name);
+    if (!d) {
+      d = createCodec(name);
+      this.decoders.set(name, d);
+    }
+    return d;
+  }
+}
