@@ -81,6 +81,9 @@ interface KernelExports {
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  // the native decoder where the engine has it (Node 25+, recent browsers), else atob
+  const native = (Uint8Array as unknown as { fromBase64?: (b64: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  if (native) return native(s);
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
