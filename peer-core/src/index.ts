@@ -5,3 +5,4 @@ export { WasmBackend, WasmBackendTensor, createWasmBackend, createWasmBackendSyn
 export * as net from './net/index.ts';
 export { SwarmNode, createSwarmNode, fetchRelayInfo, type SwarmNodeInit, type CapabilityRecord, type WireTensor } from './net/index.ts';
 export * as gossip from './gossip/index.ts';
+export * as job from './job/index.ts';
