@@ -2,3 +2,4 @@
 export * from './optimizer.ts';
 export * from './train.ts';
 export * from './generate.ts';
+export * from './recipe.ts';
