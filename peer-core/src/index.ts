@@ -1,5 +1,11 @@
 /** Swarmgrad peer core: public API. */
 export {};
+export * from './backend/index.ts';
+export * from './model/index.ts';
+export * from './train/index.ts';
+export * from './checkpoint/index.ts';
+export * from './tokenizer/index.ts';
+export * from './data/index.ts';
 export * from './codecs/index.ts';
 export { WasmBackend, WasmBackendTensor, createWasmBackend, createWasmBackendSync } from './backend/wasm/index.ts';
 export * as net from './net/index.ts';
