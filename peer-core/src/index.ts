@@ -12,3 +12,4 @@ export * as net from './net/index.ts';
 export { SwarmNode, createSwarmNode, fetchRelayInfo, type SwarmNodeInit, type CapabilityRecord, type WireTensor } from './net/index.ts';
 export * as gossip from './gossip/index.ts';
 export * as job from './job/index.ts';
+export * as scheduler from './scheduler/index.ts';

@@ -1,0 +1,278 @@
+/**
+ * The closed-form cost model of one training iteration (D replicas × P stages), and the
+ * AMP-style dynamic programme over layer boundaries.
+ *
+ * Per replica (a chain of P peers), per microbatch: stage s computes f_s forward and
+ * b_s = β f_s backward; boundary s→s+1 moves the activation (forward, on peer s's uplink)
+ * and its gradient (backward, on peer s+1's uplink). Each peer sends one message at a time.
+ *  - GPipe:  T = Σf + Σ(fwd transfers + latency) + (m-1)·max(f, fwd transfers)
+ *              + Σb + Σ(bwd transfers + latency) + (m-1)·max(b, bwd transfers)
+ *  - 1F1B:   T = R + max((m-1)·max(max(f+b), max uplink busy per microbatch),
+ *                        max_k floor((m-1)/(P-k))·R_k)
+ *            with R = one microbatch's round trip (fill + drain) and R_k the round trip from
+ *            stage k to the last stage and back: stage k keeps at most P-k microbatches in
+ *            flight, so microbatch i waits there for microbatch i-(P-k) to come back.
+ * Gradient all-reduce of stage s (reduce-scatter + all-gather, each peer sending its 1/D
+ * shards one after another, as in DT-FM's data-parallel cost, timed message by message in
+ * O(D²)) starts when the last replica finishes stage s's last backward, so it overlaps the
+ * drain of earlier stages.
+ * The discrete-event simulator (simulator.ts) checks these formulas; it is not this file.
+ */
+import type { Instance } from './problem.ts';
+import { stageMemory } from './problem.ts';
+import type { CostBreakdown } from './types.ts';
+
+export interface Layout {
+  ranges: Array<[number, number]>;
+  /** [stage][replica] = peer index. */
+  assignment: number[][];
+}
+
+export interface Evaluation extends CostBreakdown {
+  memoryViolations: number;
+  /** Per replica: pipeline time. */
+  pipeline: number[];
+  /** Per stage: all-reduce duration. */
+  allreduce: number[];
+}
+
+export interface PipelineEstimate {
+  /** Pipeline time with communication. */
+  T: number;
+  /** Pipeline time with free communication. */
+  T0: number;
+  /** m × max(f + b). */
+  busy: number;
+  /** drain[s]: time from stage s's last backward to the end of the pipeline. */
+  drain: Float64Array;
+}
+
+/** Cost of one replica's pipeline through `chain` (peer per stage). */
+export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>, chain: ArrayLike<number>): PipelineEstimate {
+  const { P, m, n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
+  let sumF = 0;
+  let sumB = 0;
+  let maxF = 0;
+  let maxB = 0;
+  let maxFB = 0;
+  let sumTf = 0;
+  let sumTb = 0;
+  let maxTf = 0;
+  let maxTb = 0;
+  let maxUp = 0;
+  const drain = new Float64Array(P);
+  const f = new Float64Array(P);
+  const tf = new Float64Array(P); // boundary s→s+1 forward transfer (incl. latency)
+  const tb = new Float64Array(P); // boundary s→s+1 backward transfer (incl. latency)
+  const xf = new Float64Array(P); // forward transfer busy time (no latency)
+  const xb = new Float64Array(P);
+  for (let s = 0; s < P; s++) {
+    const [a, b] = ranges[s]!;
+    const p = chain[s]!;
+    f[s] = (mb * (inst.cumFlops[b]! - inst.cumFlops[a]!)) / speed[p]!;
+    if (s < P - 1) {
+      const q = chain[s + 1]!;
+      const bytes = inst.actOut[b - 1]! * mb * inst.activationRatio;
+      xf[s] = bytes * secPerByte[p * n + q]!;
+      xb[s] = bytes * secPerByte[q * n + p]!;
+      tf[s] = xf[s]! + lat[p * n + q]!;
+      tb[s] = xb[s]! + lat[q * n + p]!;
+    }
+  }
+  for (let s = 0; s < P; s++) {
+    const fs = f[s]!;
+    const bs = beta * fs;
+    sumF += fs;
+    sumB += bs;
+    maxF = Math.max(maxF, fs);
+    maxB = Math.max(maxB, bs);
+    maxFB = Math.max(maxFB, fs + bs);
+    sumTf += tf[s]!;
+    sumTb += tb[s]!;
+    maxTf = Math.max(maxTf, xf[s]!);
+    maxTb = Math.max(maxTb, xb[s]!);
+    const up = xf[s]! + (s > 0 ? xb[s - 1]! : 0);
+    maxUp = Math.max(maxUp, up);
+    if (s > 0) drain[s] = drain[s - 1]! + beta * f[s - 1]! + tb[s - 1]!;
+  }
+  let T: number;
+  let T0: number;
+  if (inst.schedule === 'gpipe') {
+    T = sumF + sumTf + (m - 1) * Math.max(maxF, maxTf) + sumB + sumTb + (m - 1) * Math.max(maxB, maxTb);
+    T0 = sumF + (m - 1) * maxF + sumB + (m - 1) * maxB;
+  } else {
+    const R = sumF + sumB + sumTf + sumTb;
+    const R0 = sumF + sumB;
+    // Stage k keeps at most P-k microbatches in flight: microbatch i cannot start there before
+    // microbatch i-(P-k) has made the round trip R_k from k to the last stage and back.
+    let cycle = 0;
+    let cycle0 = 0;
+    let rk = 0;
+    let rk0 = 0;
+    for (let k = P - 1; k >= 0; k--) {
+      rk0 += (1 + beta) * f[k]!;
+      rk += (1 + beta) * f[k]! + (k < P - 1 ? tf[k]! + tb[k]! : 0);
+      const rounds = Math.floor((m - 1) / (P - k));
+      cycle = Math.max(cycle, rounds * rk);
+      cycle0 = Math.max(cycle0, rounds * rk0);
+    }
+    T = R + Math.max((m - 1) * Math.max(maxFB, maxUp), cycle);
+    T0 = R0 + Math.max((m - 1) * maxFB, cycle0);
+  }
+  return { T, T0, busy: m * maxFB, drain };
+}
+
+/**
+ * Duration of a stage's gradient all-reduce among `group`: reduce-scatter then all-gather of
+ * 1/D shards. Peer i sends its shards to i+1, i+2, ... back to back on its uplink; owner j
+ * starts sending its reduced shard once the last of its D-1 inputs has arrived and its own
+ * uplink is free. O(D²): the same message model as the simulator, in closed form.
+ */
+export function allreduceTime(inst: Instance, range: [number, number], group: ArrayLike<number>): number {
+  const D = group.length;
+  if (D <= 1) return 0;
+  const { n, lat, secPerByte } = inst;
+  const shard = ((inst.cumParams[range[1]]! - inst.cumParams[range[0]]!) * inst.gradientRatio) / D;
+  const ready = new Float64Array(D); // owner j has all inputs of its shard
+  const uplink = new Float64Array(D); // peer i's uplink is done with the reduce-scatter
+  for (let i = 0; i < D; i++) {
+    const p = group[i]!;
+    let t = 0;
+    for (let d = 1; d < D; d++) {
+      const j = (i + d) % D;
+      const q = group[j]!;
+      t += shard * secPerByte[p * n + q]!;
+      ready[j] = Math.max(ready[j]!, t + lat[p * n + q]!);
+    }
+    uplink[i] = t;
+  }
+  let end = 0;
+  for (let j = 0; j < D; j++) {
+    const p = group[j]!;
+    let t = Math.max(ready[j]!, uplink[j]!);
+    for (let d = 1; d < D; d++) {
+      const q = group[(j + d) % D]!;
+      t += shard * secPerByte[p * n + q]!;
+      end = Math.max(end, t + lat[p * n + q]!);
+    }
+  }
+  return end;
+}
+
+/** Count (stage, replica) slots whose peer cannot hold its stage. */
+export function memoryViolations(inst: Instance, layout: Layout): number {
+  let v = 0;
+  for (let s = 0; s < inst.P; s++) {
+    const [a, b] = layout.ranges[s]!;
+    const need = stageMemory(inst, a, b, s);
+    for (const p of layout.assignment[s]!) if (need > inst.memory[p]!) v++;
+  }
+  return v;
+}
+
+/** Predicted iteration time of a layout, with its breakdown. */
+export function evaluateLayout(inst: Instance, layout: Layout): Evaluation {
+  const { P } = inst;
+  const D = layout.assignment[0]!.length;
+  const chain = new Int32Array(P);
+  const stageEnd = new Float64Array(P);
+  const pipeline: number[] = [];
+  let crit: PipelineEstimate | undefined;
+  for (let r = 0; r < D; r++) {
+    for (let s = 0; s < P; s++) chain[s] = layout.assignment[s]![r]!;
+    const est = pipelineEstimate(inst, layout.ranges, chain);
+    pipeline.push(est.T);
+    if (!crit || est.T > crit.T) crit = est;
+    for (let s = 0; s < P; s++) stageEnd[s] = Math.max(stageEnd[s]!, est.T - est.drain[s]!);
+  }
+  const allreduce: number[] = [];
+  let total = 0;
+  for (let s = 0; s < P; s++) {
+    const t = allreduceTime(inst, layout.ranges[s]!, layout.assignment[s]!);
+    allreduce.push(t);
+    total = Math.max(total, stageEnd[s]! + t);
+  }
+  const c = crit!;
+  return {
+    total,
+    compute: c.busy,
+    bubble: c.T0 - c.busy,
+    pipelineComm: c.T - c.T0,
+    dataParallelComm: total - c.T,
+    memoryViolations: memoryViolations(inst, layout),
+    pipeline,
+    allreduce,
+  };
+}
+
+/** Layers split as evenly as possible (DT-FM's fixed split): the first L mod P stages get one more. */
+export function uniformRanges(L: number, P: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let a = 0;
+  for (let s = 0; s < P; s++) {
+    const len = Math.floor(L / P) + (s < L % P ? 1 : 0);
+    out.push([a, a + len]);
+    a += len;
+  }
+  return out;
+}
+
+/**
+ * Non-uniform layer ranges for stage groups in pipeline order, by dynamic programming over
+ * layer boundaries (as in AMP): first minimise the slowest stage's per-microbatch compute
+ * time (a stage runs at its slowest member's speed and must fit in its smallest member's
+ * memory), then, under that bottleneck, minimise the sum of stage times (pipeline fill).
+ * Returns null when no split fits in memory.
+ */
+export function balancedRanges(inst: Instance, stageSpeed: ArrayLike<number>, stageMemoryCap: ArrayLike<number>): Array<[number, number]> | null {
+  const { P, L } = inst;
+  const cost = (s: number, a: number, b: number): number => {
+    if (stageMemory(inst, a, b, s) > stageMemoryCap[s]!) return Number.POSITIVE_INFINITY;
+    return (inst.cumFlops[b]! - inst.cumFlops[a]!) / stageSpeed[s]!;
+  };
+  // Pass 1: minimax. best[s][l] = min over splits of layers [0,l) into stages 0..s of the max stage cost.
+  const W = L + 1;
+  const best = new Float64Array(P * W).fill(Number.POSITIVE_INFINITY);
+  for (let l = 1; l <= L - (P - 1); l++) best[l] = cost(0, 0, l);
+  for (let s = 1; s < P; s++)
+    for (let l = s + 1; l <= L - (P - 1 - s); l++) {
+      let v = Number.POSITIVE_INFINITY;
+      for (let k = s; k < l; k++) {
+        const prev = best[(s - 1) * W + k]!;
+        if (prev >= v) continue;
+        const c = Math.max(prev, cost(s, k, l));
+        if (c < v) v = c;
+      }
+      best[s * W + l] = v;
+    }
+  const tau = best[(P - 1) * W + L]!;
+  if (!Number.isFinite(tau)) return null;
+  const cap = tau * (1 + 1e-9);
+  // Pass 2: minimum sum of stage costs with every stage ≤ tau.
+  const sum = new Float64Array(P * W).fill(Number.POSITIVE_INFINITY);
+  const from = new Int32Array(P * W).fill(-1);
+  for (let l = 1; l <= L - (P - 1); l++) {
+    const c = cost(0, 0, l);
+    if (c <= cap) sum[l] = c;
+  }
+  for (let s = 1; s < P; s++)
+    for (let l = s + 1; l <= L - (P - 1 - s); l++)
+      for (let k = s; k < l; k++) {
+        const prev = sum[(s - 1) * W + k]!;
+        if (!Number.isFinite(prev)) continue;
+        const c = cost(s, k, l);
+        if (c > cap) continue;
+        if (prev + c < sum[s * W + l]!) {
+          sum[s * W + l] = prev + c;
+          from[s * W + l] = k;
+        }
+      }
+  const ranges: Array<[number, number]> = new Array(P);
+  let l = L;
+  for (let s = P - 1; s >= 0; s--) {
+    const k = s === 0 ? 0 : from[s * W + l]!;
+    ranges[s] = [k, l];
+    l = k;
+  }
+  return ranges;
+}
