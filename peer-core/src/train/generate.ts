@@ -50,7 +50,11 @@ export async function generate(model: GPT, prompt: ArrayLike<number>, { maxNewTo
   if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new ModelInputError(`topK must be a positive integer, got ${topK}`);
   const out = Array.from(prompt, Number);
   for (const t of out) if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new ModelInputError(`prompt token ${t} is outside [0, ${V})`);
-  const T = Math.min(maxT, out.length + maxNewTokens);
+  // window length rounded up to a power of two (capped at the context), so repeated calls reuse
+  // a few cached whole-model stages instead of one per prompt length
+  let T = 1;
+  while (T < Math.min(maxT, out.length + maxNewTokens)) T *= 2;
+  T = Math.min(T, maxT);
   const stage = model.wholeModel(1, T);
   const rand = mulberry32(seed);
   const tokens = new Int32Array(T);

@@ -76,6 +76,11 @@ describe('training on the cpu backend', () => {
     const greedy = await generate(model, [1, 2, 3], { maxNewTokens: 10, temperature: 0 });
     const top1 = await generate(model, [1, 2, 3], { maxNewTokens: 10, topK: 1, seed: 5 });
     expect(top1).toEqual(greedy);
+    // the padded window does not change the current position's logits (causal attention)
+    const exact = model.wholeModel(1, 3);
+    exact.forward(0, null, { tokens: Int32Array.of(1, 2, 3) });
+    const row = (await be.read(exact.logits(0))).subarray(2 * 17, 3 * 17);
+    expect(greedy[3]).toBe(row.indexOf(Math.max(...row)));
     await expect(generate(model, [], { maxNewTokens: 1 })).rejects.toThrow(ModelInputError);
     await expect(generate(model, [99], { maxNewTokens: 1 })).rejects.toThrow(/outside/);
   });
