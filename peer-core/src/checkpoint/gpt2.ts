@@ -9,7 +9,9 @@
  * is a CheckpointMismatchError.
  */
 import type { GPTConfig } from '../model/config.ts';
-import type { GPT } from '../model/gpt.ts';
+import type { Backend } from '../backend/types.ts';
+import { validateConfig } from '../model/config.ts';
+import { GPT } from '../model/gpt.ts';
 import { buildLayout, type ParamLayout } from '../model/layout.ts';
 import { CheckpointMismatchError } from './errors.ts';
 import { readSafetensors, type TensorToWrite, writeSafetensors } from './safetensors.ts';
@@ -72,4 +74,26 @@ export function loadCheckpoint(model: GPT, bytes: Uint8Array): void {
 /** Layout of a config (convenience for callers that have no model yet). */
 export function layoutFor(config: GPTConfig): ParamLayout {
   return buildLayout(config);
+}
+
+/**
+ * A new model from a checkpoint. The config comes from our `swarmgrad_config` metadata when the
+ * file has it, else from the tensor shapes plus `nHead` (which shapes cannot tell; 12 for GPT-2).
+ */
+export function modelFromCheckpoint(backend: Backend, bytes: Uint8Array, { nHead }: { nHead?: number } = {}): GPT {
+  const meta = readSafetensors(bytes).metadata.swarmgrad_config;
+  let config: GPTConfig;
+  if (meta) {
+    try {
+      config = JSON.parse(meta) as GPTConfig;
+    } catch {
+      throw new CheckpointMismatchError('swarmgrad_config metadata is not JSON');
+    }
+  } else {
+    if (nHead === undefined) throw new CheckpointMismatchError('the file has no swarmgrad_config metadata; pass nHead');
+    config = configFromSafetensors(bytes, nHead);
+  }
+  const model = new GPT(backend, validateConfig(config));
+  loadCheckpoint(model, bytes);
+  return model;
 }

@@ -12,6 +12,7 @@ import {
   flatParamsFromSafetensors,
   flatParamsToSafetensors,
   loadCheckpoint,
+  modelFromCheckpoint,
   readSafetensors,
   SafetensorsFormatError,
   saveCheckpoint,
@@ -102,6 +103,13 @@ describe('GPT-2 checkpoints', () => {
     const b = new GPT(createCpuBackend(), config, { seed: 99 });
     loadCheckpoint(b, bytes);
     expect(Array.from(await b.getParams())).toEqual(Array.from(await a.getParams()));
+    const c = modelFromCheckpoint(createCpuBackend(), bytes);
+    expect(c.config).toEqual(config);
+    expect(Array.from(await c.getParams())).toEqual(Array.from(await a.getParams()));
+    // the HF-written fixture has no metadata: nHead is required
+    const hf = new Uint8Array(readFileSync(new URL('../fixtures/gpt2-tiny.safetensors', import.meta.url)));
+    expect(() => modelFromCheckpoint(createCpuBackend(), hf)).toThrow(/pass nHead/);
+    expect(modelFromCheckpoint(createCpuBackend(), hf, { nHead: 2 }).config.nLayer).toBe(2);
   });
 
   it('accepts the transformer. prefix and ignores lm_head / attention buffers; names mismatches', () => {
