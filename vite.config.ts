@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { wgslText } from './scripts/wgsl-plugin.ts';
+import { corpora } from './web/vite-corpora.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root: `${root}web`,
-  plugins: [wgslText(), svelte({ configFile: false })],
+  plugins: [wgslText(), svelte({ configFile: false }), corpora()],
   build: { outDir: `${root}web/dist`, emptyOutDir: true, target: 'es2023' },
   server: { host: 'localhost', fs: { allow: [root] } },
   test: {

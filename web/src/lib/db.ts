@@ -4,7 +4,8 @@
  *  - `totals`: the volunteer's contribution totals (steps, tokens, bytes up/down, seconds);
  *  - `sessions`: the volunteer's current participation (job id, paused, compute limit), so a
  *    job in progress resumes after a reload;
- *  - `jobs`: the host's jobs (signed announcement, state, control seq, history of metrics).
+ *  - `jobs`: the host's jobs (signed announcement, state, control seq, last step and loss);
+ *  - `weights`: the latest parameters of a job trained in this browser (resume after reload).
  *
  * Not here: the signing logic (authority.ts) or any networking.
  */
@@ -58,15 +59,25 @@ export interface HostJobRow {
   loss: number | null;
 }
 
+/** The latest weights of a job trained in this browser, so it resumes after a reload. */
+export interface WeightsRow {
+  jobId: string;
+  params: Float32Array;
+  step: number;
+  savedAt: number;
+}
+
 export class SwarmgradDb extends Dexie {
   keys!: EntityTable<KeyRow, 'role'>;
   totals!: EntityTable<Totals, 'id'>;
   sessions!: EntityTable<VolunteerSession, 'id'>;
   jobs!: EntityTable<HostJobRow, 'jobId'>;
+  weights!: EntityTable<WeightsRow, 'jobId'>;
 
   constructor(name = 'swarmgrad') {
     super(name);
     this.version(1).stores({ keys: 'role', totals: 'id', sessions: 'id', jobs: 'jobId, createdAt' });
+    this.version(2).stores({ weights: 'jobId' });
   }
 }
 

@@ -5,7 +5,7 @@
  * in a Web Worker, or over the swarm. Nothing is simulated.
  */
 import { type ControlAction, type HostKey, peerIdOf, type SignedControl, type SignedJob, signControl, signJob } from './authority.ts';
-import { db, type HostJobRow, type JobState, loadOrCreateKey } from './db.ts';
+import { db, type HostJobRow, type JobState, loadOrCreateKey, type WeightsRow } from './db.ts';
 import { type LogEvent, pushEvent, type EventKind } from './events.ts';
 import { appendPoint, type Columns, emptyColumns, type MetricPoint } from './history.ts';
 
@@ -41,7 +41,7 @@ export class HostController {
   key: HostKey | null = null;
   peerId = $state<string | null>(null);
   job = $state<HostJobRow | null>(null);
-  columns = $state<Columns>(emptyColumns());
+  columns = $state.raw<Columns>(emptyColumns());
   peers = $state<PeerRow[]>([]);
   plan = $state<PlanView | null>(null);
   events = $state<LogEvent[]>([]);
@@ -95,9 +95,62 @@ export class HostController {
     return signed;
   }
 
+  private pending: MetricPoint[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Queue a point; the charts take queued points at most every 200 ms (a step can take 1 ms). */
   record(p: MetricPoint): void {
-    this.columns = appendPoint(this.columns, p);
-    this.step = p.step;
+    this.pending.push(p);
+    this.flushTimer ??= setTimeout(() => this.flush(), 200);
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.pending.length) return;
+    let cols = this.columns;
+    for (const p of this.pending) cols = appendPoint(cols, p);
+    this.step = this.pending[this.pending.length - 1]!.step;
+    this.pending = [];
+    this.columns = cols;
+  }
+
+  /** The local trainer's row in the peers table. */
+  updateLocalPeer(patch: Partial<PeerRow>): void {
+    const base: PeerRow = this.peers.find((p) => p.id === 'this-tab') ?? {
+      id: 'this-tab',
+      label: 'this tab (host)',
+      backend: 'wasm',
+      adapter: `CPU, ${globalThis.navigator?.hardwareConcurrency ?? '?'} threads (WebAssembly SIMD)`,
+      gflops: null,
+      rttMs: null,
+      bytesUp: 0,
+      bytesDown: 0,
+      state: 'starting',
+    };
+    const next = { ...base, ...patch };
+    const others = this.peers.filter((p) => p.id !== 'this-tab');
+    if (!this.peers.some((p) => p.id === 'this-tab')) this.log('join', `${next.label} joined (${next.backend})`);
+    if (base.state !== next.state || others.length !== this.peers.length - 1) this.peers = [next, ...others];
+  }
+
+  /** Plan of a job trained by this tab alone: one replica, one stage holding every layer. */
+  setLocalPlan(nLayer: number): void {
+    this.plan = { method: 'single peer (this tab)', stages: 1, replicas: 1, layerRanges: [[0, nLayer]], assignmentIds: [['this-tab']], predictedSeconds: null };
+    this.log('replan', `Plan: 1 replica × 1 stage, layers 0–${nLayer - 1} on this tab`);
+  }
+
+  async saveWeights(jobId: string, params: Float32Array, step: number): Promise<void> {
+    await db().weights.put({ jobId, params, step, savedAt: Date.now() });
+    if (this.job?.jobId === jobId) {
+      const row = { ...$state.snapshot(this.job), step, updatedAt: Date.now() } as HostJobRow;
+      this.job = row;
+      await db().jobs.put(row);
+    }
+  }
+
+  async loadWeights(jobId: string): Promise<WeightsRow | undefined> {
+    return db().weights.get(jobId);
   }
 
   async persistProgress(loss: number | null): Promise<void> {

@@ -1,14 +1,15 @@
 /**
- * The job form's fields, presets and validation.
+ * The job form's fields, presets and validation, on top of peer-core's job spec (zod schema,
+ * `checkJobSpec` with field-level issues, `defaultJobSpec` for the demo job).
  *
- * The form edits a job spec as nested JSON through dotted paths (`model.nLayer`). Validation
- * returns field-level errors keyed by those paths so each message shows next to its field.
- *
- * Until peer-core's job module (zod schema, `parseJobSpec`) is in this build, the form checks
- * the spec with the rules below (the model shape rules are the ones of peer-core's
- * `validateConfig`). This file is the only place that changes when it lands.
+ * The form edits the full spec (every default filled in) through dotted paths
+ * (`model.nLayer`); fields it does not show keep their defaults. Validation returns the
+ * schema's issues keyed by path so each message shows next to its field; issues at paths the
+ * form does not show are listed above the form with their path.
  */
-import { getPath } from './paths.ts';
+import { checkJobSpec, defaultJobSpec, type JobSpec, type JobSpecInput } from '../../../peer-core/src/job/index.ts';
+
+export type { JobSpec };
 
 export type FieldKind = 'number' | 'text' | 'select';
 
@@ -25,118 +26,77 @@ export interface FieldDef {
   integer?: boolean;
 }
 
-export const DATASETS = ['moby-dick', 'sotu', 'brown'] as const;
-export const OPTIMIZERS = ['adamw', 'sgd'] as const;
-export const ALGORITHMS = ['allreduce', 'dpsgd', 'choco'] as const;
-export const CODECS = ['none', 'fp16', 'int8', 'topk', 'sign', 'randomk'] as const;
-
 export const FIELDS: readonly FieldDef[] = [
   { path: 'name', label: 'Name', kind: 'text', section: 'Job' },
-  { path: 'model.nLayer', label: 'Layers', kind: 'number', section: 'Model', min: 1, max: 48, integer: true },
-  { path: 'model.nHead', label: 'Heads', kind: 'number', section: 'Model', min: 1, max: 64, integer: true },
-  { path: 'model.nEmbd', label: 'Width', kind: 'number', section: 'Model', min: 8, max: 4096, integer: true, hint: 'multiple of heads' },
-  { path: 'model.contextLength', label: 'Context', kind: 'number', section: 'Model', min: 4, max: 2048, integer: true, hint: 'tokens' },
-  { path: 'data.dataset', label: 'Dataset', kind: 'select', section: 'Data', options: DATASETS },
-  { path: 'data.heldoutFraction', label: 'Held-out share', kind: 'number', section: 'Data', min: 0.01, max: 0.5, step: 0.01 },
-  { path: 'optimizer.kind', label: 'Optimizer', kind: 'select', section: 'Training', options: OPTIMIZERS },
-  { path: 'optimizer.lr', label: 'Learning rate', kind: 'number', section: 'Training', min: 1e-6, max: 1, step: 0.0001 },
-  { path: 'batch.perPeer', label: 'Batch per peer', kind: 'number', section: 'Training', min: 1, max: 512, integer: true, hint: 'sequences' },
-  { path: 'stop.maxSteps', label: 'Max steps', kind: 'number', section: 'Training', min: 1, max: 1_000_000, integer: true },
-  { path: 'algorithm.kind', label: 'Algorithm', kind: 'select', section: 'Swarm', options: ALGORITHMS },
-  { path: 'algorithm.codec', label: 'Codec', kind: 'select', section: 'Swarm', options: CODECS },
+  { path: 'model.nLayer', label: 'Layers', kind: 'number', section: 'Model', integer: true },
+  { path: 'model.nHead', label: 'Heads', kind: 'number', section: 'Model', integer: true, hint: 'must divide width' },
+  { path: 'model.nEmbd', label: 'Width', kind: 'number', section: 'Model', integer: true },
+  { path: 'model.contextLength', label: 'Context', kind: 'number', section: 'Model', integer: true, hint: 'tokens' },
+  { path: 'model.vocabSize', label: 'Vocabulary', kind: 'number', section: 'Model', integer: true, hint: 'byte 256, gpt2 50257' },
+  { path: 'dataset.corpus', label: 'Corpus', kind: 'select', section: 'Data', options: ['moby-dick', 'sotu', 'brown'] },
+  { path: 'dataset.tokenizer', label: 'Tokenizer', kind: 'select', section: 'Data', options: ['byte', 'char', 'gpt2'] },
+  { path: 'dataset.heldOutFraction', label: 'Held-out share', kind: 'number', section: 'Data', step: 0.01 },
+  { path: 'optimizer.kind', label: 'Optimizer', kind: 'select', section: 'Training', options: ['adamw', 'sgd'] },
+  { path: 'optimizer.lr', label: 'Learning rate', kind: 'number', section: 'Training', step: 0.0001 },
+  { path: 'schedule.warmupSteps', label: 'Warm-up', kind: 'number', section: 'Training', integer: true, hint: 'steps' },
+  { path: 'batch.perPeer', label: 'Batch per peer', kind: 'number', section: 'Training', integer: true, hint: 'sequences' },
+  { path: 'stopping.maxSteps', label: 'Max steps', kind: 'number', section: 'Training', integer: true },
+  { path: 'stopping.evalEverySteps', label: 'Eval every', kind: 'number', section: 'Training', integer: true, hint: 'steps' },
+  { path: 'algorithm.name', label: 'Algorithm', kind: 'select', section: 'Swarm', options: ['choco', 'dpsgd', 'adpsgd', 'allreduce'] },
+  { path: 'topology.kind', label: 'Topology', kind: 'select', section: 'Swarm', options: ['exponential', 'ring', 'random-regular', 'full'] },
+  { path: 'codec.name', label: 'Codec', kind: 'select', section: 'Swarm', options: ['int8', 'fp16', 'topk', 'sign', 'randomk', 'none'] },
+  { path: 'mixing.everySteps', label: 'Gossip every', kind: 'number', section: 'Swarm', integer: true, hint: 'local steps' },
 ];
-
-export interface JobSpecDraft {
-  name: string;
-  model: { nLayer: number; nHead: number; nEmbd: number; contextLength: number };
-  data: { dataset: string; heldoutFraction: number };
-  optimizer: { kind: string; lr: number };
-  batch: { perPeer: number };
-  stop: { maxSteps: number };
-  algorithm: { kind: string; codec: string };
-}
 
 export interface Preset {
   id: string;
   label: string;
   description: string;
-  spec: JobSpecDraft;
+  spec: JobSpec;
 }
 
+const preset = (id: string, label: string, description: string, overrides: JobSpecInput): Preset => ({ id, label, description, spec: defaultJobSpec(overrides) });
+
 export const PRESETS: readonly Preset[] = [
-  {
-    id: 'demo',
-    label: 'Tiny demo',
-    description: '2 layers, width 32: trains in seconds on any device',
-    spec: {
-      name: 'tiny-demo',
-      model: { nLayer: 2, nHead: 2, nEmbd: 32, contextLength: 32 },
-      data: { dataset: 'moby-dick', heldoutFraction: 0.05 },
-      optimizer: { kind: 'adamw', lr: 0.003 },
-      batch: { perPeer: 4 },
-      stop: { maxSteps: 2000 },
-      algorithm: { kind: 'dpsgd', codec: 'int8' },
-    },
-  },
-  {
-    id: 'small',
-    label: 'Small',
-    description: '4 layers, width 128: a few minutes with WebGPU',
-    spec: {
-      name: 'small',
-      model: { nLayer: 4, nHead: 4, nEmbd: 128, contextLength: 64 },
-      data: { dataset: 'moby-dick', heldoutFraction: 0.05 },
-      optimizer: { kind: 'adamw', lr: 0.001 },
-      batch: { perPeer: 8 },
-      stop: { maxSteps: 5000 },
-      algorithm: { kind: 'choco', codec: 'topk' },
-    },
-  },
-  {
-    id: 'medium',
-    label: 'Medium',
-    description: '8 layers, width 256: needs a swarm of GPUs',
-    spec: {
-      name: 'medium',
-      model: { nLayer: 8, nHead: 8, nEmbd: 256, contextLength: 128 },
-      data: { dataset: 'sotu', heldoutFraction: 0.05 },
-      optimizer: { kind: 'adamw', lr: 0.0006 },
-      batch: { perPeer: 8 },
-      stop: { maxSteps: 20000 },
-      algorithm: { kind: 'choco', codec: 'sign' },
-    },
-  },
+  preset('demo', 'Tiny demo', '2 layers, width 64, byte-level Moby Dick: trains in seconds', {
+    name: 'tiny demo: byte GPT on Moby Dick',
+    optimizer: { lr: 0.003 },
+    stopping: { maxSteps: 2000, evalEverySteps: 25 },
+  }),
+  preset('small', 'Small', '4 layers, width 128: a few minutes with WebGPU', {
+    name: 'small GPT on Moby Dick',
+    model: { nLayer: 4, nHead: 4, nEmbd: 128, contextLength: 128 },
+    optimizer: { lr: 0.001 },
+    schedule: { warmupSteps: 100 },
+    stopping: { maxSteps: 5000, evalEverySteps: 50 },
+    codec: { name: 'topk', fraction: 0.05 },
+  }),
+  preset('medium', 'Medium', '8 layers, width 256 on State of the Union: needs a swarm', {
+    name: 'medium GPT on State of the Union',
+    model: { nLayer: 8, nHead: 8, nEmbd: 256, contextLength: 256 },
+    dataset: { corpus: 'sotu' },
+    optimizer: { lr: 0.0006 },
+    schedule: { warmupSteps: 200 },
+    stopping: { maxSteps: 20000, evalEverySteps: 100 },
+    codec: { name: 'sign' },
+  }),
 ];
 
 export type Validation<S> = { ok: true; spec: S } | { ok: false; errors: Record<string, string>; formErrors: string[] };
 
-/** Field-level validation of a draft spec (see the header for what checks it). Pure. */
-export function validateJobSpec(input: unknown): Validation<JobSpecDraft> {
+/** Validate with peer-core's schema; issues keyed by path (pure). */
+export function validateJobSpec(input: unknown): Validation<JobSpec> {
+  const r = checkJobSpec(input);
+  if (r.ok) return { ok: true, spec: r.spec };
+  const shown = new Set(FIELDS.map((f) => f.path));
   const errors: Record<string, string> = {};
   const formErrors: string[] = [];
-  if (!input || typeof input !== 'object') return { ok: false, errors, formErrors: ['the job spec must be an object'] };
-  for (const f of FIELDS) {
-    const v = getPath(input, f.path);
-    if (f.kind === 'text') {
-      if (typeof v !== 'string' || !v.trim()) errors[f.path] = `${f.label} is required`;
-      else if (v.length > 64) errors[f.path] = `${f.label} must be at most 64 characters`;
-    } else if (f.kind === 'select') {
-      if (typeof v !== 'string' || !f.options?.includes(v)) errors[f.path] = `${f.label} must be one of ${f.options?.join(', ')}`;
-    } else {
-      if (typeof v !== 'number' || !Number.isFinite(v)) errors[f.path] = `${f.label} must be a number`;
-      else if (f.integer && !Number.isInteger(v)) errors[f.path] = `${f.label} must be a whole number`;
-      else if (f.min !== undefined && v < f.min) errors[f.path] = `${f.label} must be at least ${f.min}`;
-      else if (f.max !== undefined && v > f.max) errors[f.path] = `${f.label} must be at most ${f.max}`;
-    }
+  for (const i of r.issues) {
+    if (shown.has(i.path)) errors[i.path] ??= i.message;
+    else formErrors.push(i.path ? `${i.path}: ${i.message}` : i.message);
   }
-  const h = getPath(input, 'model.nHead');
-  const c = getPath(input, 'model.nEmbd');
-  if (!errors['model.nEmbd'] && !errors['model.nHead'] && typeof h === 'number' && typeof c === 'number' && c % h !== 0) {
-    errors['model.nEmbd'] = `Width ${c} must be a multiple of the number of heads (${h})`;
-  }
-  if (Object.keys(errors).length || formErrors.length) return { ok: false, errors, formErrors };
-  return { ok: true, spec: input as JobSpecDraft };
+  return { ok: false, errors, formErrors };
 }
 
 /** Which validator this build uses, for the form's footnote. */
-export const VALIDATOR_NOTE = 'Checked in the page (peer-core job schema not in this build yet).';
+export const VALIDATOR_NOTE = 'Validated with the swarm job schema; the host signs the spec before publishing it.';

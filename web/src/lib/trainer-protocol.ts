@@ -1,0 +1,47 @@
+/** Messages between the page (trainer.ts) and the training worker (train.worker.ts). */
+import type { JobSpec } from './jobspec.ts';
+
+export type TrainerBackend = 'wasm' | 'cpu';
+
+export interface TrainerInit {
+  spec: JobSpec;
+  /** URL of the plain-text corpus (served at /corpora/<name>.txt). */
+  corpusUrl: string;
+  backend: TrainerBackend;
+  /** Seed of init and batch sampling. */
+  seed: number;
+  /** Resume from these flat parameters at this step. */
+  params?: Float32Array;
+  startStep?: number;
+  /** Share of time spent computing (duty cycle), 0.1..1. */
+  computeLimit: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; init: TrainerInit }
+  | { type: 'run' }
+  | { type: 'pause' }
+  | { type: 'limit'; share: number }
+  | { type: 'generate'; id: number; prompt: string; maxNewTokens: number; seed: number }
+  | { type: 'checkpoint'; id: number; metadata: Record<string, string> }
+  | { type: 'params'; id: number };
+
+export interface StepReport {
+  step: number;
+  loss: number;
+  heldoutLoss: number | null;
+  tokens: number;
+  /** Seconds of compute for this step (excludes duty-cycle idle). */
+  busySeconds: number;
+  idleSeconds: number;
+  tokensPerSecond: number;
+  lr: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; numParams: number; vocabSize: number; backend: TrainerBackend; tokenizer: string; trainTokens: number; heldoutTokens: number; unigramLoss: number; step: number }
+  | { type: 'step'; report: StepReport }
+  | { type: 'done'; step: number; reason: string }
+  | { type: 'result'; id: number; text?: string; bytes?: Uint8Array; params?: Float32Array; step?: number }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'error'; message: string };
