@@ -9,9 +9,9 @@ import { createCpuBackend } from '../../src/backend/index.ts';
 import { TokenDataset } from '../../src/data/index.ts';
 import { loadCorpusText } from '../../src/data/node.ts';
 import { GPT, type GPTConfig, ModelInputError } from '../../src/model/index.ts';
-import { mulberry32 } from '../../src/ops/reference/index.ts';
+import { allclose, mulberry32 } from '../../src/ops/reference/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/index.ts';
-import { AdamW, evalLoss, generate, runTinyTraining, sampleLogits, SgdMomentum, trainStep } from '../../src/train/index.ts';
+import { AdamW, evalLoss, forwardBackward, generate, runTinyTraining, sampleLogits, SgdMomentum, trainStep } from '../../src/train/index.ts';
 
 describe('training on the cpu backend', () => {
   it('held-out loss goes clearly below the unigram baseline (Moby Dick, char level)', async () => {
@@ -47,6 +47,22 @@ describe('training on the cpu backend', () => {
       expect(opt.stepCount).toBe(31);
     });
   }
+
+  it('two micro-batches give the loss and gradients of one batch holding both', async () => {
+    const r2 = mulberry32(8);
+    const ids = () => new Int32Array(16).map(() => Math.floor(r2() * 17));
+    const a = { B: 2, T: 8, tokens: ids(), targets: ids() };
+    const b = { B: 2, T: 8, tokens: ids(), targets: ids() };
+    b.targets[5] = -1;
+    const both = { B: 4, T: 8, tokens: Int32Array.of(...a.tokens, ...b.tokens), targets: Int32Array.of(...a.targets, ...b.targets) };
+    const m1 = new GPT(createCpuBackend(), config, { seed: 6 });
+    const m2 = new GPT(createCpuBackend(), config, { seed: 6 });
+    const l1 = await forwardBackward(m1, [a, b]);
+    const l2 = await forwardBackward(m2, [both]);
+    expect(Math.abs(l1 - l2)).toBeLessThan(1e-6);
+    const r = allclose(await m1.getGrads(), await m2.getGrads(), { atol: 1e-7, rtol: 1e-5 });
+    expect(r.ok, r.message).toBe(true);
+  });
 
   it('gradient clipping caps the update norm; evalLoss does not touch gradients', async () => {
     const be = createCpuBackend();
