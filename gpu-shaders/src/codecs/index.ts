@@ -4,3 +4,4 @@ export * from './int8.ts';
 export * from './sign.ts';
 export * from './ef.ts';
 export { grid2d } from './dispatch.ts';
+export * from './topk.ts';

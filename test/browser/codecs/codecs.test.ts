@@ -55,6 +55,14 @@ describe('codec kernels on WebGPU vs CPU codecs (bit-exact)', () => {
     });
   }
 
+  for (const [n, fraction, ties] of [[1, 0.01, false], [1000, 0.01, false], [4099, 0.05, true], [70001, 0.01, false], [3000, 0.3, true]] as const) {
+    it(`top-k radix select + error feedback, 3 steps, n=${n} k=${Math.ceil(n * fraction)}${ties ? ' (many ties)' : ''}`, async () => {
+      const seed = freshSeed();
+      const r = await page.evaluate(([s, m, f, t]) => window.swarmgradCodecs.topk(s, m, f, 3, t), [seed, n, fraction, ties] as const);
+      expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+    });
+  }
+
   it('error-feedback accumulate/update n=4097', async () => {
     const seed = freshSeed();
     const r = await page.evaluate((s) => window.swarmgradCodecs.ef(s, 4097), seed);

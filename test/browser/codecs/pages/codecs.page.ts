@@ -4,8 +4,8 @@
  * payload bytes, decoded values and residuals are bit-identical.
  */
 import { GpuContext } from '../../../../gpu-shaders/src/context.ts';
-import { efAccumulate, efUpdate, fp16CompressGpu, fp16DecompressGpu, int8CompressGpu, int8DecompressGpu, signCompressGpu, signDecompressGpu } from '../../../../gpu-shaders/src/codecs/index.ts';
-import { Fp16Codec, Int8Codec, SignCodec } from '../../../../peer-core/src/codecs/index.ts';
+import { efAccumulate, efUpdate, fp16CompressGpu, fp16DecompressGpu, int8CompressGpu, int8DecompressGpu, signCompressGpu, signDecompressGpu, topkCompressGpu } from '../../../../gpu-shaders/src/codecs/index.ts';
+import { Fp16Codec, Int8Codec, SignCodec, TopkCodec } from '../../../../peer-core/src/codecs/index.ts';
 import { mulberry32, randomNormal } from '../../../../peer-core/src/util/random.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
@@ -82,6 +82,23 @@ const api = {
       reports.push(sameBytes(`sign step ${t} residual`, bytes(got.residual), bytes(cpu.residual('w') ?? new Float32Array(0))));
       const dec = await signDecompressGpu(ctx, ref.payload, n);
       reports.push(sameBytes(`sign step ${t} decoded`, bytes(dec), bytes(cpu.decompress(ref))));
+    }
+    return all(reports);
+  },
+  async topk(seed: number, n: number, fraction: number, steps: number, ties: boolean): Promise<Report> {
+    const ctx = await context();
+    const cpu = new TopkCodec({ fraction });
+    let residual: Float32Array | undefined;
+    const reports: Report[] = [];
+    for (let t = 0; t < steps; t++) {
+      const x = randomNormal(n, seed + t);
+      // coarse values force many ties at the threshold (lowest indices must win on both sides)
+      if (ties) for (let i = 0; i < n; i++) x[i] = Math.round(x[i] * 2) / 2;
+      const ref = cpu.compress(x, { key: 'w' });
+      const got = await topkCompressGpu(ctx, x, residual, fraction);
+      residual = got.residual;
+      reports.push(sameBytes(`topk step ${t} payload`, got.payload, ref.payload));
+      reports.push(sameBytes(`topk step ${t} residual`, bytes(got.residual), bytes(cpu.residual('w') ?? new Float32Array(0))));
     }
     return all(reports);
   },
