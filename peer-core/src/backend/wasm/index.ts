@@ -9,7 +9,7 @@
  * both throw BackendInputError for the same mistakes; token and target ids are range-checked
  * before any wasm runs. NOT here: the kernels themselves (wasm/assembly) or threads.
  */
-import { createWasmKernels, createWasmKernelsSync, WasmKernelInputError, type WasmKernels, type WasmTensor } from '@swarmgrad/wasm';
+import { createWasmKernels, createWasmKernelsSync, WasmKernelInputError, type WasmKernels, type WasmKernelsInit, type WasmTensor } from '@swarmgrad/wasm';
 import { BackendInputError, BackendUnavailableError, ForeignTensorError, requireDims, requireTensor } from '../errors.ts';
 import type { AdamWParams, Backend, DType, MatmulShape, SgdParams, Tensor } from '../types.ts';
 
@@ -331,21 +331,24 @@ function unavailable(e: unknown): never {
   throw new BackendUnavailableError(`WebAssembly (with SIMD) is not available here: ${(e as Error)?.message ?? String(e)}`);
 }
 
-/** The wasm backend (async: browsers' main threads compile large modules only asynchronously). */
-export async function createWasmBackend(): Promise<WasmBackend> {
+/**
+ * The wasm backend (async: browsers' main threads compile large modules only asynchronously).
+ * `init.variant` forces 'simd' or 'relaxed-simd' (default: the fastest the engine validates).
+ */
+export async function createWasmBackend(init: WasmKernelsInit = {}): Promise<WasmBackend> {
   if (typeof WebAssembly === 'undefined') unavailable(new Error('no WebAssembly global'));
   try {
-    return new WasmBackend(await createWasmKernels());
+    return new WasmBackend(await createWasmKernels(init));
   } catch (e) {
     unavailable(e);
   }
 }
 
 /** The wasm backend, instantiated synchronously (Node and workers). */
-export function createWasmBackendSync(): WasmBackend {
+export function createWasmBackendSync(init: WasmKernelsInit = {}): WasmBackend {
   if (typeof WebAssembly === 'undefined') unavailable(new Error('no WebAssembly global'));
   try {
-    return new WasmBackend(createWasmKernelsSync());
+    return new WasmBackend(createWasmKernelsSync(init));
   } catch (e) {
     unavailable(e);
   }
