@@ -75,6 +75,65 @@ function addTo(y: usize, x: usize, n: i32): void {
   add(y, y, x, n);
 }
 
+/**
+ * exp in f32x4 lanes (Cephes expf: reduction by ln2 in two parts, degree-5 polynomial, 2^n by
+ * exponent bits); relative error within a few ulp. Inputs are clamped to [-87.3, 88.7], so
+ * exp of a very negative x is ~1e-38 instead of a denormal or 0, and nothing overflows.
+ */
+function expv(x0: v128): v128 {
+  const x1 = f32x4.min(f32x4.max(x0, f32x4.splat(-87.33654)), f32x4.splat(88.72283));
+  const fx = f32x4.floor(madd(x1, f32x4.splat(1.44269504088896341), f32x4.splat(0.5)));
+  let x = f32x4.sub(x1, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  x = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const z = f32x4.mul(x, x);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = madd(y, x, f32x4.splat(1.3981999507e-3));
+  y = madd(y, x, f32x4.splat(8.3334519073e-3));
+  y = madd(y, x, f32x4.splat(4.1665795894e-2));
+  y = madd(y, x, f32x4.splat(1.6666665459e-1));
+  y = madd(y, x, f32x4.splat(5.0000001201e-1));
+  y = madd(y, z, f32x4.add(x, f32x4.splat(1)));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+/** max of x[0..n) (n >= 1). */
+function maxOf(x: usize, n: i32): f32 {
+  let m = f32x4.splat(-f32.MAX_VALUE);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) m = f32x4.max(m, v128.load(at(x, i)));
+  let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; i < n; i++) r = max(r, ld(x, i));
+  return r;
+}
+
+/** dst[i] = exp(src[i] - shift) for i in [0, n); returns the sum, accumulated in f64. */
+function expShiftSum(dst: usize, src: usize, n: i32, shift: f32): f64 {
+  const sv = f32x4.splat(shift);
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const e = expv(f32x4.sub(v128.load(at(src, i)), sv));
+    v128.store(at(dst, i), e);
+    acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(e), f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 0, 1))));
+  }
+  let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < n; i++) {
+    const e = Mathf.exp(ld(src, i) - shift);
+    st(dst, i, e);
+    sum += <f64>e;
+  }
+  return sum;
+}
+
+/** x[0..n) *= s */
+function scaleBy(x: usize, n: i32, s: f32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(x, i), f32x4.mul(v128.load(at(x, i)), sv));
+  for (; i < n; i++) st(x, i, ld(x, i) * s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // encoder: out[b,t,:] = wte[inp[b,t],:] + wpe[t,:]
 
@@ -327,14 +386,8 @@ export function attentionForward(out: usize, preatt: usize, att: usize, qkv: usi
           if (v > maxval) maxval = v;
           st(pre, t2, v);
         }
-        let sum: f64 = 0;
-        for (let t2 = 0; t2 <= t; t2++) {
-          const e = Mathf.exp(ld(pre, t2) - maxval);
-          sum += <f64>e;
-          st(w, t2, e);
-        }
-        const inv = sum === 0 ? <f32>0 : <f32>(1.0 / sum);
-        for (let t2 = 0; t2 <= t; t2++) st(w, t2, ld(w, t2) * inv);
+        const sum = expShiftSum(w, pre, t + 1, maxval);
+        scaleBy(w, t + 1, sum === 0 ? <f32>0 : <f32>(1.0 / sum));
         if (t + 1 < T) {
           memory.fill(at(w, t + 1), 0, <usize>(T - t - 1) << 2);
           memory.fill(at(pre, t + 1), 0, <usize>(T - t - 1) << 2);
@@ -394,7 +447,17 @@ export function attentionBackward(
 const GELU_S: f32 = <f32>Math.sqrt(2.0 / Math.PI);
 
 export function geluForward(out: usize, inp: usize, N: i32): void {
-  for (let i = 0; i < N; i++) {
+  const S = f32x4.splat(GELU_S);
+  const A = f32x4.splat(0.044715);
+  const one = f32x4.splat(1);
+  const m2 = f32x4.splat(-2);
+  let i = 0;
+  for (; i + 4 <= N; i += 4) {
+    const x = v128.load(at(inp, i));
+    const u = f32x4.mul(S, madd(f32x4.mul(A, x), f32x4.mul(x, x), x));
+    v128.store(at(out, i), f32x4.div(x, f32x4.add(one, expv(f32x4.mul(m2, u)))));
+  }
+  for (; i < N; i++) {
     const x = ld(inp, i);
     const u = GELU_S * (x + <f32>0.044715 * x * x * x);
     st(out, i, x / (1 + Mathf.exp(-2 * u)));
@@ -402,7 +465,24 @@ export function geluForward(out: usize, inp: usize, N: i32): void {
 }
 
 export function geluBackward(dinp: usize, inp: usize, dout: usize, N: i32): void {
-  for (let i = 0; i < N; i++) {
+  const S = f32x4.splat(GELU_S);
+  const A = f32x4.splat(0.044715);
+  const A3 = f32x4.splat(3 * 0.044715);
+  const one = f32x4.splat(1);
+  const two = f32x4.splat(2);
+  const m2 = f32x4.splat(-2);
+  let i = 0;
+  for (; i + 4 <= N; i += 4) {
+    const x = v128.load(at(inp, i));
+    const x2 = f32x4.mul(x, x);
+    const u = f32x4.mul(S, madd(f32x4.mul(A, x), x2, x));
+    const s = f32x4.div(one, f32x4.add(one, expv(f32x4.mul(m2, u))));
+    // local = s + 2 x s (1 - s) S (1 + 3A x^2)
+    const t = f32x4.mul(f32x4.mul(two, x), f32x4.mul(s, f32x4.sub(one, s)));
+    const local = madd(t, f32x4.mul(S, madd(A3, x2, one)), s);
+    v128.store(at(dinp, i), madd(local, v128.load(at(dout, i)), v128.load(at(dinp, i))));
+  }
+  for (; i < N; i++) {
     const x = ld(inp, i);
     const u = GELU_S * (x + <f32>0.044715 * x * x * x);
     const s: f32 = 1 / (1 + Mathf.exp(-2 * u));
@@ -428,16 +508,9 @@ export function softmaxCrossEntropyForward(losses: usize, probs: usize, logits: 
   for (let n = 0; n < N; n++) {
     const x = at(logits, n * V);
     const p = at(probs, n * V);
-    let maxval: f32 = -f32.MAX_VALUE;
-    for (let v = 0; v < V; v++) maxval = max(maxval, ld(x, v));
-    let sum: f64 = 0;
-    for (let v = 0; v < V; v++) {
-      const e = Mathf.exp(ld(x, v) - maxval);
-      st(p, v, e);
-      sum += <f64>e;
-    }
-    const inv = <f32>(1.0 / sum);
-    for (let v = 0; v < V; v++) st(p, v, ld(p, v) * inv);
+    const maxval = maxOf(x, V);
+    const sum = expShiftSum(p, x, V, maxval);
+    scaleBy(p, V, <f32>(1.0 / sum));
     const tgt = load<i32>(targets + (<usize>n << 2));
     st(losses, n, tgt < 0 ? 0 : <f32>(Math.log(sum) + <f64>maxval - <f64>ld(x, tgt)));
   }
