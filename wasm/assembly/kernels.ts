@@ -82,7 +82,7 @@ function addTo(y: usize, x: usize, n: i32): void {
  */
 function expv(x0: v128): v128 {
   const x1 = f32x4.min(f32x4.max(x0, f32x4.splat(-87.33654)), f32x4.splat(88.72283));
-  const fx = f32x4.floor(madd(x1, f32x4.splat(1.44269504088896341), f32x4.splat(0.5)));
+  const fx = f32x4.floor(madd(x1, f32x4.splat(<f32>Math.LOG2E), f32x4.splat(0.5)));
   let x = f32x4.sub(x1, f32x4.mul(fx, f32x4.splat(0.693359375)));
   x = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(x, x);
