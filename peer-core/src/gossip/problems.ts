@@ -238,7 +238,8 @@ export function logisticProblem(init: ProblemInit & { l2?: number } = {}): Conve
     const y = A.map((row) => (rand() < sigmoid(row.reduce((acc, v, k) => acc + v * wTrue[k], 0) / Math.sqrt(dim) * 3 + bias) ? 1 : 0));
     return { A, y };
   };
-  const shifts = Array.from({ length: peers }, (_, i) => Float64Array.from(randomNormal(dim, seed + 1000 + i, 0.5 * heterogeneity)));
+  // feature shifts with a norm that does not grow with dim (standardised features)
+  const shifts = Array.from({ length: peers }, (_, i) => Float64Array.from(randomNormal(dim, seed + 1000 + i, heterogeneity * Math.sqrt(2 / dim))));
   const biases = Array.from({ length: peers }, (_, i) => heterogeneity * (2 * (i / Math.max(1, peers - 1)) - 1));
   const shards = shifts.map((sh, i) => gen(shardSize, sh, biases[i], seed + 3000 + i));
   const per = Math.ceil(heldOut / peers);

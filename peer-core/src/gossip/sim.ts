@@ -245,7 +245,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 }
 
 /** The single-peer baseline at equal samples: one peer, global minibatch peers×batch, same steps. */
-export function runSinglePeer(o: Pick<SimulationOptions, 'problem' | 'steps' | 'lr' | 'batch' | 'seed'>): { curve: Array<{ step: number; loss: number }>; finalLoss: number; params: Float32Array } {
+export function runSinglePeer(o: Pick<SimulationOptions, 'problem' | 'steps' | 'lr' | 'batch' | 'seed' | 'evalEvery'>): { curve: Array<{ step: number; loss: number }>; finalLoss: number; params: Float32Array } {
   const { problem } = o;
   const x = new Float32Array(problem.dim);
   const rand = mulberry32((o.seed ?? 1) * 104729);
@@ -255,7 +255,7 @@ export function runSinglePeer(o: Pick<SimulationOptions, 'problem' | 'steps' | '
     const g = problem.gradGlobal(x, o.batch * problem.peers, rand);
     const eta = lr(t);
     for (let k = 0; k < x.length; k++) x[k] -= eta * g[k];
-    curve.push({ step: t + 1, loss: problem.heldOutLoss(x) });
+    if ((t + 1) % (o.evalEvery ?? 1) === 0 || t + 1 === o.steps) curve.push({ step: t + 1, loss: problem.heldOutLoss(x) });
   }
   return { curve, finalLoss: curve[curve.length - 1].loss, params: x };
 }
