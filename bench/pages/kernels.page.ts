@@ -1,30 +1,26 @@
 /**
- * Browser side of `npm run bench -- kernels`: times kernels in this page, side by side with
- * their anchors, and returns raw timings to the Node runner.
+ * Browser side of `npm run bench -- kernels`: our WGSL matmul and tfjs-webgpu 4.22's matmul
+ * (tfjs on its 'webgpu' backend, in this same page and on the same adapter), timed side by
+ * side; returns GFLOP/s to the Node runner.
  */
-import { GpuContext, encodeMatmul } from '@swarmgrad/gpu-shaders';
-import { matmulForward, randomUniform } from '@swarmgrad/peer-core/reference';
+import { GpuContext, type MatmulVariant } from '@swarmgrad/gpu-shaders';
+import type * as TF from '@tensorflow/tfjs-core';
+import { spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from './matmul-timing.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 const context = () => (ctxPromise ??= GpuContext.create());
 
-async function timeGpu(ctx: GpuContext, record: (enc: GPUCommandEncoder) => Promise<void>, minMs: number): Promise<number> {
-  // Warm-up (compiles the pipeline), then repeat until minMs has passed; seconds per call.
-  let enc = ctx.device.createCommandEncoder();
-  await record(enc);
-  ctx.device.queue.submit([enc.finish()]);
-  await ctx.device.queue.onSubmittedWorkDone();
-  let iters = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    enc = ctx.device.createCommandEncoder();
-    await record(enc);
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    iters++;
-  }
-  return (performance.now() - t0) / 1000 / iters;
-}
+// tfjs-core + tfjs-backend-webgpu, bundled by the suite (see tfjs-entry.ts).
+const TFJS_BUNDLE = './dist/tfjs.js';
+let tf: typeof TF;
+let tfReady: Promise<void> | undefined;
+const tfjs = () =>
+  (tfReady ??= (async () => {
+    tf = (await import(/* @vite-ignore */ TFJS_BUNDLE)) as typeof TF;
+    const ok = await tf.setBackend('webgpu');
+    if (!ok || tf.getBackend() !== 'webgpu') throw new Error(`tfjs could not start its webgpu backend (got ${tf.getBackend()})`);
+    await tf.ready();
+  })());
 
 const api = {
   async adapter() {
@@ -32,23 +28,16 @@ const api = {
     return `${ctx.adapterInfo?.vendor ?? '?'} ${ctx.adapterInfo?.architecture ?? ''} ${ctx.adapterInfo?.description ?? ''}`.trim();
   },
   /** GFLOP/s of our WGSL matmul on n×n×n. */
-  async matmulOurs(n: number, minMs = 1000) {
-    const ctx = await context();
-    const a = ctx.buffer(randomUniform(n * n, 1));
-    const b = ctx.buffer(randomUniform(n * n, 2));
-    const out = ctx.buffer(n * n * 4);
-    const s = await timeGpu(ctx, (enc) => encodeMatmul(ctx, enc, { M: n, K: n, N: n, a, b, out }), minMs);
-    a.destroy(); b.destroy(); out.destroy();
-    return (2 * n ** 3) / s / 1e9;
+  async matmulOurs(n: number, minMs = 1000, variant: MatmulVariant = 'auto') {
+    return (await timeOurMatmul(await context(), n, minMs, variant)).gflops;
   },
-  /** GFLOP/s of the plain TypeScript reference on n×n×n (CPU, single thread). */
-  matmulReference(n: number) {
-    const a = randomUniform(n * n, 1);
-    const b = randomUniform(n * n, 2);
-    const out = new Float32Array(n * n);
-    const t0 = performance.now();
-    matmulForward(out, a, b, null, { M: n, K: n, N: n });
-    return (2 * n ** 3) / ((performance.now() - t0) / 1000) / 1e9;
+  /** GFLOP/s of tfjs-webgpu's tf.matMul on n×n×n. */
+  async matmulTfjs(n: number, minMs = 1000) {
+    await tfjs();
+    return (await timeTfjsMatmul(tf, n, minMs)).gflops;
+  },
+  async spotCheck(n: number) {
+    return spotCheckMatmul(await context(), n, 16);
   },
 };
 

@@ -1,30 +1,50 @@
 /**
  * Kernel throughput in one headless page (SwiftShader WebGPU here; a real GPU elsewhere).
- * matmul_fp32_<n>: our WGSL matmul in GFLOP/s, side by side with an anchor measured in the
- * same page. Options: --sizes 256,512 (default 128,256,512 under SwiftShader).
+ * matmul_fp32_<n>: our WGSL matmul in GFLOP/s, side by side with tfjs-webgpu 4.22's matmul
+ * measured in the same page (ratio = ours / tfjs). Each size is first spot-checked against
+ * float64 dot products. Options: --sizes 256,1024 (default 256,1024,2048,4096 on a real GPU,
+ * 64,128,256 under SwiftShader), --ms 1000 (timing window per measurement),
+ * --gpu (launch Chromium on the real GPU instead of SwiftShader).
  */
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { launchBrowser, openPage, servePages } from '@swarmgrad/peer-core/harness';
 import { type BenchSuite, ratio } from '../lib/types.ts';
 
 const suite: BenchSuite = {
   name: 'kernels',
-  description: 'WGSL kernel throughput vs anchors, in one headless page',
+  description: 'WGSL matmul vs tfjs-webgpu 4.22 matmul, in one headless page',
   async run({ options, env, log }) {
-    const sizes = (options.sizes ?? '128,256,512').split(',').map(Number);
+    // tfjs has CommonJS dependencies: bundle it to one ESM file the page imports.
+    await build({
+      entryPoints: [fileURLToPath(new URL('../pages/tfjs-entry.ts', import.meta.url))],
+      outfile: fileURLToPath(new URL('../pages/dist/tfjs.js', import.meta.url)),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      logLevel: 'error',
+    });
     const server = await servePages(fileURLToPath(new URL('../pages/', import.meta.url)));
-    const browser = await launchBrowser();
+    const realGpu = options.gpu === 'true';
+    const browser = await launchBrowser({ swiftshader: !realGpu });
     try {
-      const { page } = await openPage(browser, server.url);
+      const { page, problems } = await openPage(browser, server.url);
       await page.waitForFunction(() => 'swarmgradBench' in window, null, { timeout: 60_000 });
-      env.device = `chromium ${browser.version()} / ${await page.evaluate(() => window.swarmgradBench.adapter())}`;
+      const adapter = await page.evaluate(() => window.swarmgradBench.adapter());
+      env.device = `chromium ${browser.version()} / ${adapter}`;
+      const swiftshader = /swiftshader/i.test(adapter);
+      const sizes = (options.sizes ?? (swiftshader ? '64,128,256' : '256,1024,2048,4096')).split(',').map(Number);
+      const ms = Number(options.ms ?? (swiftshader ? 1500 : 1000));
       const out = [];
       for (const n of sizes) {
-        const ours = await page.evaluate((m) => window.swarmgradBench.matmulOurs(m), n);
-        const anchor = await page.evaluate((m) => window.swarmgradBench.matmulReference(m), n);
-        log(`matmul ${n}: ours ${ours.toFixed(2)} GFLOP/s, TS reference ${anchor.toFixed(2)} GFLOP/s`);
-        out.push({ name: `matmul_fp32_${n}`, value: ours, unit: 'GFLOP/s (higher is better)', anchor: 'plain TS reference (CPU, same page)', anchorValue: anchor, ratio: ratio(ours, anchor) });
+        const worst = await page.evaluate((m) => window.swarmgradBench.spotCheck(m), n);
+        if (!(worst <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${worst} of tolerance)`);
+        const ours = await page.evaluate(([m, t]) => window.swarmgradBench.matmulOurs(m, t), [n, ms] as const);
+        const tfjs = await page.evaluate(([m, t]) => window.swarmgradBench.matmulTfjs(m, t), [n, ms] as const);
+        log(`matmul ${n}: ours ${ours.toFixed(2)} GFLOP/s, tfjs-webgpu ${tfjs.toFixed(2)} GFLOP/s (${(ours / tfjs).toFixed(2)}x)`);
+        out.push({ name: `matmul_fp32_${n}`, value: ours, unit: 'GFLOP/s (higher is better)', anchor: 'tfjs-webgpu 4.22 tf.matMul (same page)', anchorValue: tfjs, ratio: ratio(ours, tfjs) });
       }
+      if (problems.errors.length) throw new Error(`bench page errors: ${problems.errors.join('; ')}`);
       return out;
     } finally {
       await browser.close();

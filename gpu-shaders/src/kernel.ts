@@ -34,13 +34,50 @@ export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, la
     if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
       throw new KernelInputError(d.kernel, `dispatch ${x}x${y}x${z} exceeds ${MAX_WORKGROUPS_PER_DIM} workgroups in one dimension`);
     }
-    const pipeline = ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
+    // WebGPU forbids one buffer in a dispatch as both read-only and writable storage (even at
+    // disjoint ranges, e.g. two views of one activation arena). Where one buffer is bound at
+    // several ranges, compile the kernel with every storage binding read_write: writable
+    // bindings of one buffer are allowed when their ranges do not overlap.
+    const aliased = hasRepeatedBuffer(d.buffers);
+    const pipeline = aliased
+      ? ctx.pipelineSync(`${d.kernel}+rw`, readWriteVariant(d.code), d.constants, d.entryPoint)
+      : ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
     const entries = d.params ? [ctx.uniformCached(d.params), ...d.buffers] : d.buffers;
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, ctx.bindGroup(pipeline, entries));
     pass.dispatchWorkgroups(x, y, z);
   }
   pass.end();
+}
+
+const rwCache = new Map<string, string>();
+
+/** `code` with every `var<storage, read>` declared `read_write` (cached per source). */
+export function readWriteVariant(code: string): string {
+  let rw = rwCache.get(code);
+  if (rw === undefined) {
+    rw = code.replaceAll('var<storage, read>', 'var<storage, read_write>');
+    rwCache.set(code, rw);
+  }
+  return rw;
+}
+
+/**
+ * True when one buffer is bound at two different ranges (two views of one allocation). The
+ * same range bound twice is left alone: that is a read-only share (e.g. one tensor as two
+ * inputs), and read_write bindings of one range would be rejected as aliasing.
+ */
+function hasRepeatedBuffer(buffers: Array<BufferArg | null>): boolean {
+  const seen = new Map<GPUBuffer, string>();
+  for (const b of buffers) {
+    if (!b) continue;
+    const buf = 'mapState' in b ? b : b.buffer;
+    const range = 'mapState' in b ? 'all' : `${b.offset ?? 0}+${b.size ?? 'rest'}`;
+    const prev = seen.get(buf);
+    if (prev !== undefined && prev !== range) return true;
+    seen.set(buf, range);
+  }
+  return false;
 }
 
 /**

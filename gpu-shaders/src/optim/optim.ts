@@ -6,15 +6,19 @@
  * Reference: `globalNormSquared`, `adamwUpdate`, `sgdMomentumUpdate` (the `gradScale` there
  * is the clip factor the caller computed).
  *
- * Per-step hyperparameters (step, lr) live in a uniform that is cached by content, so a
- * training loop creates at most one small uniform per distinct (lr, step) pair; see
- * GpuContext.uniformCached.
+ * Per-step hyperparameters (lr, bias corrections, gradScale) live in a small storage buffer
+ * `hyper` (HYPER_BYTES) that the caller fills with `adamwHyper` / `sgdHyper` through
+ * `queue.writeBuffer` before submitting the recorded update; a training loop therefore creates
+ * no uniform or bind group per step. Queue order matters: writeBuffer takes effect before the
+ * next submit, so submit earlier recorded updates that read the same `hyper` first.
  */
 import type { BufferArg, GpuContext } from '../context.ts';
 import { checkBuffers, checkDims, encodeDispatches, grid, packParams } from '../kernel.ts';
 import code from './optim.wgsl';
 
 const WG = 256;
+/** Size of the hyperparameter buffer of encodeAdamW / encodeSgdMomentum. */
+export const HYPER_BYTES = 48;
 /** Workgroups of the first norm pass (each grid-strides over the buffer). */
 const NORM_PARTIALS = 256;
 
@@ -34,7 +38,7 @@ export function encodeGlobalNormSquared(ctx: GpuContext, encoder: GPUCommandEnco
   ]);
   const nPartials = Math.min(NORM_PARTIALS, Math.ceil(N / WG));
   const partial = ctx.pool.acquire(nPartials * 4, 'norm.partial');
-  const params = packParams([N, nPartials, 0, 0], new Array(12).fill(0));
+  const params = packParams([N, nPartials]);
   encodeDispatches(ctx, encoder, 'globalNorm', [
     { kernel: 'optim', code, entryPoint: 'norm_partial', constants: { WG }, params, buffers: [args.grads, null, null, null, partial], workgroups: [nPartials] },
     { kernel: 'optim', code, entryPoint: 'norm_final', constants: { WG }, params, buffers: [null, null, null, null, partial, args.normSq], workgroups: [1] },
@@ -57,6 +61,20 @@ export interface AdamWArgs {
   step: number;
   gradScale: number;
   clip?: ClipArgs;
+  /** HYPER_BYTES buffer holding adamwHyper(args), written by the caller (see the header). */
+  hyper: BufferArg;
+}
+
+/** The hyperparameter words of one AdamW update (write them into `hyper`). */
+export function adamwHyper(a: Omit<AdamWArgs, 'params' | 'grads' | 'm' | 'v' | 'N' | 'hyper'>): Float32Array {
+  const bc1 = 1 - a.beta1 ** a.step;
+  const bc2 = 1 - a.beta2 ** a.step;
+  return Float32Array.of(a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, bc1, bc2, a.gradScale, a.clip?.maxNorm ?? 0, 0, 0, 0);
+}
+
+/** The hyperparameter words of one SGD update (write them into `hyper`). */
+export function sgdHyper(a: Omit<SgdArgs, 'params' | 'grads' | 'velocity' | 'N' | 'hyper'>): Float32Array {
+  return Float32Array.of(a.lr, 0, 0, 0, a.weightDecay, 0, 0, a.gradScale, a.clip?.maxNorm ?? 0, a.momentum, 0, 0);
 }
 
 export function encodeAdamW(ctx: GpuContext, encoder: GPUCommandEncoder, a: AdamWArgs): void {
@@ -68,9 +86,8 @@ export function encodeAdamW(ctx: GpuContext, encoder: GPUCommandEncoder, a: Adam
     ['m', a.m, N],
     ['v', a.v, N],
   ]);
-  const bc1 = 1 - a.beta1 ** a.step;
-  const bc2 = 1 - a.beta2 ** a.step;
-  const params = packParams([N, 0, 0, 0], [a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, bc1, bc2, a.gradScale, a.clip?.maxNorm ?? 0, 0, 0, 0]);
+  checkBuffers('adamw', [['hyper', a.hyper, HYPER_BYTES / 4]]);
+  const params = packParams([N]);
   encodeDispatches(ctx, encoder, 'adamw', [
     {
       kernel: 'optim',
@@ -78,7 +95,7 @@ export function encodeAdamW(ctx: GpuContext, encoder: GPUCommandEncoder, a: Adam
       entryPoint: 'adamw',
       constants: { WG, CLIP: !!a.clip },
       params,
-      buffers: [a.grads, a.params, a.m, a.v, null, a.clip?.normSq ?? ctx.emptyBuffer],
+      buffers: [a.grads, a.params, a.m, a.v, null, a.clip?.normSq ?? ctx.emptyBuffer, a.hyper],
       workgroups: grid(Math.ceil(N / WG)),
     },
   ]);
@@ -94,6 +111,8 @@ export interface SgdArgs {
   weightDecay: number;
   gradScale: number;
   clip?: ClipArgs;
+  /** HYPER_BYTES buffer holding sgdHyper(args), written by the caller. */
+  hyper: BufferArg;
 }
 
 export function encodeSgdMomentum(ctx: GpuContext, encoder: GPUCommandEncoder, a: SgdArgs): void {
@@ -104,7 +123,8 @@ export function encodeSgdMomentum(ctx: GpuContext, encoder: GPUCommandEncoder, a
     ['grads', a.grads, N],
     ['velocity', a.velocity, N],
   ]);
-  const params = packParams([N, 0, 0, 0], [a.lr, 0, 0, 0, a.weightDecay, 0, 0, a.gradScale, a.clip?.maxNorm ?? 0, a.momentum, 0, 0]);
+  checkBuffers('sgd', [['hyper', a.hyper, HYPER_BYTES / 4]]);
+  const params = packParams([N]);
   encodeDispatches(ctx, encoder, 'sgd', [
     {
       kernel: 'optim',
@@ -112,7 +132,7 @@ export function encodeSgdMomentum(ctx: GpuContext, encoder: GPUCommandEncoder, a
       entryPoint: 'sgd',
       constants: { WG, CLIP: !!a.clip },
       params,
-      buffers: [a.grads, a.params, a.velocity, null, null, a.clip?.normSq ?? ctx.emptyBuffer],
+      buffers: [a.grads, a.params, a.velocity, null, null, a.clip?.normSq ?? ctx.emptyBuffer, a.hyper],
       workgroups: grid(Math.ceil(N / WG)),
     },
   ]);

@@ -12,8 +12,11 @@
 override WG: u32 = 256u;
 override CLIP: bool = false;
 
-struct Params {
-  N: u32, nPartials: u32, _a: u32, _b: u32,
+struct Params { N: u32, nPartials: u32, _a: u32, _b: u32 }
+
+// Per-step hyperparameters live in a small storage buffer that the caller rewrites each step
+// (queue.writeBuffer), so a training loop creates no new uniform or bind group per step.
+struct Hyper {
   lr: f32, beta1: f32, beta2: f32, eps: f32,
   wd: f32, bc1: f32, bc2: f32, gradScale: f32,
   maxNorm: f32, momentum: f32, _c: f32, _d: f32,
@@ -26,6 +29,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;   // adamw only
 @group(0) @binding(5) var<storage, read_write> partial: array<f32>; // norm passes
 @group(0) @binding(6) var<storage, read_write> normSq: array<f32>;  // norm_final; read when CLIP
+@group(0) @binding(7) var<storage, read> hp: Hyper;                // adamw, sgd
 
 var<workgroup> red: array<f32, WG>;
 
@@ -63,9 +67,9 @@ fn gradScale() -> f32 {
   let ns = normSq[0]; // bound in every optimizer pass (a placeholder when not clipping)
   if (CLIP) {
     let norm = sqrt(ns);
-    if (norm > p.maxNorm) { return p.gradScale * p.maxNorm / norm; }
+    if (norm > hp.maxNorm) { return hp.gradScale * hp.maxNorm / norm; }
   }
-  return p.gradScale;
+  return hp.gradScale;
 }
 
 fn index(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wg.x + wg.y * nwg.x) * WG + lid; }
@@ -75,21 +79,21 @@ fn adamw(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = index(wg, nwg, lid);
   if (i >= p.N) { return; }
   let g = grads[i] * gradScale();
-  let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
-  let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
+  let mi = hp.beta1 * m[i] + (1.0 - hp.beta1) * g;
+  let vi = hp.beta2 * v[i] + (1.0 - hp.beta2) * g * g;
   m[i] = mi;
   v[i] = vi;
-  let mhat = mi / p.bc1;
-  let vhat = vi / p.bc2;
-  params[i] = params[i] - p.lr * (mhat / (sqrt(vhat) + p.eps) + p.wd * params[i]);
+  let mhat = mi / hp.bc1;
+  let vhat = vi / hp.bc2;
+  params[i] = params[i] - hp.lr * (mhat / (sqrt(vhat) + hp.eps) + hp.wd * params[i]);
 }
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = index(wg, nwg, lid);
   if (i >= p.N) { return; }
-  let g = grads[i] * gradScale() + p.wd * params[i];
-  let vel = p.momentum * m[i] + g;
+  let g = grads[i] * gradScale() + hp.wd * params[i];
+  let vel = hp.momentum * m[i] + g;
   m[i] = vel;
-  params[i] = params[i] - p.lr * vel;
+  params[i] = params[i] - hp.lr * vel;
 }

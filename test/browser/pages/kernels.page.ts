@@ -248,11 +248,13 @@ const api = {
     ref.adamwUpdate(pA, grads, m, v, N, { ...adamOpts, gradScale: adamOpts.gradScale * clipScale });
     ref.sgdMomentumUpdate(pS, grads, vel, N, { ...sgdOpts, gradScale: sgdOpts.gradScale * clipScale });
     const g = { grads: ctx.buffer(grads), normSq: ctx.buffer(4), pA: ctx.buffer(params0), m: ctx.buffer(m0), v: ctx.buffer(v0), pS: ctx.buffer(params0), vel: ctx.buffer(vel0) };
+    const clip = { normSq: g.normSq, maxNorm };
+    const hyperA = ctx.buffer(gpu.adamwHyper({ ...adamOpts, clip }));
+    const hyperS = ctx.buffer(gpu.sgdHyper({ ...sgdOpts, clip }));
     await run(ctx, 'optimizers', (enc) => {
       gpu.encodeGlobalNormSquared(ctx, enc, { grads: g.grads, N, normSq: g.normSq });
-      const clip = { normSq: g.normSq, maxNorm };
-      gpu.encodeAdamW(ctx, enc, { params: g.pA, grads: g.grads, m: g.m, v: g.v, N, ...adamOpts, clip });
-      gpu.encodeSgdMomentum(ctx, enc, { params: g.pS, grads: g.grads, velocity: g.vel, N, ...sgdOpts, clip });
+      gpu.encodeAdamW(ctx, enc, { params: g.pA, grads: g.grads, m: g.m, v: g.v, N, ...adamOpts, clip, hyper: hyperA });
+      gpu.encodeSgdMomentum(ctx, enc, { params: g.pS, grads: g.grads, velocity: g.vel, N, ...sgdOpts, clip, hyper: hyperS });
     });
     return {
       normSq: allclose(await read(ctx, g.normSq, 1), [normSq], { atol: 1e-4, rtol: 1e-4 }),
@@ -273,8 +275,12 @@ const api = {
     const [M, K, N] = [24, 32, 20];
     const b = { a: ctx.buffer(randomUniform(M * K, 1)), w: ctx.buffer(randomUniform(K * N, 2)), bias: ctx.buffer(randomUniform(N, 3)), h: ctx.buffer(M * N * 4), g: ctx.buffer(M * N * 4) };
     const d = { h: ctx.buffer(randomUniform(M * N, 4)), g: ctx.buffer(M * N * 4), a: ctx.buffer(M * K * 4), w: ctx.buffer(K * N * 4), bias: ctx.buffer(N * 4), ln: ctx.buffer(N * 4), lnb: ctx.buffer(N * 4) };
-    const st = { mean: ctx.buffer(M * 4), rstd: ctx.buffer(M * 4), out: ctx.buffer(M * N * 4), normSq: ctx.buffer(4), m: ctx.buffer(K * N * 4), v: ctx.buffer(K * N * 4) };
+    const st = { mean: ctx.buffer(M * 4), rstd: ctx.buffer(M * 4), out: ctx.buffer(M * N * 4), normSq: ctx.buffer(4), m: ctx.buffer(K * N * 4), v: ctx.buffer(K * N * 4), hyper: ctx.buffer(gpu.HYPER_BYTES) };
+    const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, gradScale: 1, clip: { normSq: st.normSq, maxNorm: 1 } };
+    let stepNo = 0;
     const step = async () => {
+      adam.step = ++stepNo; // per-step hyperparameters change without creating anything
+      ctx.device.queue.writeBuffer(st.hyper, 0, gpu.adamwHyper(adam));
       await run(ctx, 'steadyState', (enc) => {
         gpu.encodeMatmul(ctx, enc, { M, K, N, a: b.a, b: b.w, bias: b.bias, out: b.h });
         gpu.encodeGeluForward(ctx, enc, { out: b.g, inp: b.h, N: M * N });
@@ -283,7 +289,7 @@ const api = {
         gpu.encodeGeluBackward(ctx, enc, { dinp: d.h, inp: b.h, dout: d.g, N: M * N });
         gpu.encodeMatmulBackward(ctx, enc, { M, K, N, dout: d.h, a: b.a, b: b.w, da: d.a, db: d.w, dbias: d.bias });
         gpu.encodeGlobalNormSquared(ctx, enc, { grads: d.w, N: K * N, normSq: st.normSq });
-        gpu.encodeAdamW(ctx, enc, { params: b.w, grads: d.w, m: st.m, v: st.v, N: K * N, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1, gradScale: 1, clip: { normSq: st.normSq, maxNorm: 1 } });
+        gpu.encodeAdamW(ctx, enc, { params: b.w, grads: d.w, m: st.m, v: st.v, N: K * N, ...adam, hyper: st.hyper });
       });
       return ctx.stats;
     };
