@@ -20,6 +20,11 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
+/** bytes [p, p+n) = 0 (bulk memory fill: a native memset). */
+export function zeroBytes(p: usize, n: usize): void {
+  memory.fill(p, 0, n);
+}
+
 function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
 }

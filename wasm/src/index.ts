@@ -61,6 +61,7 @@ export interface SgdMomentumParams {
 interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  zeroBytes(p: number, n: number): void;
   encoderForward(out: number, inp: number, wte: number, wpe: number, B: number, T: number, C: number): void;
   encoderBackward(dwte: number, dwpe: number, dout: number, inp: number, B: number, T: number, C: number): void;
   layernormForward(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number): void;
@@ -196,7 +197,7 @@ export class WasmKernels {
   /** t = value (f32), or t = 0 for either dtype when value is 0. */
   fill(t: WasmTensor, value: number): void {
     this.live('fill', 't', t);
-    if (value === 0) new Int32Array(this.memory.buffer, t.ptr, t.length).fill(0);
+    if (value === 0) this.k.zeroBytes(t.ptr, t.length * 4);
     else this.f32(t).fill(value);
   }
 
