@@ -20,3 +20,4 @@ export { Adpsgd, type AdpsgdInit } from './adpsgd.ts';
 export * from './join.ts';
 export * from './problems.ts';
 export * from './sim.ts';
+export * from './swarm.ts';
