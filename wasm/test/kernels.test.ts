@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ref from '@swarmgrad/peer-core/reference';
 import { allclose, freshSeed, mulberry32, randomUniform } from '@swarmgrad/peer-core/reference';
-import { createWasmKernels, createWasmKernelsSync, supportedVariants, type WasmKernels, type WasmTensor } from '../src/index.ts';
+import { createWasmKernels, createWasmKernelsSync, supportedVariants, WasmOutOfMemoryError, type WasmKernels, type WasmTensor } from '../src/index.ts';
 
 let k: WasmKernels;
 const put = (a: Float32Array | Int32Array): WasmTensor => k.fromArray(a);
@@ -247,6 +247,9 @@ describe('wasm arena and validation', () => {
     expect(() => k.attentionForward(out, b, b, b, 1, 1, 5, 2)).toThrow(/not divisible/);
     k.free(a);
     expect(() => k.geluForward(out, a, 8)).toThrow(/not a live tensor/);
+    // more than wasm32's 4 GiB: a named error, and the arena stays usable
+    expect(() => k.alloc(1.2e9)).toThrow(WasmOutOfMemoryError);
+    expect(k.read(k.fromArray(Float32Array.of(1, 2)))).toEqual(Float32Array.of(1, 2));
     for (const t of [b, out, inp, wte]) k.free(t);
   });
 });
