@@ -68,6 +68,38 @@ function axpy(y: usize, alpha: f32, x: usize, n: i32): void {
   for (; i < n; i++) st(y, i, ld(y, i) + alpha * ld(x, i));
 }
 
+/** returns dot(x, d) over [0, n) and, in the same pass, y += alpha * d. */
+function dotAxpy(x: usize, d: usize, y: usize, alpha: f32, n: i32): f32 {
+  const av = f32x4.splat(alpha);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const dv = v128.load(at(d, i));
+    acc = madd(v128.load(at(x, i)), dv, acc);
+    v128.store(at(y, i), madd(av, dv, v128.load(at(y, i))));
+  }
+  let s = hsum(acc);
+  for (; i < n; i++) {
+    s += ld(x, i) * ld(d, i);
+    st(y, i, ld(y, i) + alpha * ld(d, i));
+  }
+  return s;
+}
+
+/** y1 += g * x1 and y2 += g * x2 over [0, n), in one pass. */
+function axpy2(y1: usize, y2: usize, g: f32, x1: usize, x2: usize, n: i32): void {
+  const gv = f32x4.splat(g);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(at(y1, i), madd(gv, v128.load(at(x1, i)), v128.load(at(y1, i))));
+    v128.store(at(y2, i), madd(gv, v128.load(at(x2, i)), v128.load(at(y2, i))));
+  }
+  for (; i < n; i++) {
+    st(y1, i, ld(y1, i) + g * ld(x1, i));
+    st(y2, i, ld(y2, i) + g * ld(x2, i));
+  }
+}
+
 /** out[0..n) = a[0..n) + b[0..n) */
 function add(out: usize, a: usize, b: usize, n: i32): void {
   let i = 0;
@@ -423,8 +455,7 @@ export function attentionBackward(
         // through out = att · v
         for (let t2 = 0; t2 <= t; t2++) {
           const off = b * T * C3 + t2 * C3 + h * hs + 2 * C;
-          st(dw, t2, ld(dw, t2) + dot(at(qkv, off), d, hs));
-          axpy(at(dqkv, off), ld(w, t2), d, hs);
+          st(dw, t2, ld(dw, t2) + dotAxpy(at(qkv, off), d, at(dqkv, off), ld(w, t2), hs));
         }
         // through the softmax: dpre[t3] += att[t3] * (datt[t3] - sum_t2 att[t2]*datt[t2])
         let s: f64 = 0;
@@ -434,9 +465,7 @@ export function attentionBackward(
         // through preatt = scale * q·k
         for (let t2 = 0; t2 <= t; t2++) {
           const off = b * T * C3 + t2 * C3 + h * hs + C;
-          const g = ld(dpre, t2) * scale;
-          axpy(dq, g, at(qkv, off), hs);
-          axpy(at(dqkv, off), g, q, hs);
+          axpy2(dq, at(dqkv, off), ld(dpre, t2) * scale, at(qkv, off), q, hs);
         }
       }
     }
