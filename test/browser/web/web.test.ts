@@ -1,15 +1,22 @@
 /**
- * The web app (web/), built once and served by the relay's HTTP server, driven in headless
- * Chromium: the host dashboard's job form rejects a bad spec field by field; a job trains in
- * the host's tab and the loss chart receives falling points; a reloaded host and a reloaded
- * volunteer keep their identity and state; screenshots of both pages at desktop and phone
- * widths go to test-artifacts/web/. Every test ends without console errors.
+ * The web app (web/), built once and served by a real relay (startRelay: HTTP + libp2p),
+ * driven in headless Chromium:
+ *  - the host dashboard's job form rejects a bad spec field by field;
+ *  - the host creates and starts a signed job, 3 volunteer pages contribute to it over the
+ *    swarm, the loss chart receives falling points, the volunteers report falling losses, a
+ *    reloaded volunteer resumes its identity, totals and job, the host's signed pause reaches
+ *    the volunteers, and the host samples text, downloads a checkpoint, reloads and resumes;
+ *  - screenshots of both pages at desktop and phone widths go to test-artifacts/web/.
+ * Every page ends without console errors. Swarm messages travel over gossipsub through the
+ * relay, so this runs on loopback (no WebRTC needed).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openPage, type PageProblems } from '@swarmgrad/peer-core/harness';
-import { type RunningHttpServer, startHttpServer } from '@swarmgrad/relay';
+import { type RunningRelay, startRelay } from '@swarmgrad/relay';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,11 +25,15 @@ const artifacts = `${repo}test-artifacts/web/`;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-let server: RunningHttpServer;
+let relay: RunningRelay;
+let base: string;
+const VOLUNTEERS = 3;
 let browser: Browser;
 
 interface HostSnapshot {
   peerId: string | null;
+  swarm: string;
+  peers: Array<{ id: string; state: string; step: number | null; loss: number | null; backend: string }>;
   job: { jobId: string; state: string; step: number; seq: number } | null;
   columns: { step: number[]; trainLoss: (number | null)[]; heldoutLoss: (number | null)[]; tokensPerSecond: (number | null)[] };
   events: Array<{ kind: string; text: string }>;
@@ -33,6 +44,7 @@ interface VolunteerSnapshot {
   peerId: string | null;
   totals: { steps: number; tokens: number };
   session: { consented: boolean; computeLimit: number; jobId: string | null };
+  status: { state: string; jobId: string | null; steps: number; loss: number | null; peers: number | null } | null;
   bench: { backend: string; gflops: number } | null;
 }
 
@@ -40,7 +52,7 @@ const hostState = (page: Page) => page.evaluate(() => (window as unknown as { sw
 const volunteerState = (page: Page) => page.evaluate(() => (window as unknown as { swarmgrad: { volunteer(): unknown } }).swarmgrad.volunteer()) as Promise<VolunteerSnapshot>;
 
 async function open(ctx: BrowserContext, path: string): Promise<{ page: Page; problems: PageProblems }> {
-  const r = await openPage(ctx, new URL(path, server.url).href);
+  const r = await openPage(ctx, new URL(path, base).href);
   await r.page.waitForFunction((name) => typeof (window as unknown as { swarmgrad?: Record<string, unknown> }).swarmgrad?.[name] === 'function', path === '/' ? 'volunteer' : 'host');
   return r;
 }
@@ -58,13 +70,14 @@ async function shoot(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   execFileSync('npx', ['vite', 'build', '--config', 'vite.config.ts', '--logLevel', 'error'], { cwd: repo, stdio: 'inherit' });
   mkdirSync(artifacts, { recursive: true });
-  server = await startHttpServer({ staticDir: `${repo}web/dist`, port: 0 });
+  relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: mkdtempSync(join(tmpdir(), 'swarmgrad-web-relay-')), webDir: `${repo}web/dist` });
+  base = relay.http.url;
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await relay?.stop();
 });
 
 describe('host dashboard', () => {
@@ -92,19 +105,51 @@ describe('host dashboard', () => {
     await ctx.close();
   });
 
-  it('trains a signed job in the tab: the loss chart receives falling points; pause, sample, checkpoint, reload and resume', async () => {
-    const ctx = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
-    const { page, problems } = await open(ctx, '/host');
+  it('host starts a signed job, 3 volunteers join over the swarm, losses fall; a reloaded volunteer resumes; pause reaches volunteers; sample, checkpoint, host reload and resume', async () => {
+    const hostCtx = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+    const { page, problems } = await open(hostCtx, '/host');
+    await expect.poll(async () => (await hostState(page)).swarm, { timeout: 60_000 }).toBe('connected');
     await page.getByTestId('create-job').click();
     await expect.poll(async () => (await hostState(page)).job?.state).toBe('created');
     await page.getByTestId('start').click();
 
-    // Every 25 steps a held-out loss; wait for 4 of them (steps 1, 25, 50, 75).
+    // Three volunteers consent and contribute.
+    const vols: Array<{ ctx: BrowserContext; page: Page; problems: PageProblems }> = [];
+    for (let i = 0; i < VOLUNTEERS; i++) {
+      const ctx = await browser.newContext({ viewport: DESKTOP });
+      const v = await open(ctx, '/');
+      if (i === 0) {
+        await expect.poll(async () => (await volunteerState(v.page)).bench?.gflops ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
+        await shoot(v.page, 'volunteer');
+      }
+      await v.page.getByTestId('consent').check();
+      await v.page.getByTestId('limit').fill('50'); // 4 training tabs share this machine
+      await expect.poll(() => v.page.getByTestId('contribute').isEnabled(), { timeout: 60_000 }).toBe(true);
+      await v.page.getByTestId('contribute').click();
+      vols.push({ ctx, ...v });
+    }
+    const jobId = (await hostState(page)).job!.jobId;
+    // Each volunteer checked its device and benchmarked it.
+    for (const v of vols) {
+      await expect.poll(async () => (await volunteerState(v.page)).bench?.gflops ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
+      expect(await v.page.getByTestId('device').textContent()).toMatch(/WebGPU|WASM/);
+    }
+
+    // The host sees every volunteer training its job, with its own loss falling below ln(256).
+    await expect
+      .poll(
+        async () => {
+          const h = await hostState(page);
+          return h.peers.filter((p) => p.id !== 'this-tab' && p.state === 'training' && (p.loss ?? 99) < 5).length;
+        },
+        { timeout: 150_000, interval: 1000 },
+      )
+      .toBe(VOLUNTEERS);
+    for (const v of vols) expect((await volunteerState(v.page)).status).toMatchObject({ state: 'training', jobId });
+
+    // The loss chart: held-out loss every 25 steps; falling from ~ln(256).
     await page.waitForFunction(
-      () => {
-        const h = (window as unknown as { swarmgrad: { host(): HostSnapshot } }).swarmgrad.host();
-        return h.columns.heldoutLoss.filter((x) => x !== null).length >= 4;
-      },
+      () => (window as unknown as { swarmgrad: { host(): HostSnapshot } }).swarmgrad.host().columns.heldoutLoss.filter((x) => x !== null).length >= 4,
       null,
       { timeout: 120_000, polling: 500 },
     );
@@ -112,17 +157,39 @@ describe('host dashboard', () => {
     const train = h.columns.trainLoss.filter((x): x is number => x !== null);
     const held = h.columns.heldoutLoss.filter((x): x is number => x !== null);
     const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
-    // Byte-level GPT: starts near ln(256) = 5.55 nats and must fall well below it.
     expect(held[0]).toBeGreaterThan(5);
     expect(held.at(-1)!).toBeLessThan(held[0]! - 1);
     expect(mean(train.slice(-10))).toBeLessThan(mean(train.slice(0, 5)) - 1);
     expect(Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(10);
     expect(h.columns.tokensPerSecond.some((x) => x !== null && x > 0)).toBe(true);
     expect(h.lastControl?.payload).toMatchObject({ action: 'start', seq: 1 });
-    await shoot(page, 'host-training');
+    expect(h.peers.filter((p) => p.id !== 'this-tab').every((p) => p.backend === 'wasm')).toBe(true);
+    await shoot(page, 'host-swarm');
+    await shoot(vols[0]!.page, 'volunteer-contributing');
 
+    // A volunteer reloaded mid-job keeps its identity and totals and resumes the job.
+    const v0 = vols[0]!;
+    await v0.page.getByTestId('limit').fill('60');
+    await expect.poll(async () => (await volunteerState(v0.page)).totals.steps, { timeout: 30_000 }).toBeGreaterThan(0);
+    await v0.page.waitForTimeout(6000); // its weights are saved every 5 s
+    const before = await volunteerState(v0.page);
+    await v0.page.reload();
+    await v0.page.waitForFunction(() => typeof (window as unknown as { swarmgrad?: { volunteer?: unknown } }).swarmgrad?.volunteer === 'function');
+    await expect.poll(async () => (await volunteerState(v0.page)).status?.state, { timeout: 60_000 }).toBe('training');
+    const after = await volunteerState(v0.page);
+    expect(after.peerId).toBe(before.peerId);
+    expect(after.status?.jobId).toBe(jobId);
+    expect(after.session).toMatchObject({ consented: true, computeLimit: 0.6, jobId });
+    expect(after.totals.steps).toBeGreaterThanOrEqual(before.totals.steps);
+    // It continues from its saved weights, not from step 0.
+    expect(after.status!.steps).toBeGreaterThan(0);
+    await expect.poll(async () => (await volunteerState(v0.page)).status!.steps, { timeout: 30_000 }).toBeGreaterThan(after.status!.steps);
+    expect(await v0.page.getByTestId('peer-id').textContent()).toBe(before.peerId);
+
+    // The host's signed pause reaches every volunteer.
     await page.getByTestId('pause').click();
     await expect.poll(async () => (await hostState(page)).job?.state).toBe('paused');
+    for (const v of vols) await expect.poll(async () => (await volunteerState(v.page)).status?.state, { timeout: 20_000 }).toBe('paused');
 
     await page.getByTestId('generate').click();
     await expect.poll(() => page.getByTestId('sample').textContent(), { timeout: 30_000 }).toMatch(/Call me.+/s);
@@ -136,54 +203,32 @@ describe('host dashboard', () => {
     const headerLen = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
     expect(header['wte.weight']?.shape).toEqual([256, 64]);
-    expect(header.__metadata__?.swarmgrad_job).toBe(h.job?.jobId);
+    expect(header.__metadata__?.swarmgrad_job).toBe(jobId);
 
-    // Reload: same host identity, the job is kept (paused) with its weights, and resumes from there.
+    // Host reload: same identity, the job is kept (paused) with its weights, and resumes from there.
     await expect.poll(async () => (await hostState(page)).job?.step ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
-    const before = await hostState(page);
+    const hostBefore = await hostState(page);
     await page.reload();
     await page.waitForFunction(() => typeof (window as unknown as { swarmgrad?: { host?: unknown } }).swarmgrad?.host === 'function');
     await expect.poll(async () => (await hostState(page)).job?.state).toBe('paused');
-    const after = await hostState(page);
-    expect(after.peerId).toBe(before.peerId);
-    expect(after.job?.jobId).toBe(before.job?.jobId);
+    const hostAfter = await hostState(page);
+    expect(hostAfter.peerId).toBe(hostBefore.peerId);
+    expect(hostAfter.job?.jobId).toBe(jobId);
+    await expect.poll(async () => (await hostState(page)).swarm, { timeout: 60_000 }).toBe('connected');
     await page.getByTestId('resume').click();
     await expect.poll(async () => (await hostState(page)).columns.step.length, { timeout: 60_000 }).toBeGreaterThan(2);
     const resumed = await hostState(page);
-    expect(resumed.columns.step[0]).toBeGreaterThan(before.job!.step);
-    expect(resumed.lastControl?.payload).toMatchObject({ action: 'resume', seq: before.job!.seq + 1 });
+    expect(resumed.columns.step[0]).toBeGreaterThan(hostBefore.job!.step);
+    expect(resumed.lastControl?.payload).toMatchObject({ action: 'resume', seq: hostBefore.job!.seq + 1 });
+    for (const v of vols) await expect.poll(async () => (await volunteerState(v.page)).status?.state, { timeout: 60_000 }).toBe('training');
+
     await page.getByTestId('stop').click();
     await expect.poll(async () => (await hostState(page)).job?.state).toBe('stopped');
-    expect(problems.errors).toEqual([]);
-    await ctx.close();
-  });
-});
+    for (const v of vols) await expect.poll(async () => (await volunteerState(v.page)).status?.state, { timeout: 60_000 }).toBe('waiting');
 
-describe('volunteer page', () => {
-  it('detects the device, benchmarks it, and keeps identity, consent and compute limit across a reload', async () => {
-    const ctx = await browser.newContext({ viewport: DESKTOP });
-    const { page, problems } = await open(ctx, '/');
-    await expect.poll(async () => (await volunteerState(page)).bench?.gflops ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
-    const first = await volunteerState(page);
-    expect(first.peerId).toMatch(/^12D3KooW/);
-    expect(await page.getByTestId('device').textContent()).toMatch(/WebGPU|WASM/);
-    await page.getByTestId('consent').check();
-    await page.getByTestId('limit').fill('30');
-    await expect.poll(async () => (await volunteerState(page)).session.computeLimit).toBeCloseTo(0.3);
-    await shoot(page, 'volunteer');
-
-    await page.reload();
-    await page.waitForFunction(() => typeof (window as unknown as { swarmgrad?: { volunteer?: unknown } }).swarmgrad?.volunteer === 'function');
-    await expect.poll(async () => (await volunteerState(page)).peerId).toBe(first.peerId);
-    const again = await volunteerState(page);
-    expect(again.session).toMatchObject({ consented: true, computeLimit: 0.3 });
-    expect(again.totals).toMatchObject({ steps: first.totals.steps, tokens: first.totals.tokens });
-    expect(await page.getByTestId('consent').isChecked()).toBe(true);
-    expect(await page.getByTestId('limit').inputValue()).toBe('30');
-    expect(await page.getByTestId('peer-id').textContent()).toBe(first.peerId);
-    // Let the benchmark of the reloaded page finish before checking for console errors.
-    await expect.poll(async () => (await volunteerState(page)).bench?.gflops ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
     expect(problems.errors).toEqual([]);
-    await ctx.close();
+    for (const v of vols) expect(v.problems.errors).toEqual([]);
+    for (const v of vols) await v.ctx.close();
+    await hostCtx.close();
   });
 });

@@ -19,6 +19,9 @@ export interface PeerRow {
   bytesUp: number;
   bytesDown: number;
   state: string;
+  /** The peer's own training step and latest loss (volunteer progress reports). */
+  step: number | null;
+  loss: number | null;
 }
 
 export interface PlanView {
@@ -127,17 +130,39 @@ export class HostController {
       bytesUp: 0,
       bytesDown: 0,
       state: 'starting',
+      step: null,
+      loss: null,
     };
     const next = { ...base, ...patch };
     const others = this.peers.filter((p) => p.id !== 'this-tab');
     if (!this.peers.some((p) => p.id === 'this-tab')) this.log('join', `${next.label} joined (${next.backend})`);
-    if (base.state !== next.state || others.length !== this.peers.length - 1) this.peers = [next, ...others];
+    const now = Date.now();
+    if (base.state !== next.state || others.length !== this.peers.length - 1 || now - this.localPeerAt > 1000) {
+      this.localPeerAt = now;
+      this.peers = [next, ...others];
+    }
   }
 
-  /** Plan of a job trained by this tab alone: one replica, one stage holding every layer. */
-  setLocalPlan(nLayer: number): void {
-    this.plan = { method: 'single peer (this tab)', stages: 1, replicas: 1, layerRanges: [[0, nLayer]], assignmentIds: [['this-tab']], predictedSeconds: null };
-    this.log('replan', `Plan: 1 replica × 1 stage, layers 0–${nLayer - 1} on this tab`);
+  private localPeerAt = 0;
+
+  /** Insert or update a swarm peer's row; logs its first appearance as a join. */
+  upsertPeer(row: PeerRow): void {
+    const i = this.peers.findIndex((p) => p.id === row.id);
+    if (i < 0) {
+      this.peers = [...this.peers, row];
+      this.log('join', `${row.label} joined (${row.backend}${row.adapter ? `, ${row.adapter}` : ''})`);
+    } else {
+      const next = this.peers.slice();
+      next[i] = row;
+      this.peers = next;
+    }
+  }
+
+  removePeer(id: string, why: string): void {
+    const p = this.peers.find((x) => x.id === id);
+    if (!p) return;
+    this.peers = this.peers.filter((x) => x.id !== id);
+    this.log('leave', `${p.label} left (${why})`);
   }
 
   async saveWeights(jobId: string, params: Float32Array, step: number): Promise<void> {

@@ -3,13 +3,18 @@
  * (HostController.signControl) and checked by a ControlGate exactly as a peer would check
  * them before they are applied.
  *
- * Where it trains: in a Web Worker of this tab (LocalTrainer, wasm backend), the only engine
- * in this build that needs no swarm. Its numbers are real: loss from trainStep, held-out loss
- * from evalLoss, tokens/s measured by the worker. Swarm traffic and compression charts stay
- * empty because nothing crosses a network here.
+ * Where it trains: in a Web Worker of this tab (LocalTrainer, wasm backend). Its numbers are
+ * real: loss from trainStep, held-out loss from evalLoss, tokens/s measured by the worker.
+ * When the page was served by a relay, the host also joins the swarm (WebSwarm): it publishes
+ * the signed job and its latest signed control message every few seconds (late joiners get
+ * them), and volunteers' progress reports fill the peers table, the plan (each volunteer is a
+ * data-parallel replica) and the swarm-wide tokens/s. Model updates are not exchanged in this
+ * build, so the traffic and compression charts stay empty.
  */
 import { ControlGate, type ControlAction } from './authority.ts';
-import type { HostController } from './host.svelte.ts';
+import { shortId } from './format.ts';
+import type { HostController, PeerRow } from './host.svelte.ts';
+import { JOBS_TOPIC, type ProgressReport, relayAvailable, WebSwarm } from './swarm.ts';
 import type { JobSpec } from './jobspec.ts';
 import { LocalTrainer } from './trainer.ts';
 
@@ -23,7 +28,7 @@ export function runnerAvailability(): RunnerAvailability {
   if (typeof Worker === 'undefined') return { ok: false, reason: 'This browser has no Web Workers, so it cannot train here.' };
   return {
     ok: true,
-    note: 'Start trains the job in this tab (Web Worker, WebAssembly backend). Swarm training across volunteers is not wired into the dashboard in this build yet.',
+    note: 'Start trains the job in this tab (Web Worker, WebAssembly backend) and publishes it, signed, to volunteers on this relay. Averaging model updates between peers is not wired in this build yet: each peer trains its own replica.',
   };
 }
 
@@ -33,7 +38,7 @@ export class HostRunner {
   readonly host: HostController;
   canGenerate = $state(false);
   canCheckpoint = $state(false);
-  peersNote = 'No peers yet: start the job to train it in this tab.';
+  peersNote = 'No peers yet: start the job to train it in this tab; volunteers on this relay join it.';
   planNote = 'No plan yet: the plan appears when the job starts.';
   generateNote = 'Text generation needs a model: start the job first.';
   selfId: string | null = LOCAL_PEER_ID;
@@ -41,9 +46,92 @@ export class HostRunner {
   private trainerJob: string | null = null;
   private readonly gate = new ControlGate();
   private lastSave = 0;
+  swarm: WebSwarm | null = null;
+  swarmState = $state<'none' | 'connecting' | 'connected' | 'failed'>('none');
+  private readonly reports = new Map<string, ProgressReport>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private planKey = '';
 
   constructor(host: HostController) {
     this.host = host;
+  }
+
+  /** Join the swarm of the relay that served the page, if it was served by one. */
+  async connectSwarm(): Promise<void> {
+    if (!this.host.key || this.swarm || !(await relayAvailable())) return;
+    this.swarmState = 'connecting';
+    try {
+      this.swarm = await WebSwarm.connect(
+        this.host.key,
+        { backend: 'wasm', runtime: 'browser', role: 'host' },
+        {
+          onProgress: (p, from) => this.onProgress(p, from),
+          onLeave: (id) => {
+            this.reports.delete(id);
+            this.host.removePeer(id, 'no heartbeat');
+            this.replan();
+          },
+        },
+      );
+      this.swarmState = 'connected';
+      this.host.log('info', `Joined the swarm as ${this.swarm.peerId}`);
+      this.timer = setInterval(() => void this.announce(), 3000);
+    } catch (e) {
+      this.swarmState = 'failed';
+      this.host.log('error', `Could not join the swarm: ${(e as Error).message}`);
+    }
+  }
+
+  /** Publish the current job and its latest control message (for late joiners). */
+  private async announce(): Promise<void> {
+    const job = this.host.job;
+    const swarm = this.swarm;
+    if (!swarm || !job || job.state === 'created') return;
+    await swarm.publish(JOBS_TOPIC, { type: 'job', signed: $state.snapshot(job.signed) });
+    const ctl = this.host.lastControl;
+    if (ctl && ctl.payload.jobId === job.jobId) await swarm.publish(JOBS_TOPIC, { type: 'control', signed: $state.snapshot(ctl) });
+  }
+
+  private onProgress(p: ProgressReport, from: string): void {
+    if (p.jobId !== this.host.job?.jobId || p.peerId !== from) return;
+    this.reports.set(from, p);
+    const caps = this.swarm?.members().find((m) => m.peerId === from)?.capabilities;
+    const row: PeerRow = {
+      id: from,
+      label: shortId(from, 10, 4),
+      backend: String(caps?.backend ?? '?'),
+      adapter: String(caps?.adapter ?? ''),
+      gflops: typeof caps?.gflops === 'number' ? caps.gflops : null,
+      rttMs: null,
+      bytesUp: p.bytesUp,
+      bytesDown: p.bytesDown,
+      state: p.state,
+      step: p.step,
+      loss: p.loss,
+    };
+    this.host.upsertPeer(row);
+    this.replan();
+  }
+
+  /** Data-parallel plan: every training peer is one full replica (stage 1 = all layers). */
+  private replan(): void {
+    const job = this.host.job;
+    if (!job) return;
+    const ids = this.host.peers.filter((p) => p.state === 'training' || p.state === 'paused').map((p) => p.id);
+    const key = ids.join(',');
+    if (!ids.length || key === this.planKey) return;
+    this.planKey = key;
+    const nLayer = this.spec().model.nLayer;
+    this.host.plan = { method: 'data parallel: each peer trains a full replica', stages: 1, replicas: ids.length, layerRanges: [[0, nLayer]], assignmentIds: [ids], predictedSeconds: null };
+    this.host.log('replan', `Plan: ${ids.length} replica${ids.length === 1 ? '' : 's'} × 1 stage (layers 0–${nLayer - 1})`);
+  }
+
+  /** Tokens per second of the volunteers that reported in the last 5 s. */
+  private swarmTokensPerSecond(): number {
+    const now = Date.now();
+    let s = 0;
+    for (const r of this.reports.values()) if (r.state === 'training' && now - r.time < 5000 && r.tokensPerSecond) s += r.tokensPerSecond;
+    return s;
   }
 
   /** Sign the action, pass it through the gate like any peer, then apply it. */
@@ -58,6 +146,7 @@ export class HostRunner {
     if (action === 'start' || action === 'resume') await this.run();
     else if (action === 'pause') this.trainer?.pause();
     else await this.stop(false);
+    await this.announce();
   }
 
   private spec(): JobSpec {
@@ -75,8 +164,8 @@ export class HostRunner {
       const resume = await this.host.loadWeights(job.jobId);
       const trainer = new LocalTrainer({
         onStep: (r) => {
-          this.host.record({ step: r.step, trainLoss: r.loss, heldoutLoss: r.heldoutLoss, tokensPerSecond: r.tokensPerSecond });
-          this.host.updateLocalPeer({ bytesUp: 0, bytesDown: 0, state: 'training' });
+          this.host.record({ step: r.step, trainLoss: r.loss, heldoutLoss: r.heldoutLoss, tokensPerSecond: r.tokensPerSecond + this.swarmTokensPerSecond() });
+          this.host.updateLocalPeer({ state: 'training', step: r.step, loss: r.loss });
           if (r.heldoutLoss !== null && (r.step === 1 || r.step % 250 === 0)) this.host.log('info', `step ${r.step}: held-out loss ${r.heldoutLoss.toFixed(3)}`);
           if (performance.now() - this.lastSave > 5000) {
             this.lastSave = performance.now();
@@ -105,7 +194,9 @@ export class HostRunner {
         'info',
         `Model ready: ${ready.numParams.toLocaleString('en-US')} parameters, ${ready.tokenizer} tokenizer (vocab ${ready.vocabSize}), ${ready.trainTokens.toLocaleString('en-US')} training tokens; unigram baseline ${ready.unigramLoss.toFixed(3)} nats`,
       );
-      this.host.setLocalPlan(spec.model.nLayer);
+      this.planKey = '';
+      this.host.updateLocalPeer({ state: 'training', step: resume?.step ?? 0 });
+      this.replan();
       this.canGenerate = true;
       this.canCheckpoint = true;
     }
@@ -147,6 +238,8 @@ export class HostRunner {
   }
 
   dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    void this.swarm?.stop();
     void this.save();
     this.trainer?.terminate();
     this.trainer = null;
