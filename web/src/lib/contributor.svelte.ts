@@ -24,6 +24,7 @@ export interface ContributionStatus {
   jobId: string | null;
   jobName: string | null;
   role: string | null;
+  roleDetail: string | null;
   steps: number;
   tokensPerSecond: number | null;
   loss: number | null;
@@ -72,6 +73,7 @@ export class Contributor {
     jobId: null,
     jobName: null,
     role: null,
+    roleDetail: null,
     steps: 0,
     tokensPerSecond: null,
     loss: null,
@@ -190,7 +192,8 @@ export class Contributor {
     const spec = job.spec;
     this.status.jobId = jobId;
     this.status.jobName = spec.name;
-    this.status.role = `replica · ${spec.model.nLayer} layers`;
+    this.status.role = 'Replica';
+    this.status.roleDetail = `all ${spec.model.nLayer} layers, data parallel`;
     this.status.state = 'loading';
     this.init.onSession(await saveSession({ jobId, joinedAt: Date.now() }));
     const saved = await db().weights.get(jobId);
