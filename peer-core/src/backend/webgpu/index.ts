@@ -153,6 +153,14 @@ export class WebGpuBackend implements Backend {
     if (d.length) this.enc().copyBufferToBuffer(s.buffer, s.offset * 4, d.buffer, d.offset * 4, d.length * 4);
   }
 
+  /** Bytes of GPU memory this backend holds: tensors, pool scratch and read-back staging. */
+  get allocatedBytes(): number {
+    let n = this.ctx.pool.bytes;
+    for (const t of this.roots) n += t.buffer.size;
+    for (const list of this.staging.values()) for (const b of list) n += b.size;
+    return n;
+  }
+
   // ---- scheduling ---------------------------------------------------------------------------
   async flush(): Promise<void> {
     this.submit();
