@@ -256,7 +256,9 @@ export function layernormBackward(
 // matmul: out (M,N) (=|+=) op(A)·op(B) (+ bias).
 // A is (M,K) or (K,M) when transA; B is (K,N) or (N,K) when transB (row-major storage).
 // op(B) is first packed into `packed` as panels of NR=8 columns ([panel][k][8], zero padded,
-// K*ceil(N/8)*8 floats), so the micro-kernel streams B contiguously. The loops are blocked over
+// K*ceil(N/8)*8 floats), so the micro-kernel streams B contiguously; when transA, A is first
+// transposed into the scratch right after the panels (M*K more floats), so the micro-kernel
+// always reads A row-major (a stride of M per k step thrashes the cache when M is a power of 2). The loops are blocked over
 // K (KC) and M (MC) so that an A block and a B panel stay in cache; the 4x8 micro-kernel keeps
 // 8 f32x4 accumulators in registers.
 
@@ -266,21 +268,49 @@ const TMP: usize = memory.data(128, 16);
 
 export function packB(packed: usize, b: usize, K: i32, N: i32, transB: i32): void {
   const panels = (N + 7) >> 3;
+  if (!transB) {
+    // B is (K,N) row-major: copy 16-row strips so the reads stay within a few rows (a
+    // panel-at-a-time walk down a power-of-two-wide B thrashes the cache sets)
+    for (let k0 = 0; k0 < K; k0 += 16) {
+      const k1 = min(k0 + 16, K);
+      for (let p = 0; p < panels; p++) {
+        const n0 = p << 3;
+        const dst = at(packed, p * K * 8);
+        if (n0 + 8 <= N) {
+          for (let k = k0; k < k1; k++) {
+            const row = at(dst, k * 8);
+            v128.store(row, v128.load(at(b, k * N + n0)));
+            v128.store(row, v128.load(at(b, k * N + n0 + 4)), 16);
+          }
+        } else {
+          for (let k = k0; k < k1; k++) {
+            const row = at(dst, k * 8);
+            for (let j = 0; j < 8; j++) st(row, j, n0 + j < N ? ld(b, k * N + n0 + j) : 0);
+          }
+        }
+      }
+    }
+    return;
+  }
+  // B is stored (N,K): each panel reads 8 rows of B, each sequentially in k
   for (let p = 0; p < panels; p++) {
     const n0 = p << 3;
     const dst = at(packed, p * K * 8);
-    const full = n0 + 8 <= N;
-    for (let k = 0; k < K; k++) {
-      const row = at(dst, k * 8);
-      if (!transB && full) {
-        v128.store(row, v128.load(at(b, k * N + n0)));
-        v128.store(row, v128.load(at(b, k * N + n0 + 4)), 16);
-      } else {
-        for (let j = 0; j < 8; j++) {
-          const n = n0 + j;
-          st(row, j, n < N ? (transB ? ld(b, n * K + k) : ld(b, k * N + n)) : 0);
-        }
-      }
+    for (let j = 0; j < 8; j++) {
+      const n = n0 + j;
+      if (n < N) for (let k = 0; k < K; k++) st(dst, k * 8 + j, ld(b, n * K + k));
+      else for (let k = 0; k < K; k++) st(dst, k * 8 + j, 0);
+    }
+  }
+}
+
+/** at (M,K) = transpose of a stored (K,M), in 16x16 tiles (cache-friendly for any stride). */
+export function transposeInto(dst: usize, a: usize, M: i32, K: i32): void {
+  for (let k0 = 0; k0 < K; k0 += 16) {
+    const k1 = min(k0 + 16, K);
+    for (let i0 = 0; i0 < M; i0 += 16) {
+      const i1 = min(i0 + 16, M);
+      for (let k = k0; k < k1; k++) for (let i = i0; i < i1; i++) st(dst, i * K + k, ld(a, k * M + i));
     }
   }
 }
@@ -377,9 +407,14 @@ export function matmulForward(
   }
   if (K === 0) return;
   packB(packed, b, K, N, transB);
-  const sam = transA ? 1 : K;
-  const sak = transA ? M : 1;
   const panels = (N + 7) >> 3;
+  if (transA) {
+    const aT = at(packed, panels * 8 * K);
+    transposeInto(aT, a, M, K);
+    a = aT;
+  }
+  const sam = K;
+  const sak = 1;
   for (let kb = 0; kb < K; kb += KC) {
     const kc = min(KC, K - kb);
     for (let ib = 0; ib < M; ib += MC) {

@@ -406,7 +406,8 @@ export class WasmKernels {
   // internals
 
   private gemm(out: WasmTensor, a: WasmTensor, b: WasmTensor, bias: WasmTensor | null, M: number, K: number, N: number, tA: boolean, tB: boolean, acc: boolean): void {
-    const packed = K * Math.ceil(N / 8) * 8;
+    // B packed in 8-column panels, then A transposed when transA (see matmulForward in kernels.ts)
+    const packed = K * Math.ceil(N / 8) * 8 + (tA ? M * K : 0);
     if (!this.scratch || this.scratch.length < packed) {
       if (this.scratch) this.free(this.scratch);
       this.scratch = this.alloc(Math.max(packed, 1024));
