@@ -23,11 +23,11 @@ for (const layer of layers) {
   const out = `.test-results/${layer}.json`;
   rmSync(out, { force: true });
   console.log(`\n=== ${layer} tests ===`);
-  const r = spawnSync(
-    'npx',
-    ['vitest', 'run', '--project', layer, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra],
-    { stdio: 'inherit' },
-  );
+  const vitest = ['npx', 'vitest', 'run', '--project', layer, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra];
+  // e2e peers talk WebRTC: run them in the hermetic network namespace of test/netns/run.sh
+  // (loopback + a TEST-NET veth with a route to nowhere), so no test traffic touches a real interface.
+  const argv = layer === 'e2e' && process.platform === 'linux' ? ['test/netns/run.sh', ...vitest] : vitest;
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' });
   let counted = false;
   try {
     const j = JSON.parse(readFileSync(out, 'utf8'));

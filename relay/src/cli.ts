@@ -1,6 +1,9 @@
 /**
  * `swarmgrad <command>`: the command-line entry point.
  *   swarmgrad relay [--host 127.0.0.1] [--port 8080] [--ws-port 9090] [--data-dir DIR]
+ *   swarmgrad swarm --relay URL --peers N [--page FILE.ts | --url URL] [--headed]
+ *     (N headless Chromium volunteers join the relay's swarm; on a machine without a LAN
+ *      interface run it inside test/netns/run.sh together with the relay)
  * Shuts down gracefully on SIGINT and SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -45,7 +48,33 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { relay: relayCommand };
+async function swarmCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { relay: { type: 'string' }, peers: { type: 'string' }, page: { type: 'string' }, url: { type: 'string' }, headed: { type: 'boolean' } },
+    strict: true,
+  });
+  if (!values.relay) throw new UsageError('--relay URL (the relay HTTP URL, or its multiaddr) is required');
+  const peers = Number(values.peers ?? 4);
+  if (!Number.isInteger(peers) || peers < 1 || peers > 256) throw new UsageError(`--peers must be 1..256, got ${values.peers}`);
+  // Imported here: playwright and esbuild are only needed by this command.
+  const { launchSwarm } = await import('@swarmgrad/peer-core/harness');
+  const swarm = await launchSwarm({ relay: values.relay, peers, page: values.page, url: values.url, launch: { headless: !values.headed }, startConcurrency: 4 });
+  console.log(`swarm: ${peers} volunteers started (${swarm.url}); relay ${swarm.relayAddrs.join(', ')}`);
+  const report = async () => {
+    const infos = await Promise.all(swarm.peers.map((p) => p.info().catch(() => undefined)));
+    const direct = infos.map((i) => i?.direct.length ?? 0);
+    console.log(`swarm: direct links per peer [${direct.join(' ')}] (full mesh = ${peers - 1})`);
+  };
+  await report();
+  const timer = setInterval(() => void report(), 10_000);
+  await untilSignal();
+  clearInterval(timer);
+  console.log('swarm: shutting down');
+  await swarm.close();
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { relay: relayCommand, swarm: swarmCommand };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -63,6 +63,9 @@ export const RELAY_DEFAULTS = {
   maxConnections: 2048,
 } as const;
 
+/** Gossipsub topic of SwarmNode heartbeats (same value as peer-core's HEARTBEAT_TOPIC). */
+export const SWARM_HEARTBEAT_TOPIC = 'swarmgrad/heartbeat/1';
+
 /** File name of the persistent identity inside the data dir. */
 export const IDENTITY_FILE = 'identity.key';
 
@@ -134,6 +137,9 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true }),
     },
   });
+  // Forward SwarmNode heartbeats (peer-core/src/net/constants.ts HEARTBEAT_TOPIC) between peers
+  // that have no direct connection yet: gossipsub relays only topics it is subscribed to.
+  (node.services as unknown as { pubsub: { subscribe(t: string): void } }).pubsub.subscribe(SWARM_HEARTBEAT_TOPIC);
   node.addEventListener('connection:open', () => {
     connectionsOpened++;
   });

@@ -84,3 +84,13 @@ describe('relay libp2p node', () => {
     await expect(fetch(`${url}api/health`)).rejects.toThrow();
   });
 });
+
+describe('swarmgrad CLI usage', () => {
+  it('answers bad relay/swarm arguments with usage errors (exit code 2), starting nothing', async () => {
+    const { main } = await import('../src/cli.ts');
+    expect(await main(['swarm'])).toBe(2);
+    expect(await main(['swarm', '--relay', 'http://localhost:1/', '--peers', '0'])).toBe(2);
+    expect(await main(['relay', '--port', '70000'])).toBe(2);
+    expect(await main(['nope'])).toBe(2);
+  });
+});

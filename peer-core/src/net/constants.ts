@@ -9,8 +9,13 @@ export const TENSOR_PROTOCOL = '/swarmgrad/tensor/1.0.0';
 export const PROBE_PROTOCOL = '/swarmgrad/probe/1.0.0';
 /** libp2p protocol of capability records (request/response, JSON). */
 export const CAPS_PROTOCOL = '/swarmgrad/caps/1.0.0';
-/** Gossipsub topic of heartbeats (membership). */
+/** Gossipsub topic of heartbeats (membership of peers without a direct connection). */
 export const HEARTBEAT_TOPIC = 'swarmgrad/heartbeat/1';
+/** libp2p protocol of heartbeats on direct connections: one long-lived stream per direction,
+ *  newline-delimited JSON `{"v":1,"seq":n,"caps":{...}}`, each line at most 4 KiB. */
+export const HEARTBEAT_PROTOCOL = '/swarmgrad/heartbeat/1.0.0';
+/** Longest heartbeat line accepted. */
+export const MAX_HEARTBEAT_BYTES = 4096;
 
 /** Frame magic "SGTF" (Swarmgrad Tensor Frame): the protocol id inside every frame. */
 export const FRAME_MAGIC = 0x46544753; // 'S','G','T','F' little-endian
@@ -41,9 +46,9 @@ export const NET_DEFAULTS = {
   reassemblyTimeoutMs: 30_000,
   /** Heartbeat period (ms). */
   heartbeatIntervalMs: 1_000,
-  /** A peer with no heartbeat and no open connection for this long has left (ms).
-   *  Detection latency is at most leaveTimeoutMs + heartbeatIntervalMs. */
-  leaveTimeoutMs: 5_000,
+  /** A peer with no heartbeat for this long has left (ms). Detection latency of a closed
+   *  peer is at most leaveTimeoutMs + heartbeatIntervalMs / 2 (the sweep period). */
+  leaveTimeoutMs: 6_000,
   /** Pubsub peer discovery broadcast interval (ms). */
   discoveryIntervalMs: 1_000,
   /** Per-attempt WebRTC dial timeout (ms): shorter than libp2p's 6 s address timeout, so a

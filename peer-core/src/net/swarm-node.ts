@@ -33,7 +33,7 @@ import { webSockets } from '@libp2p/websockets';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
@@ -133,6 +133,21 @@ export const WARMUP_JOB_ID = 0xffffffff;
 export const PROBE_JOB_ID = 0xfffffffe;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -186,9 +201,11 @@ export class SwarmNode extends EventTarget {
   private readonly members = new Map<string, Member>();
   private readonly handlers = new Set<TensorHandler>();
   private readonly shapers = new Map<string, LinkShaper>();
-  private readonly dialing = new Map<string, Promise<Connection>>();
+  private readonly dialing = new Map<string, Deferred<Connection>>();
+  private readonly dialActive = new Set<string>();
+  private dialWorker = false;
+  private readonly hbStreams = new Map<string, Stream | 'opening'>();
   private readonly ready = new Map<string, Promise<void>>();
-  private dialQueue: Promise<unknown> = Promise.resolve();
   private timers: ReturnType<typeof setInterval>[] = [];
   private seq = 0;
   private caps: CapabilityRecord;
@@ -261,6 +278,7 @@ export class SwarmNode extends EventTarget {
     node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
     await node.handle(TENSOR_PROTOCOL, (stream, conn) => this.onTensorStream(stream, conn), { runOnLimitedConnection: true, maxInboundStreams: 256 });
     await node.handle(PROBE_PROTOCOL, (stream) => this.onProbeStream(stream), { runOnLimitedConnection: true, maxInboundStreams: 32 });
+    await node.handle(HEARTBEAT_PROTOCOL, (stream, conn) => this.onHeartbeatStream(stream, conn), { maxInboundStreams: 8 });
     const ps = node.services.pubsub;
     ps.subscribe(HEARTBEAT_TOPIC);
     ps.addEventListener('message', (e) => {
@@ -352,12 +370,28 @@ export class SwarmNode extends EventTarget {
     return this.dialDirect(peerId);
   }
 
+  /** Open (or return) a connection to `peerId` through the relay: the fallback path when no
+   *  direct connection can be made, and the one the benchmark compares against. */
+  async connectRelayed(peerId: string): Promise<Connection> {
+    const have = this.libp2p.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open' && !isDirectConnection(c));
+    if (have) return have;
+    return this.libp2p.dial(this.relayAddrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`), { signal: AbortSignal.timeout(this.cfg.dialTimeoutMs * 2), force: true });
+  }
+
   /** Send a tensor to `peerId` over the direct connection (relayed only if `allowRelayed`). */
   async sendTensor(peerId: string, t: WireTensor, opts: { allowRelayed?: boolean; signal?: AbortSignal } = {}): Promise<SendResult> {
     const conn = opts.allowRelayed ? (this.directConnection(peerId) ?? this.anyConnection(peerId)) : await this.connectDirect(peerId);
     if (!conn) throw new PeerNotConnectedError(`no connection to ${peerId}`);
     await this.ready.get(peerId);
-    return this.sendOn(conn, t, opts.signal);
+    try {
+      return await this.sendOn(conn, t, opts.signal);
+    } catch (e) {
+      // The connection died under us (e.g. it was the stale half of a retried dial): retry once
+      // on the connection that is now the best one, if there is a different one.
+      const again = conn.status === 'open' ? undefined : (this.directConnection(peerId) ?? (opts.allowRelayed ? this.anyConnection(peerId) : undefined));
+      if (!again || again === conn || opts.signal?.aborted) throw e;
+      return this.sendOn(again, t, opts.signal);
+    }
   }
 
   /** Send on a specific connection (benchmarks compare the direct and the relayed path). */
@@ -399,8 +433,15 @@ export class SwarmNode extends EventTarget {
 
   // ---- internals
 
+  /** The newest open direct connection: after a dial retry the listener can briefly hold the
+   *  half-open connection of the timed-out attempt too, and that one is the older. */
   private directConnection(peerId: string): Connection | undefined {
-    return this.node?.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open' && isDirectConnection(c));
+    let best: Connection | undefined;
+    for (const c of this.node?.getConnections() ?? []) {
+      if (c.remotePeer.toString() !== peerId || c.status !== 'open' || !isDirectConnection(c)) continue;
+      if (!best || c.timeline.open > best.timeline.open) best = c;
+    }
+    return best;
   }
 
   private anyConnection(peerId: string): Connection | undefined {
@@ -422,34 +463,74 @@ export class SwarmNode extends EventTarget {
     return this.relayAddrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
   }
 
-  /** Dial with retries; dials of one node run one at a time (concurrent WebRTC dials hang). */
+  /**
+   * Queue a direct dial. One dial runs at a time per node, and the queued target with the
+   * LARGEST peer id goes first. With "smaller id dials", peer k only dials peers > k, so in
+   * descending order a target has usually finished its own outbound dials before it is dialled:
+   * a peer is rarely dialling and being dialled at once (the probe's 6 s hangs). Each attempt
+   * has a short timeout; failures are retried after a randomized back-off.
+   */
   private dialDirect(peerId: string): Promise<Connection> {
     const inflight = this.dialing.get(peerId);
-    if (inflight) return inflight;
-    const p: Promise<Connection> = this.dialQueue.catch(() => {}).then(async () => {
-      const t0 = performance.now();
-      const errors: string[] = [];
-      for (let attempt = 1; attempt <= this.cfg.dialAttempts; attempt++) {
-        const existing = this.directConnection(peerId);
-        if (existing) return existing;
-        if (!this.node) break;
+    if (inflight) return inflight.promise;
+    const d = deferred<Connection>();
+    d.promise.catch(() => {});
+    this.dialing.set(peerId, d);
+    void this.runDials();
+    return d.promise;
+  }
+
+  private async runDials(): Promise<void> {
+    if (this.dialWorker) return;
+    this.dialWorker = true;
+    try {
+      for (;;) {
+        const next = [...this.dialing.keys()].filter((id) => !this.dialActive.has(id)).sort().pop();
+        if (next === undefined || !this.node) break;
+        this.dialActive.add(next);
+        const d = this.dialing.get(next)!;
         try {
-          const c = await this.node.dial(this.dialAddr(peerId), { signal: AbortSignal.timeout(this.cfg.dialTimeoutMs), force: true });
-          if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
-          this.stats.dials.push({ peerId, ok: true, attempts: attempt, ms: performance.now() - t0, errors });
-          return c;
+          d.resolve(await this.dialWithRetry(next));
         } catch (e) {
-          errors.push(`${(e as Error).name}: ${(e as Error).message}`);
-          if (attempt < this.cfg.dialAttempts) await sleep(this.cfg.dialRetryBaseMs * (1 + Math.random()));
+          d.reject(e);
+        } finally {
+          this.dialActive.delete(next);
+          this.dialing.delete(next);
         }
       }
-      this.stats.dials.push({ peerId, ok: false, attempts: this.cfg.dialAttempts, ms: performance.now() - t0, errors });
-      throw new DirectDialError(`no direct connection to ${peerId} after ${this.cfg.dialAttempts} attempts: ${errors.join(' | ')}`);
-    });
-    this.dialQueue = p;
-    this.dialing.set(peerId, p);
-    p.catch(() => {}).finally(() => this.dialing.delete(peerId));
-    return p;
+    } finally {
+      this.dialWorker = false;
+    }
+    for (const [, d] of this.dialing) d.reject(new SwarmNodeStateError('SwarmNode stopped'));
+  }
+
+  private async dialWithRetry(peerId: string): Promise<Connection> {
+    const t0 = performance.now();
+    const errors: string[] = [];
+    for (let attempt = 1; attempt <= this.cfg.dialAttempts; attempt++) {
+      const existing = this.directConnection(peerId);
+      if (existing) return existing;
+      const node = this.node;
+      if (!node) break;
+      try {
+        const signal = AbortSignal.timeout(this.cfg.dialTimeoutMs);
+        // Race a hard timer too: a dial that ignores its abort signal must not block the queue.
+        const c = await Promise.race([
+          node.dial(this.dialAddr(peerId), { signal, force: true }),
+          sleep(this.cfg.dialTimeoutMs + 1000).then(() => {
+            throw new DirectDialError(`dial ignored its ${this.cfg.dialTimeoutMs} ms timeout`);
+          }),
+        ]);
+        if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
+        this.stats.dials.push({ peerId, ok: true, attempts: attempt, ms: performance.now() - t0, errors });
+        return c;
+      } catch (e) {
+        errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+        if (attempt < this.cfg.dialAttempts) await sleep(this.cfg.dialRetryBaseMs * (1 + Math.random()));
+      }
+    }
+    this.stats.dials.push({ peerId, ok: false, attempts: this.cfg.dialAttempts, ms: performance.now() - t0, errors });
+    throw new DirectDialError(`no direct connection to ${peerId} after ${this.cfg.dialAttempts} attempts: ${errors.join(' | ')}`);
   }
 
   private onDiscovered(peerId: string): void {
@@ -519,18 +600,65 @@ export class SwarmNode extends EventTarget {
     const node = this.node;
     if (!node) return;
     const body = enc.encode(JSON.stringify({ v: 1, seq: this.seq++, caps: this.caps }));
+    const line = enc.encode(`${dec.decode(body)}\n`);
+    const live = new Set<string>();
+    for (const c of node.getConnections()) {
+      if (c.status !== 'open' || !isDirectConnection(c)) continue;
+      live.add(c.id);
+      const s = this.hbStreams.get(c.id);
+      if (s === 'opening') continue;
+      if (s && s.status === 'open' && s.writeStatus === 'writable') {
+        try {
+          s.send(line);
+        } catch {
+          this.hbStreams.delete(c.id);
+        }
+        continue;
+      }
+      this.hbStreams.set(c.id, 'opening');
+      c.newStream(HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5_000) }).then(
+        (st) => {
+          this.hbStreams.set(c.id, st);
+          st.send(line);
+        },
+        () => this.hbStreams.delete(c.id),
+      );
+    }
+    for (const id of this.hbStreams.keys()) if (!live.has(id)) this.hbStreams.delete(id);
     node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {
       // no topic peers yet: the next heartbeat goes out when the mesh has formed
     });
   }
 
+  /** Heartbeat lines from a direct peer, for as long as its stream lives. */
+  private async onHeartbeatStream(stream: Stream, conn: Connection): Promise<void> {
+    const from = conn.remotePeer.toString();
+    let buf = '';
+    try {
+      for await (const chunk of stream) {
+        buf += dec.decode(chunk instanceof Uint8Array ? chunk : chunk.subarray(), { stream: true });
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          this.onHeartbeatBody(from, enc.encode(buf.slice(0, i)));
+          buf = buf.slice(i + 1);
+        }
+        if (buf.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat line too long');
+      }
+    } catch (e) {
+      this.stats.badHeartbeats++;
+      stream.abort(e as Error);
+    }
+  }
+
   private onHeartbeat(msg: { type: string; from?: { toString(): string }; data: Uint8Array }): void {
     if (msg.type !== 'signed' || !msg.from) return;
-    const from = msg.from.toString();
+    this.onHeartbeatBody(msg.from.toString(), msg.data);
+  }
+
+  private onHeartbeatBody(from: string, data: Uint8Array): void {
     if (this.relayIds.has(from) || from === this.node?.peerId.toString()) return;
     try {
-      if (msg.data.length > 4096) throw new Error('heartbeat too large');
-      const j = JSON.parse(dec.decode(msg.data)) as { v?: unknown; caps?: unknown };
+      if (data.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat too large');
+      const j = JSON.parse(dec.decode(data)) as { v?: unknown; caps?: unknown };
       if (j.v !== 1 || typeof j.caps !== 'object' || j.caps === null) throw new Error('bad heartbeat');
       const caps: CapabilityRecord = { backend: 'unknown' };
       for (const [k, v] of Object.entries(j.caps as Record<string, unknown>)) {

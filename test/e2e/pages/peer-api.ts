@@ -119,6 +119,10 @@ export function makePeerApi(extra: { runtime?: string } = {}) {
     defaults() {
       return NET_DEFAULTS;
     },
+    /** The SwarmNode itself, for page code that extends this API (not callable from Node). */
+    _node() {
+      return need();
+    },
     async stop() {
       await node?.stop();
       node = undefined;

@@ -1,0 +1,114 @@
+/**
+ * SwarmNode in Node against a real relay, on loopback only (autoConnect off, so no WebRTC:
+ * direct WebRTC between peers is covered by the e2e layer inside the network namespace).
+ * Covers: reservation, heartbeat membership with capability records through the relay,
+ * tensors over a relayed libp2p stream with checksums, malformed frames on a real stream
+ * rejected with named errors while the peer keeps working, leave detection by timeout.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type RunningRelay } from '../../../relay/src/relay.ts';
+import { crc32 } from '../../src/net/crc32.ts';
+import { RelayConnectError, SwarmNodeStateError } from '../../src/net/errors.ts';
+import { encodeTensorFrames, type WireTensor } from '../../src/net/frame.ts';
+import { TENSOR_PROTOCOL } from '../../src/net/constants.ts';
+import { SwarmNode } from '../../src/net/swarm-node.ts';
+import { freshSeed, mulberry32 } from '../../src/util/random.ts';
+
+let relay: RunningRelay;
+let a: SwarmNode;
+let b: SwarmNode;
+const got: { t: WireTensor; from: string }[] = [];
+const timing = { heartbeatIntervalMs: 200, leaveTimeoutMs: 1500, discoveryIntervalMs: 300, autoConnect: false };
+
+async function until(what: string, ms: number, cond: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function tensor(n: number, seed: number, tensorId: number): WireTensor {
+  const rnd = mulberry32(seed);
+  const f = new Float32Array(n).map(() => rnd() - 0.5);
+  return { jobId: 4, step: 2, tensorId, codec: 'none', dtype: 'f32', shape: [n], data: new Uint8Array(f.buffer) };
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-swarm-node-'));
+  relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
+  const addrs = relay.info().multiaddrs;
+  a = new SwarmNode({ relay: addrs, capabilities: { backend: 'webgpu', gflops: 123.5, runtime: 'node' }, ...timing });
+  b = new SwarmNode({ relay: addrs, capabilities: { backend: 'wasm', memoryBytes: 2 ** 30, runtime: 'node' }, ...timing });
+  await Promise.all([a.start(), b.start()]);
+  b.onTensor((t, from) => got.push({ t, from }));
+});
+
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await relay?.stop();
+});
+
+describe('SwarmNode (Node, relayed path)', () => {
+  it('reserves on the relay and reports its setup phases', () => {
+    expect(a.webrtcAddrs().some((x) => x.includes('/p2p-circuit/webrtc'))).toBe(true);
+    for (const k of ['create_ms', 'dial_relay_ms', 'reservation_ms', 'start_total_ms']) expect(a.timings[k]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('learns members and their capability records from heartbeats, ignoring the relay', async () => {
+    await until('heartbeats both ways', 10_000, () => a.capabilities(b.peerId)?.backend === 'wasm' && b.capabilities(a.peerId)?.backend === 'webgpu');
+    expect(b.capabilities(a.peerId)).toMatchObject({ backend: 'webgpu', gflops: 123.5, runtime: 'node' });
+    expect(a.peers().map((m) => m.peerId)).toEqual([b.peerId]);
+  });
+
+  it('sends tensors over the relayed stream (allowRelayed), intact', async () => {
+    await a.connectRelayed(b.peerId);
+    const t = tensor(300_000, freshSeed(), 1);
+    const r = await a.sendTensor(b.peerId, t, { allowRelayed: true });
+    expect(r.bytes).toBe(1_200_000);
+    await until('the tensor', 5000, () => got.length === 1);
+    expect(got[0]!.from).toBe(a.peerId);
+    expect(crc32(got[0]!.t.data)).toBe(crc32(t.data));
+    expect(a.stats.tensorsOut).toBe(1);
+    expect(b.stats.bytesIn).toBe(1_200_000);
+  });
+
+  it('rejects malformed frames on a real stream with named errors and keeps serving', async () => {
+    const conn = await a.connectRelayed(b.peerId);
+    const bad = [...encodeTensorFrames(tensor(1000, 1, 2), 1024)];
+    bad[1] = bad[1]!.slice();
+    bad[1][100]! ^= 0xff; // payload bit flip in chunk 1
+    const s = await conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true });
+    for (const f of bad) s.send(f);
+    await s.close().catch(() => {});
+    const s2 = await conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true });
+    s2.send(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    await s2.close().catch(() => {});
+    await until('both rejections', 5000, () => (b.stats.frameErrors.FrameChecksumError ?? 0) >= 1 && (b.stats.frameErrors.FrameMagicError ?? 0) >= 1);
+    const t = tensor(5000, 9, 3);
+    await a.sendTensor(b.peerId, t, { allowRelayed: true });
+    await until('the good tensor', 5000, () => got.some((g) => g.t.tensorId === 3));
+    expect(got.filter((g) => g.t.tensorId === 2)).toEqual([]);
+  });
+
+  it('detects a stopped peer within leaveTimeoutMs + one heartbeat', async () => {
+    const left = new Promise<number>((ok) => a.addEventListener('peer:leave', () => ok(Date.now()), { once: true }));
+    const t0 = Date.now();
+    await b.stop();
+    const at = await left;
+    expect(at - t0).toBeLessThanOrEqual(timing.leaveTimeoutMs + timing.heartbeatIntervalMs + 500);
+    expect(a.peers()).toEqual([]);
+    expect(() => b.libp2p).toThrow(SwarmNodeStateError);
+  });
+
+  it('fails to start with RelayConnectError when the relay is unreachable', async () => {
+    const id = relay.info().peerId;
+    const n = new SwarmNode({ relay: `/ip4/127.0.0.1/tcp/1/ws/p2p/${id}` });
+    await expect(n.start()).rejects.toThrow(RelayConnectError);
+    await expect(new SwarmNode({ relay: '/ip4/127.0.0.1/tcp/1/ws' }).start()).rejects.toThrow(RelayConnectError);
+  });
+});
