@@ -4,11 +4,13 @@
  * Result names: wasm_matmul_fp32_<n> (n×n×n, ratio = ours / reference, higher is better), and
  * wasm_train_tokens_per_s_tiny: the shared tiny training recipe (train/recipe.ts, Moby Dick, char
  * level) on the wasm backend against the cpu reference backend in the same run.
- * Both comparisons interleave ours and the anchor in time, so on a shared machine both see the
- * same background load. Single-threaded.
+ * Both comparisons interleave ours and the anchor in time, and time each call by this process's
+ * CPU time (process.cpuUsage) unless --clock wall: on a shared, oversubscribed machine wall time
+ * mostly measures the other processes (any call longer than a scheduler slice is preempted),
+ * while CPU time of this single-threaded work is what the kernels cost. Single-threaded.
  * Options: --sizes 128,256,512 (default); --minMs 1500 (time per size); --variant
  * simd|relaxed-simd (default: the fastest the engine supports; relaxed-simd = fused multiply-add);
- * --rounds 12 (training rounds of 1 cpu step and 4 wasm steps).
+ * --rounds 12 (training rounds of 1 cpu step and 4 wasm steps); --clock cpu|wall (default cpu).
  */
 import { createWasmKernelsSync, type WasmVariant } from '@swarmgrad/wasm';
 import { matmulForward, randomUniform } from '@swarmgrad/peer-core/reference';
@@ -27,18 +29,24 @@ import { type BenchSuite, ratio } from '../lib/types.ts';
  * has passed and at least 3 rounds ran, after one warm-up round: on a shared machine both
  * sides then see the same background load.
  */
-function bestOfInterleaved(minMs: number, fns: Array<() => void>): number[] {
+function bestOfInterleaved(now: () => number, minMs: number, fns: Array<() => void>): number[] {
   for (const f of fns) f();
   const best = fns.map(() => Number.POSITIVE_INFINITY);
-  const t0 = performance.now();
-  for (let round = 0; performance.now() - t0 < minMs || round < 3; round++) {
+  const t0 = now();
+  for (let round = 0; now() - t0 < minMs || round < 3; round++) {
     fns.forEach((f, i) => {
-      const t = performance.now();
+      const t = now();
       f();
-      best[i] = Math.min(best[i]!, performance.now() - t);
+      best[i] = Math.min(best[i]!, now() - t);
     });
   }
   return best;
+}
+
+/** Milliseconds of CPU time (user + system) this process has used. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 const suite: BenchSuite = {
@@ -48,7 +56,10 @@ const suite: BenchSuite = {
     const sizes = (options.sizes ?? '128,256,512').split(',').map(Number);
     const minMs = Number(options.minMs ?? 1500);
     const k = createWasmKernelsSync({ variant: options.variant as WasmVariant | undefined });
+    const clock = options.clock === 'wall' ? 'wall' : 'cpu';
+    const now = clock === 'wall' ? () => performance.now() : cpuMs;
     env.device = `node ${process.version} wasm ${k.variant} (single thread)`;
+    env.clock = clock === 'wall' ? 'wall time' : 'process CPU time (process.cpuUsage)';
     const out = [];
     for (const n of sizes) {
       const a = randomUniform(n * n, 1);
@@ -57,7 +68,7 @@ const suite: BenchSuite = {
       const [ta, tb, tc] = [k.fromArray(a), k.fromArray(b), k.alloc(n * n)];
       const flops = 2 * n * n * n;
       const c = new Float32Array(n * n);
-      const [msOurs, msRef] = bestOfInterleaved(minMs, [() => k.matmulForward(tc, ta, tb, null, shape), () => matmulForward(c, a, b, null, shape)]);
+      const [msOurs, msRef] = bestOfInterleaved(now, minMs, [() => k.matmulForward(tc, ta, tb, null, shape), () => matmulForward(c, a, b, null, shape)]);
       const ours = flops / (msOurs! * 1e6);
       const anchor = flops / (msRef! * 1e6);
       log(`matmul ${n}: wasm ${ours.toFixed(2)} GFLOP/s, TS reference ${anchor.toFixed(2)} GFLOP/s`);
@@ -81,11 +92,11 @@ const suite: BenchSuite = {
         /** One train step; timed unless it is the warm-up. */
         async step(timed = true) {
           const b = ds.sampleBatch('train', r.B, r.T, rand);
-          const t = performance.now();
+          const t = now();
           await trainStep(model, [b], opt);
           await be.sync();
           if (!timed) return;
-          ms += performance.now() - t;
+          ms += now() - t;
           steps++;
         },
         tokensPerSecond: () => (steps * r.B * r.T) / (ms / 1000),
