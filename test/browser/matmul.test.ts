@@ -1,8 +1,9 @@
 /**
  * WGSL matmul kernels on WebGPU (SwiftShader on GPU-less machines) vs the CPU reference, on
  * fresh random inputs of awkward sizes (not multiples of any tile): the plain 16×16 tiled
- * kernel and the register-blocked kernel (64×64 and 128×128 tiles, BK 8 and 16), forward in
- * every transpose variant with bias and accumulation, and backward (dA, dB, dbias).
+ * kernel, the register-blocked vec4 kernel (64×64 and 128×128 tiles, BK 8 and 16) and its
+ * any-shape scalar twin, forward in every transpose variant with bias and accumulation, and
+ * backward (dA, dB, dbias). `auto` picks the any-shape kernel for the ragged sizes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -34,6 +35,8 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
   });
 
   const cases = [
+    { M: 37, K: 53, N: 29, opts: { variant: 'tiled16' } },
+    { M: 33, K: 17, N: 70, opts: { variant: 'tiled16', transA: true, transB: true, bias: true, accumulate: true } },
     { M: 37, K: 53, N: 29, opts: {} },
     { M: 67, K: 129, N: 45, opts: { bias: true } },
     { M: 33, K: 17, N: 70, opts: { transA: true } },
@@ -47,6 +50,8 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 131, K: 36, N: 136, opts: { variant: 'blocked128', bias: true, accumulate: true } },
     { M: 140, K: 72, N: 132, opts: { variant: 'blocked128k16', transA: true, transB: true } },
     { M: 70, K: 52, N: 12, opts: { variant: 'auto', transB: true } },
+    { M: 129, K: 45, N: 131, opts: { variant: 'any128', transA: true, bias: true } },
+    { M: 45, K: 23, N: 67, opts: { variant: 'any64', transB: true, accumulate: true } },
   ];
   for (const { M, K, N, opts } of cases) {
     it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
@@ -58,6 +63,8 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
 
   const backward = [
     { M: 37, K: 29, N: 23, opts: {} },
+    { M: 35, K: 21, N: 27, opts: { variant: 'tiled16', transA: true } },
+    { M: 41, K: 19, N: 33, opts: { variant: 'any64', transB: true } },
     { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
     { M: 36, K: 44, N: 28, opts: { variant: 'blocked64' } },
     { M: 40, K: 28, N: 52, opts: { variant: 'blocked64', transA: true } },

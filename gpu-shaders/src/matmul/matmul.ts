@@ -5,11 +5,13 @@
  *
  * Variants:
  *  - `tiled16`   matmul.wgsl, plain 16×16 tiles, scalar loads: any shape (v1, the fallback);
- *  - `blocked64` / `blocked128` / `blocked128k16`: matmul_blocked.wgsl, register-blocked 8×8
- *    outputs per thread with vec4 loads, for shapes whose contiguous dimensions are
- *    multiples of 4 (see `blockedEligible`).
- * `auto` (default) takes the blocked kernel when eligible, with 128×128 tiles when there are
- * enough of them to fill a large GPU and 64×64 otherwise.
+ *  - `blocked64` / `blocked128` / `blocked128k16` / `blocked64k16`: matmul_blocked.wgsl,
+ *    register-blocked 8×8 outputs per thread with vec4 loads, for shapes whose contiguous
+ *    dimensions are multiples of 4 (see `blockedEligible`);
+ *  - `any64` / `any128`: matmul_blocked_any.wgsl, the same kernel with scalar gathers and
+ *    stores, for any shape.
+ * `auto` (default) takes the vec4 blocked kernel when eligible and the `any` one otherwise,
+ * with 128×128 tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
  *
  * Backward (`encodeMatmulBackward`) is three forward matmuls with transposed operands plus a
  * column sum for the bias, all accumulating, as `matmulBackward` in
@@ -20,11 +22,12 @@ import { KernelInputError } from '../errors.ts';
 import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel.ts';
 import { encodeColsum } from '../reduce/colsum.ts';
 import blockedCode from './matmul_blocked.wgsl';
+import blockedAnyCode from './matmul_blocked_any.wgsl';
 import code from './matmul.wgsl';
 
 const TILE = 16;
 
-export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'blocked128k16' | 'blocked64k16';
+export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'blocked128k16' | 'blocked64k16' | 'any64' | 'any128';
 
 interface BlockedConfig {
   BM: number;
@@ -37,6 +40,8 @@ const BLOCKED: Record<string, BlockedConfig> = {
   blocked64k16: { BM: 64, BN: 64, BK: 16 },
   blocked128: { BM: 128, BN: 128, BK: 8 },
   blocked128k16: { BM: 128, BN: 128, BK: 16 },
+  any64: { BM: 64, BN: 64, BK: 8 },
+  any128: { BM: 128, BN: 128, BK: 8 },
 };
 
 export interface MatmulArgs {
@@ -74,9 +79,10 @@ export function blockedEligible({ M, K, N, transA, transB }: Pick<MatmulArgs, 'M
 
 /** The variant `auto` resolves to for this shape. */
 export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB'>): Exclude<MatmulVariant, 'auto'> {
-  if (!blockedEligible(args)) return 'tiled16';
   const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128);
-  return tiles128 >= 256 ? 'blocked128' : 'blocked64';
+  const big = tiles128 >= 256;
+  if (!blockedEligible(args)) return big ? 'any128' : 'any64';
+  return big ? 'blocked128' : 'blocked64';
 }
 
 /** Record one matmul into `encoder` (its own compute pass). */
@@ -87,20 +93,28 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const params = packParams([args.M, args.K, args.N]);
   const buffers = [args.a, args.b, args.bias ?? ctx.emptyBuffer, args.out];
   if (variant === 'tiled16') {
-    encodeDispatches(ctx, encoder, 'matmul', [
+    encodeDispatches(ctx, encoder, 'matmul:tiled16', [
       { kernel: 'matmul_tiled16', code, constants: { TILE, ...flags }, params, buffers, workgroups: [Math.ceil(args.N / TILE), Math.ceil(args.M / TILE)] },
     ]);
     return;
   }
   const cfg = BLOCKED[variant];
   if (!cfg) throw new KernelInputError('matmul', `unknown variant '${variant}'`);
-  if (!blockedEligible(args)) {
+  const any = variant.startsWith('any');
+  if (!any && !blockedEligible(args)) {
     throw new KernelInputError('matmul', `variant ${variant} needs the contiguous dimensions (A: ${args.transA ? 'M' : 'K'}, B: ${args.transB ? 'K' : 'N'}, out: N) to be multiples of 4`);
   }
   const WG = (cfg.BM / 8) * (cfg.BN / 8);
   const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags };
-  encodeDispatches(ctx, encoder, 'matmul', [
-    { kernel: 'matmul_blocked', code: blockedCode, constants, params, buffers, workgroups: [Math.ceil(args.N / cfg.BN), Math.ceil(args.M / cfg.BM)] },
+  encodeDispatches(ctx, encoder, `matmul:${variant}`, [
+    {
+      kernel: any ? 'matmul_blocked_any' : 'matmul_blocked',
+      code: any ? blockedAnyCode : blockedCode,
+      constants,
+      params,
+      buffers,
+      workgroups: [Math.ceil(args.N / cfg.BN), Math.ceil(args.M / cfg.BM)],
+    },
   ]);
 }
 
@@ -147,7 +161,7 @@ export function encodeMatmulBackward(ctx: GpuContext, encoder: GPUCommandEncoder
   ]);
   // A forced blocked variant applies where the transposed shape allows it, else auto.
   const pick = (shape: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB'>): MatmulVariant | undefined =>
-    args.variant && args.variant !== 'tiled16' && !blockedEligible(shape) ? 'auto' : args.variant;
+    args.variant?.startsWith('blocked') && !blockedEligible(shape) ? 'auto' : args.variant;
   const mm = (call: MatmulArgs) => encodeMatmul(ctx, encoder, { ...call, variant: pick(call) });
   if (args.da) {
     if (!transA) {

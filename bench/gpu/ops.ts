@@ -1,0 +1,58 @@
+/**
+ * Per-op timing on a real GPU (Node + Dawn) at the GPT-2 124M training shapes (B=8, T=1024,
+ * C=768, NH=12, V=50257): each `webgpu` backend op alone, repeated, wall time per call after
+ * a sync. Shows where a training step's time goes. Prints one JSON line per op.
+ *   bash .gpu-bundle/run.sh .gpu-bundle/bench-ops.mjs
+ */
+import { gpu } from './dawn.ts';
+import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
+
+const [B, T, C, NH, V] = [8, 1024, 768, 12, 50257];
+const BT = B * T;
+const be = await createWebGpuBackend({ gpu });
+const f = (n: number) => be.alloc(n);
+const x = f(BT * 4 * C);
+const y = f(BT * 4 * C);
+const w = f(4 * C * C);
+const bias = f(4 * C);
+const qkv = f(BT * 3 * C);
+const att = f(B * NH * T * T);
+const preatt = f(B * NH * T * T);
+const datt = f(B * NH * T * T);
+const g1 = f(4 * C);
+const w2 = f(4 * C * C);
+const g2 = f(4 * C);
+const logits = f(BT * V);
+const probs = f(BT * V);
+const wte = f(V * C);
+const losses = f(BT);
+const targets = be.alloc(BT, 'i32');
+be.write(targets, Int32Array.from({ length: BT }, (_, i) => (i * 7919) % V));
+const mean = f(BT);
+const rstd = f(BT);
+
+async function time(name: string, flops: number, fn: () => void, reps = 5): Promise<void> {
+  fn();
+  await be.sync();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  await be.sync();
+  const ms = (performance.now() - t0) / reps;
+  console.log(JSON.stringify({ op: name, ms: Math.round(ms * 100) / 100, tflops: flops ? Math.round((flops / ms / 1e9) * 10) / 10 : undefined }));
+}
+
+const mm = (M: number, K: number, N: number) => 2 * M * K * N;
+await time('matmul qkv fwd (8192x768x2304 +bias)', mm(BT, C, 3 * C), () => be.matmulForward(y, x, w, bias, { M: BT, K: C, N: 3 * C }));
+await time('matmul fc fwd (8192x768x3072 +bias)', mm(BT, C, 4 * C), () => be.matmulForward(y, x, w, bias, { M: BT, K: C, N: 4 * C }));
+await time('matmul fc bwd (dA, dB, dbias)', 2 * mm(BT, C, 4 * C), () => be.matmulBackward(y, w2, g2, x, qkv, w, { M: BT, K: C, N: 4 * C }));
+await time('head fwd (8192x768x50257, transB)', mm(BT, C, V), () => be.matmulForward(logits, x, wte, null, { M: BT, K: C, N: V, transB: true }), 2);
+await time('head bwd (dA, dB)', 2 * mm(BT, C, V), () => be.matmulBackward(x, wte, null, logits, x, wte, { M: BT, K: C, N: V, transB: true }), 2);
+await time('attention fwd', 0, () => be.attentionForward(y, preatt, att, qkv, B, T, C, NH), 3);
+await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qkv, att, B, T, C, NH), 3);
+await time('softmax xent fwd', 0, () => be.softmaxCrossEntropyForward(losses, probs, logits, targets, BT, V), 3);
+await time('softmax xent bwd', 0, () => be.softmaxCrossEntropyBackward(logits, losses, probs, targets, BT, V), 3);
+await time('layernorm fwd', 0, () => be.layernormForward(y, mean, rstd, x, bias, bias, BT, C));
+await time('layernorm bwd', 0, () => be.layernormBackward(y, g1, g2, x, x, bias, mean, rstd, BT, C));
+await time('gelu fwd (4C)', 0, () => be.geluForward(y, x, BT * 4 * C));
+await time('encoder bwd', 0, () => be.encoderBackward(wte, w, x, targets, B, T, C), 3);
+process.exit(0);

@@ -1,0 +1,167 @@
+// matmul_blocked_any: the register-blocked matmul of matmul_blocked.wgsl for any shape.
+// out (M,N) = A·B (+ bias), optionally accumulated into out; A is (M,K) or (K,M) when TRANS_A,
+// B is (K,N) or (N,K) when TRANS_B.
+//
+// Same tiling, thread layout, prefetch and workgroup-memory staging as matmul_blocked.wgsl
+// (read that file first); the difference is that buffers are bound as scalar arrays, so
+// each "vec4" of a tile is gathered from 4 scalars with a bounds check per element, and the
+// epilogue stores scalars. The wrapper uses it where a contiguous dimension is not a
+// multiple of 4 (e.g. a vocabulary of 50257 in the LM head and its gradients).
+
+override BM: u32 = 128u;
+override BN: u32 = 128u;
+override BK: u32 = 8u;
+override WG: u32 = 256u; // (BM/8)*(BN/8)
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+
+// Loads per thread per K step: A tile BM*BK/4 vec4s, B tile BK*BN/4 vec4s, spread over WG
+// threads; at most 4 each (the wrapper's tile configurations respect this).
+override LOADS_A: u32 = 1u;
+override LOADS_B: u32 = 1u;
+
+struct Dims { M: u32, K: u32, N: u32, _pad: u32 }
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // As[k][m]: A^T tile, m contiguous
+var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // Bs[k][n]
+
+// The i-th vec4 of the A tile at (m0, k0), gathered element by element (0 outside).
+fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (TRANS_A) { // A stored (K,M): the 4 elements run along m
+    let k = k0 + i / (BM / 4u);
+    let m = m0 + (i % (BM / 4u)) * 4u;
+    if (k < dims.K) {
+      for (var c = 0u; c < 4u; c++) {
+        if (m + c < dims.M) { v[c] = a[k * dims.M + m + c]; }
+      }
+    }
+  } else { // A stored (M,K): the 4 elements run along k
+    let m = m0 + i / (BK / 4u);
+    let k = k0 + (i % (BK / 4u)) * 4u;
+    if (m < dims.M) {
+      for (var c = 0u; c < 4u; c++) {
+        if (k + c < dims.K) { v[c] = a[m * dims.K + k + c]; }
+      }
+    }
+  }
+  return v;
+}
+
+fn storeA(i: u32, v: vec4<f32>) {
+  if (TRANS_A) {
+    As[i] = v; // same layout: k-major rows of BM/4 vec4s
+  } else {
+    let m = i / (BK / 4u);
+    let k = (i % (BK / 4u)) * 4u;
+    let col = m / 4u;
+    let lane = m % 4u;
+    As[(k + 0u) * (BM / 4u) + col][lane] = v.x;
+    As[(k + 1u) * (BM / 4u) + col][lane] = v.y;
+    As[(k + 2u) * (BM / 4u) + col][lane] = v.z;
+    As[(k + 3u) * (BM / 4u) + col][lane] = v.w;
+  }
+}
+
+fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (TRANS_B) { // B stored (N,K): the 4 elements run along k
+    let n = n0 + i / (BK / 4u);
+    let k = k0 + (i % (BK / 4u)) * 4u;
+    if (n < dims.N) {
+      for (var c = 0u; c < 4u; c++) {
+        if (k + c < dims.K) { v[c] = b[n * dims.K + k + c]; }
+      }
+    }
+  } else { // B stored (K,N): the 4 elements run along n
+    let k = k0 + i / (BN / 4u);
+    let n = n0 + (i % (BN / 4u)) * 4u;
+    if (k < dims.K) {
+      for (var c = 0u; c < 4u; c++) {
+        if (n + c < dims.N) { v[c] = b[k * dims.N + n + c]; }
+      }
+    }
+  }
+  return v;
+}
+
+fn storeB(i: u32, v: vec4<f32>) {
+  if (TRANS_B) {
+    let n = i / (BK / 4u);
+    let k = (i % (BK / 4u)) * 4u;
+    let col = n / 4u;
+    let lane = n % 4u;
+    Bs[(k + 0u) * (BN / 4u) + col][lane] = v.x;
+    Bs[(k + 1u) * (BN / 4u) + col][lane] = v.y;
+    Bs[(k + 2u) * (BN / 4u) + col][lane] = v.z;
+    Bs[(k + 3u) * (BN / 4u) + col][lane] = v.w;
+  } else {
+    Bs[i] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let m0 = wg.y * BM;
+  let n0 = wg.x * BN;
+  let tx = tid % (BN / 8u); // column group: vec4 columns tx and BN/8 + tx
+  let ty = tid / (BN / 8u); // row group: rows 4ty..4ty+3 and BM/2 + 4ty..
+
+  var acc: array<vec4<f32>, 16>; // acc[r*2 + h]: row r (0..7), column half h
+  var pa: array<vec4<f32>, 4>;
+  var pb: array<vec4<f32>, 4>;
+
+  for (var l = 0u; l < LOADS_A; l++) { pa[l] = loadA(tid + l * WG, m0, 0u); }
+  for (var l = 0u; l < LOADS_B; l++) { pb[l] = loadB(tid + l * WG, 0u, n0); }
+
+  let nSteps = (dims.K + BK - 1u) / BK;
+  for (var s = 0u; s < nSteps; s++) {
+    workgroupBarrier(); // everyone is done reading the previous tile
+    for (var l = 0u; l < LOADS_A; l++) { storeA(tid + l * WG, pa[l]); }
+    for (var l = 0u; l < LOADS_B; l++) { storeB(tid + l * WG, pb[l]); }
+    workgroupBarrier();
+    if (s + 1u < nSteps) { // prefetch the next tile while this one is multiplied
+      let k1 = (s + 1u) * BK;
+      for (var l = 0u; l < LOADS_A; l++) { pa[l] = loadA(tid + l * WG, m0, k1); }
+      for (var l = 0u; l < LOADS_B; l++) { pb[l] = loadB(tid + l * WG, k1, n0); }
+    }
+    for (var k = 0u; k < BK; k++) {
+      let a0 = As[k * (BM / 4u) + ty];
+      let a1 = As[k * (BM / 4u) + BM / 8u + ty];
+      let b0 = Bs[k * (BN / 4u) + tx];
+      let b1 = Bs[k * (BN / 4u) + BN / 8u + tx];
+      for (var r = 0u; r < 4u; r++) {
+        acc[r * 2u] = fma(vec4<f32>(a0[r]), b0, acc[r * 2u]);
+        acc[r * 2u + 1u] = fma(vec4<f32>(a0[r]), b1, acc[r * 2u + 1u]);
+        acc[8u + r * 2u] = fma(vec4<f32>(a1[r]), b0, acc[8u + r * 2u]);
+        acc[8u + r * 2u + 1u] = fma(vec4<f32>(a1[r]), b1, acc[8u + r * 2u + 1u]);
+      }
+    }
+  }
+
+  for (var r = 0u; r < 8u; r++) {
+    var m = m0 + ty * 4u + r;
+    if (r >= 4u) { m = m0 + BM / 2u + ty * 4u + (r - 4u); }
+    if (m >= dims.M) { continue; }
+    for (var h = 0u; h < 2u; h++) {
+      let n = n0 + (h * (BN / 8u) + tx) * 4u;
+      let v = acc[r * 2u + h];
+      for (var c = 0u; c < 4u; c++) {
+        if (n + c >= dims.N) { break; }
+        var x = v[c];
+        if (HAS_BIAS) { x += bias[n + c]; }
+        let i = m * dims.N + n + c;
+        if (ACCUMULATE) { x += out[i]; }
+        out[i] = x;
+      }
+    }
+  }
+}
