@@ -66,7 +66,12 @@ export class Choco extends GossipPeer {
     const n = x.length;
     const nb = this.neighbours();
     const w = this.weights();
-    for (const j of [...this.copies.keys()]) if (!nb.includes(j)) this.copies.delete(j);
+    for (const j of [...this.copies.keys(), ...this.outOfSync, ...this.owesFull]) {
+      if (nb.includes(j)) continue;
+      this.copies.delete(j);
+      this.outOfSync.delete(j);
+      this.owesFull.delete(j);
+    }
     for (const j of nb) if (!this.copies.has(j)) this.outOfSync.add(j);
 
     const diff = new Float32Array(n);
