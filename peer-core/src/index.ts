@@ -13,3 +13,4 @@ export { SwarmNode, createSwarmNode, fetchRelayInfo, type SwarmNodeInit, type Ca
 export * as gossip from './gossip/index.ts';
 export * as job from './job/index.ts';
 export * as scheduler from './scheduler/index.ts';
+export * as runtime from './runtime/index.ts';

@@ -1,0 +1,179 @@
+/**
+ * PeerRuntime over in-memory job transports (gossip's InMemoryNetwork + a shared roster), real
+ * wasm backend, real data: a swarm trains, a crashed peer does not stall the others, a late
+ * peer pulls the model before contributing, pause/resume leave and re-enter the topology, the
+ * compute limit stretches steps, and every gossip byte shows up in the ledger and the events.
+ */
+import { describe, expect, it } from 'vitest';
+import { createWasmBackendSync } from '../../src/backend/wasm/index.ts';
+import { loadCorpusText } from '../../src/data/node.ts';
+import { RealClock } from '../../src/gossip/clock.ts';
+import { InMemoryNetwork } from '../../src/gossip/memory.ts';
+import { defaultJobSpec, type JobSpecInput } from '../../src/job/index.ts';
+import { jobDataset, MemoryJobNetwork, PeerRuntime, type RunSummary, RuntimeConfigError, type StepEvent } from '../../src/runtime/index.ts';
+
+const text = loadCorpusText('moby-dick', { maxChars: 80_000 });
+
+function tinySpec(over: JobSpecInput = {}) {
+  return defaultJobSpec({
+    model: { vocabSize: 256, contextLength: 16, nLayer: 1, nHead: 2, nEmbd: 16, initSeed: 7 },
+    optimizer: { lr: 1e-2 },
+    schedule: { kind: 'constant', warmupSteps: 0 },
+    batch: { perPeer: 8 },
+    stopping: { maxSteps: 30, evalEverySteps: 10 },
+    peers: { min: 1, max: 8 },
+    ...over,
+  });
+}
+
+interface Peer {
+  id: string;
+  rt: PeerRuntime;
+  steps: StepEvent[];
+  done: Promise<RunSummary>;
+}
+
+async function swarm(n: number, spec: ReturnType<typeof tinySpec>, opts: { failureDetectMs?: number; minPeers?: number } = {}) {
+  const net = new InMemoryNetwork({ clock: new RealClock(), failureDetectMs: opts.failureDetectMs ?? 300 });
+  const jobNet = new MemoryJobNetwork(net);
+  const ds = await jobDataset(spec, text);
+  const peers: Peer[] = [];
+  const add = (id: string, minPeers = opts.minPeers ?? n): Peer => {
+    const transport = jobNet.join(id);
+    const rt = new PeerRuntime({ spec, transport, backend: createWasmBackendSync(), dataset: ds, minPeers, startWaitMs: 5000, pullTimeoutMs: 2000 });
+    const steps: StepEvent[] = [];
+    rt.on('step', (e) => steps.push(e));
+    const p = { id, rt, steps, done: undefined as unknown as Promise<RunSummary> };
+    peers.push(p);
+    return p;
+  };
+  for (let i = 0; i < n; i++) add(`p${i}`);
+  return { net, jobNet, ds, peers, add };
+}
+
+function dist(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+describe('PeerRuntime (in-memory swarm)', () => {
+  it('4 peers train with choco + int8: held-out loss falls, replicas agree, every byte is in the ledger', async () => {
+    const spec = tinySpec({ algorithm: { name: 'choco', timeoutMs: 3000 }, codec: { name: 'int8' }, topology: { kind: 'ring' } });
+    const { peers } = await swarm(4, spec);
+    const evals = new Map<string, number[]>();
+    const snaps: Float32Array[][] = [];
+    for (const p of peers) {
+      evals.set(p.id, []);
+      p.rt.on('eval', (e) => evals.get(p.id)!.push(e.heldOutLoss));
+    }
+    // Replica spread after step 3 (early) vs at the end.
+    peers[0].rt.on('step', (e) => {
+      if (e.step === 3) snaps.push(peers.map((q) => q.rt.params()!));
+    });
+    expect(peers[0].rt.state).toBe('idle');
+    const summaries = await Promise.all(peers.map((p) => p.rt.start()));
+    for (const [i, s] of summaries.entries()) {
+      expect(s.reason).toBe('maxSteps');
+      expect(s.steps).toBe(30);
+      // Evaluated at step 0 (the shared x0) and at the end: at least 1 nat lower.
+      const ev = evals.get(peers[i].id)!;
+      expect(ev[0]).toBeGreaterThan(5);
+      expect(s.heldOutLoss).toBeLessThan(ev[0] - 1);
+      // Per-step byte events plus the join requests (sent before the first step) are the ledger total.
+      const up = peers[i].steps.reduce((a, e) => a + e.bytesUp, 0);
+      expect(up + peers[i].rt.transport.ledger.total({ dir: 'sent', kind: 'model-pull' }).bytes).toBe(s.bytesUp);
+      expect(peers[i].rt.transport.ledger.total({ dir: 'sent', kind: 'choco-q' }).bytes).toBeGreaterThan(0);
+      // Most rounds see all 4 peers and mix both ring neighbours (peers that finish first leave).
+      const full = peers[i].steps.filter((e) => e.peers === 4 && e.mixed === 2).length;
+      expect(full).toBeGreaterThan(peers[i].steps.length / 2);
+    }
+    const final = peers.map((p) => p.rt.params()!);
+    const spreadEnd = Math.max(...final.slice(1).map((f) => dist(f, final[0])));
+    const early = snaps[0];
+    const spreadEarly = Math.max(...early.slice(1).map((f) => dist(f, early[0])));
+    expect(spreadEnd).toBeLessThan(spreadEarly);
+  }, 60_000);
+
+  it('a peer that crashes mid-run does not stall the others (timeouts, then the topology heals)', async () => {
+    const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 400 }, codec: { name: 'none' }, topology: { kind: 'ring' }, stopping: { maxSteps: 25, evalEverySteps: 25 } });
+    const { jobNet, peers } = await swarm(3, spec, { failureDetectMs: 600 });
+    peers[0].rt.on('step', (e) => {
+      if (e.step === 5) jobNet.kill('p2');
+    });
+    const t0 = performance.now();
+    const runs = peers.map((p) => p.rt.start());
+    const [a, b] = await Promise.all([runs[0], runs[1]]);
+    expect(a.steps).toBe(25);
+    expect(b.steps).toBe(25);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const s0 = peers[0].steps;
+    expect(s0.some((e) => e.missing > 0)).toBe(true);
+    // After the leave is detected the ring re-forms over the two survivors: full rounds again.
+    expect(s0.some((e) => e.step > 5 && e.peers === 2 && e.mixed === 1 && e.missing === 0)).toBe(true);
+    await peers[2].rt.stop();
+  }, 60_000);
+
+  it('a late peer pulls the current model and step from a neighbour before contributing', async () => {
+    const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 2000 }, codec: { name: 'none' }, topology: { kind: 'full' }, stopping: { maxSteps: 40, evalEverySteps: 40 } });
+    const s = await swarm(2, spec);
+    let late: Peer | undefined;
+    let lateStart: Promise<RunSummary> | undefined;
+    let served: Float32Array | undefined;
+    s.peers[0].rt.on('step', (e) => {
+      if (e.step === 10 && !late) {
+        late = s.add('p9', 1);
+        const joined: { from: string; step: number }[] = [];
+        late.rt.on('joined', (j) => {
+          joined.push(j);
+          served = late!.rt.params();
+        });
+        lateStart = late.rt.start();
+      }
+    });
+    const done = await Promise.all(s.peers.slice(0, 2).map((p) => p.rt.start()));
+    const l = await lateStart!;
+    expect(done[0].steps).toBe(40);
+    expect(l.joinedFrom).toMatch(/^p[01]$/);
+    expect(late!.steps[0].step).toBeGreaterThan(10);
+    expect(l.localSteps).toBeLessThan(40);
+    // What it pulled is a trained model, not the shared initialisation x0.
+    const x0 = new PeerRuntime({ spec, transport: s.jobNet.join('x0'), backend: createWasmBackendSync(), dataset: s.ds });
+    expect(served).toBeDefined();
+    expect(x0.params()).toBeUndefined();
+    // D-PSGD on the full graph averages exactly each round: the late peer ends with the others.
+    const a = s.peers[0].rt.params()!;
+    expect(dist(late!.rt.params()!, a)).toBeLessThan(1e-3 * Math.sqrt(a.length));
+  }, 60_000);
+
+  it('pause leaves the topology and resume re-enters it; the compute limit stretches steps', async () => {
+    const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 1000 }, codec: { name: 'fp16' }, topology: { kind: 'full' }, stopping: { maxSteps: 40, evalEverySteps: 40 } });
+    const { peers } = await swarm(3, spec);
+    const p2 = peers[2];
+    const states: string[] = [];
+    p2.rt.on('state', (e) => states.push(e.state));
+    peers[0].rt.on('step', (e) => {
+      if (e.step === 8) p2.rt.pause();
+      if (e.step === 20) p2.rt.resume();
+    });
+    peers[1].rt.setComputeLimit(0.5);
+    const out = await Promise.all(peers.map((p) => p.rt.start()));
+    expect(states).toContain('paused');
+    expect(states.filter((s) => s === 'training').length).toBeGreaterThanOrEqual(2);
+    const seen = peers[0].steps.map((e) => e.peers);
+    expect(seen).toContain(2);
+    expect(seen.at(-1)).toBe(3);
+    expect(out[2].localSteps).toBeLessThan(40);
+    const limited = peers[1].steps.slice(2);
+    const ratio = limited.reduce((a, e) => a + (e.ms - e.commMs), 0) / limited.reduce((a, e) => a + e.computeMs, 0);
+    expect(ratio).toBeGreaterThan(1.7);
+  }, 60_000);
+
+  it('rejects a bad compute limit and a vocabulary the tokenizer does not fit', async () => {
+    const net = new MemoryJobNetwork(new InMemoryNetwork({ clock: new RealClock() }));
+    const spec = tinySpec();
+    expect(() => new PeerRuntime({ spec, transport: net.join('a'), computeLimit: 0 })).toThrow(RuntimeConfigError);
+    const charSpec = defaultJobSpec({ ...tinySpec(), dataset: { tokenizer: 'char' }, model: { vocabSize: 8, nHead: 2, nEmbd: 16, contextLength: 16, nLayer: 1 } });
+    await expect(jobDataset(charSpec, text)).rejects.toThrow(RuntimeConfigError);
+  });
+});
