@@ -114,6 +114,26 @@ describe('faults', () => {
     expect(r.finalConsensus).toBeLessThan(0.05);
   });
 
+  it('a link delayed past the timeout: the round proceeds without it and its late messages are dropped as stale', async () => {
+    const reports: RoundReport[][] = Array.from({ length: 8 }, () => []);
+    const r = await runSimulation({
+      ...base,
+      steps: 30,
+      algorithm: 'dpsgd',
+      timeoutMs: 40,
+      faults: { extraDelayMs: (from, to) => (from === 'peer-02' && to === 'peer-03' ? 100 : 0) },
+      onRound: (i, rep) => reports[i].push(rep),
+    });
+    // the waits slow the whole ring down (so neighbours of peer-03 time out on it too, and not
+    // every round misses the late link), but the late link itself is missed most of the time
+    const missed = reports[3].filter((rep) => rep.missing.includes('peer-02')).length;
+    expect(missed, `peer-03 missed peer-02 in ${missed}/30 rounds`).toBeGreaterThanOrEqual(10);
+    expect(reports[3][0].missing).toEqual(['peer-02']);
+    expect(r.mailbox.stale).toBeGreaterThan(0);
+    expect(Math.max(...r.finishMs)).toBeLessThanOrEqual(30 * (base.computeMs + 40));
+    expect(finite(r.params)).toBe(true);
+  });
+
   it('a simulation that can never finish reports SimDeadlockError instead of hanging', async () => {
     const clock = new SimClock();
     await expect(clock.run(new Promise(() => {}))).rejects.toThrow(SimDeadlockError);
