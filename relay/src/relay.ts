@@ -27,6 +27,7 @@ import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { type RunningHttpServer, startHttpServer } from './http.ts';
+import { JobStore } from './jobs.ts';
 
 export interface RelayInit {
   /** Interface to bind (HTTP and libp2p WebSockets); default 127.0.0.1 (never exposed unless asked). */
@@ -82,6 +83,8 @@ export interface RunningRelay {
   info(): RelayInfo;
   /** The numbers behind /api/metrics. */
   metrics(): Record<string, number>;
+  /** Signed job announcements heard on the swarm or posted to /api/jobs (persisted). */
+  jobs: JobStore;
   stop(): Promise<void>;
 }
 
@@ -144,6 +147,8 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
     connectionsOpened++;
   });
   await node.start();
+  const jobs = new JobStore({ dataDir: cfg.dataDir, pubsub: node.services.pubsub });
+  await jobs.start();
 
   const info = (): RelayInfo => ({
     peerId: node.peerId.toString(),
@@ -167,6 +172,8 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       relay_hop_streams: hop,
       pubsub_peers: pubsub.getPeers().length,
       pubsub_topics: pubsub.getTopics().length,
+      jobs: jobs.list().length,
+      jobs_rejected_total: jobs.rejected,
     };
   };
 
@@ -178,7 +185,8 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       port: cfg.httpPort,
       health: () => ({ relay: info().peerId, libp2p: node.status, peers: node.getPeers().length }),
       metrics,
-      api: (_req, res, url) => {
+      api: (req, res, url) => {
+        if (url.pathname.startsWith('/api/jobs')) return jobs.handle(req, res, url);
         if (url.pathname !== '/api/relay') return false;
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
         res.end(JSON.stringify(info()));
@@ -186,6 +194,7 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       },
     });
   } catch (e) {
+    jobs.stop();
     await node.stop();
     throw e;
   }
@@ -194,7 +203,9 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
     libp2p: node,
     info,
     metrics,
+    jobs,
     async stop() {
+      jobs.stop();
       await Promise.allSettled([http.close(), node.stop()]);
     },
   };
