@@ -69,14 +69,17 @@ describe('transformer kernels on WebGPU vs CPU reference (forward and backward)'
     });
   }
 
-  for (const [B, T, C, NH] of [
-    [2, 7, 12, 3],
-    [1, 70, 24, 2],
-    [2, 5, 96, 1],
+  for (const [B, T, C, NH, impl] of [
+    [2, 7, 12, 3, 'rows'],
+    [1, 70, 24, 2, 'rows'],
+    [2, 5, 96, 1, 'rows'],
+    [2, 7, 12, 3, 'matmul'], // hs 4: vec4 batched matmuls
+    [2, 9, 30, 5, 'matmul'], // hs 6, odd strides: the any-shape matmuls
+    [1, 70, 24, 2, 'matmul'],
   ] as const) {
-    it(`attention B=${B} T=${T} C=${C} NH=${NH}`, async () => {
+    it(`attention (${impl}) B=${B} T=${T} C=${C} NH=${NH}`, async () => {
       const seed = freshSeed();
-      expectAll(await page.evaluate(([s, b, t, c, nh]) => window.swarmgradTest.attention(s, b, t, c, nh), [seed, B, T, C, NH] as const), seed);
+      expectAll(await page.evaluate(([s, b, t, c, nh, im]) => window.swarmgradTest.attention(s, b, t, c, nh, im), [seed, B, T, C, NH, impl] as const), seed);
     });
   }
 

@@ -10,6 +10,13 @@
 // `backward_kv`: one workgroup per key row (b,h,t2), run after backward_q:
 //              dk[t2] += scale * sum_{t>=t2} dpreatt[t,t2] q[t];  dv[t2] += sum_{t>=t2} att[t,t2] dout[t].
 // Splitting the backward by query rows and key rows gives each output one writer: no atomics.
+//
+// The matmul formulation (attention.ts, the default) runs the products as batched matmuls
+// (matmul_blocked*.wgsl, one product per head) and only the row-wise softmax steps here:
+// `softmax_rows`:     att = causal softmax of the scaled scores already in preatt; masked
+//                     entries of att and preatt become 0.
+// `softmax_bwd_rows`: datt[t2] += tmp[t2] (tmp = dout·v from a matmul) for t2 <= t, then
+//                     dpreatt[t2] += att[t2] (datt[t2] - sum att·datt) for t2 <= t.
 
 override WG: u32 = 64u;
 const MAX_HS: u32 = 256u;
@@ -24,6 +31,7 @@ struct Params { B: u32, T: u32, C: u32, NH: u32, hs: u32, _a: u32, _b: u32, _c: 
 @group(0) @binding(5) var<storage, read_write> datt: array<f32>;    // backward only
 @group(0) @binding(6) var<storage, read> dout: array<f32>;          // backward only
 @group(0) @binding(7) var<storage, read_write> dqkv: array<f32>;    // backward only
+@group(0) @binding(8) var<storage, read> tmp: array<f32>;           // softmax_bwd_rows only
 
 var<workgroup> red: array<f32, WG>;
 var<workgroup> vecs: array<f32, MAX_HS>;
@@ -162,5 +170,50 @@ fn backward_kv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     dqkv[k + i] = dqkv[k + i] + dk * scale;
     dqkv[k + p.C + i] = dqkv[k + p.C + i] + dv;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = rowIndex(wg, nwg);
+  if (row >= p.B * p.NH * p.T) { return; }
+  let t = row % p.T;
+  let rowOff = row * p.T;
+  var mx = -3.4028e38;
+  for (var t2 = lid; t2 <= t; t2 += WG) { mx = max(mx, preatt[rowOff + t2]); }
+  mx = reduce(mx, lid, true);
+  var sum = 0.0;
+  for (var t2 = lid; t2 <= t; t2 += WG) {
+    let e = exp(preatt[rowOff + t2] - mx);
+    att[rowOff + t2] = e;
+    sum += e;
+  }
+  sum = reduce(sum, lid, false);
+  let inv = 1.0 / sum;
+  for (var t2 = lid; t2 < p.T; t2 += WG) {
+    if (t2 <= t) {
+      att[rowOff + t2] = att[rowOff + t2] * inv;
+    } else {
+      att[rowOff + t2] = 0.0;
+      preatt[rowOff + t2] = 0.0;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_bwd_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = rowIndex(wg, nwg);
+  if (row >= p.B * p.NH * p.T) { return; }
+  let t = row % p.T;
+  let rowOff = row * p.T;
+  var dot = 0.0;
+  for (var t2 = lid; t2 <= t; t2 += WG) {
+    let d = datt[rowOff + t2] + tmp[rowOff + t2];
+    datt[rowOff + t2] = d;
+    dot += att[rowOff + t2] * d;
+  }
+  dot = reduce(dot, lid, false);
+  for (var t2 = lid; t2 <= t; t2 += WG) {
+    preatt[rowOff + t2] = preatt[rowOff + t2] + att[rowOff + t2] * (datt[rowOff + t2] - dot);
   }
 }

@@ -57,30 +57,102 @@ export interface MatmulArgs {
   bias?: BufferArg | null;
   out: BufferArg;
   variant?: MatmulVariant;
+  /** out = alpha·A·B (+ bias); default 1. Blocked variants only. */
+  alpha?: number;
+  /** Row strides in elements; default the packed layout (K or M, N or K, N). Blocked variants only. */
+  lda?: number;
+  ldb?: number;
+  ldo?: number;
+  /** A batch of products (one per workgroup z), e.g. over attention heads. Blocked variants only. */
+  batch?: MatmulBatch;
+}
+
+/** Operand placement of product z: off + floor(z / inner) * outer + (z % inner) * innerStride. */
+export interface OperandPlacement {
+  off?: number;
+  outer?: number;
+  innerStride?: number;
+}
+
+export interface MatmulBatch {
+  count: number;
+  /** Products per outer group (e.g. NH heads per sequence); default count. */
+  inner?: number;
+  a?: OperandPlacement;
+  b?: OperandPlacement;
+  out?: OperandPlacement;
+}
+
+interface Layout {
+  lda: number;
+  ldb: number;
+  ldo: number;
+  count: number;
+  inner: number;
+  a: Required<OperandPlacement>;
+  b: Required<OperandPlacement>;
+  out: Required<OperandPlacement>;
+}
+
+function layoutOf(args: MatmulArgs): Layout {
+  const place = (p?: OperandPlacement): Required<OperandPlacement> => ({ off: p?.off ?? 0, outer: p?.outer ?? 0, innerStride: p?.innerStride ?? 0 });
+  const count = args.batch?.count ?? 1;
+  return {
+    lda: args.lda ?? (args.transA ? args.M : args.K),
+    ldb: args.ldb ?? (args.transB ? args.K : args.N),
+    ldo: args.ldo ?? args.N,
+    count,
+    inner: args.batch?.inner ?? count,
+    a: place(args.batch?.a),
+    b: place(args.batch?.b),
+    out: place(args.batch?.out),
+  };
+}
+
+/** Elements an operand spans: the last product's base + (rows-1)*ld + cols. */
+function span(p: Required<OperandPlacement>, L: Layout, rows: number, cols: number, ld: number): number {
+  const last = L.count - 1;
+  const base = p.off + Math.floor(last / L.inner) * p.outer + (last % L.inner) * p.innerStride;
+  return base + (rows - 1) * ld + cols;
 }
 
 export function validateMatmul(args: MatmulArgs): void {
   const { M, K, N } = args;
   checkDims('matmul', { M, K, N });
+  const L = layoutOf(args);
+  checkDims('matmul', { count: L.count, inner: L.inner, lda: L.lda, ldb: L.ldb, ldo: L.ldo });
+  const [aRows, aCols] = args.transA ? [K, M] : [M, K];
+  const [bRows, bCols] = args.transB ? [N, K] : [K, N];
+  if (L.lda < aCols || L.ldb < bCols || L.ldo < N) throw new KernelInputError('matmul', `row strides (${L.lda}, ${L.ldb}, ${L.ldo}) are shorter than the rows`);
   checkBuffers('matmul', [
-    ['a', args.a, M * K],
-    ['b', args.b, K * N],
+    ['a', args.a, span(L.a, L, aRows, aCols, L.lda)],
+    ['b', args.b, span(L.b, L, bRows, bCols, L.ldb)],
     ['bias', args.bias, N],
-    ['out', args.out, M * N],
+    ['out', args.out, span(L.out, L, M, N, L.ldo)],
   ]);
 }
 
-/** The blocked kernel binds vec4 arrays: every contiguous dimension must be a multiple of 4. */
-export function blockedEligible({ M, K, N, transA, transB }: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB'>): boolean {
-  const aContig = transA ? M : K;
-  const bContig = transB ? K : N;
-  return aContig % 4 === 0 && bContig % 4 === 0 && N % 4 === 0;
+function plain(args: MatmulArgs): boolean {
+  const L = layoutOf(args);
+  return L.count === 1 && (args.alpha ?? 1) === 1 && L.lda === (args.transA ? args.M : args.K) && L.ldb === (args.transB ? args.K : args.N) && L.ldo === args.N && !L.a.off && !L.b.off && !L.out.off;
+}
+
+/**
+ * The blocked kernel binds vec4 arrays: every contiguous dimension, row stride and operand
+ * offset/stride must be a multiple of 4.
+ */
+export function blockedEligible(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB' | 'lda' | 'ldb' | 'ldo' | 'batch'>): boolean {
+  const { M, K, N, transA, transB } = args;
+  const L = layoutOf(args as MatmulArgs);
+  const words = [transA ? M : K, transB ? K : N, N, L.lda, L.ldb, L.ldo];
+  for (const p of [L.a, L.b, L.out]) words.push(p.off, p.outer, p.innerStride);
+  return words.every((w) => w % 4 === 0);
 }
 
 /** The variant `auto` resolves to for this shape. */
-export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB'>): Exclude<MatmulVariant, 'auto'> {
-  const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128);
-  const big = tiles128 >= 256;
+export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB' | 'lda' | 'ldb' | 'ldo' | 'batch'>): Exclude<MatmulVariant, 'auto'> {
+  const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128) * (args.batch?.count ?? 1);
+  const big = tiles128 >= 256 && args.M > 64 && args.N > 64;
   if (!blockedEligible(args)) return big ? 'any128' : 'any64';
   return big ? 'blocked128' : 'blocked64';
 }
@@ -90,9 +162,10 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   validateMatmul(args);
   const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args) : args.variant;
   const flags = { TRANS_A: !!args.transA, TRANS_B: !!args.transB, HAS_BIAS: !!args.bias, ACCUMULATE: !!args.accumulate };
-  const params = packParams([args.M, args.K, args.N]);
   const buffers = [args.a, args.b, args.bias ?? ctx.emptyBuffer, args.out];
   if (variant === 'tiled16') {
+    if (!plain(args)) throw new KernelInputError('matmul', 'variant tiled16 has no batch, strides or alpha; use a blocked variant');
+    const params = packParams([args.M, args.K, args.N]);
     encodeDispatches(ctx, encoder, 'matmul:tiled16', [
       { kernel: 'matmul_tiled16', code, constants: { TILE, ...flags }, params, buffers, workgroups: [Math.ceil(args.N / TILE), Math.ceil(args.M / TILE)] },
     ]);
@@ -104,6 +177,11 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   if (!any && !blockedEligible(args)) {
     throw new KernelInputError('matmul', `variant ${variant} needs the contiguous dimensions (A: ${args.transA ? 'M' : 'K'}, B: ${args.transB ? 'K' : 'N'}, out: N) to be multiples of 4`);
   }
+  const L = layoutOf(args);
+  const params = packParams(
+    [args.M, args.K, args.N, L.inner, L.lda, L.ldb, L.ldo, 0, L.a.outer, L.a.innerStride, L.b.outer, L.b.innerStride, L.out.outer, L.out.innerStride, L.a.off, L.b.off, L.out.off, 0, 0, 0],
+  );
+  new Float32Array(params.buffer)[7] = args.alpha ?? 1;
   const WG = (cfg.BM / 8) * (cfg.BN / 8);
   const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags };
   encodeDispatches(ctx, encoder, `matmul:${variant}`, [
@@ -113,7 +191,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       constants,
       params,
       buffers,
-      workgroups: [Math.ceil(args.N / cfg.BN), Math.ceil(args.M / cfg.BM)],
+      workgroups: [Math.ceil(args.N / cfg.BN), Math.ceil(args.M / cfg.BM), L.count],
     },
   ]);
 }

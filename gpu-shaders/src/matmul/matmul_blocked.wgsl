@@ -27,13 +27,26 @@ override ACCUMULATE: bool = false;
 override LOADS_A: u32 = 1u;
 override LOADS_B: u32 = 1u;
 
-struct Dims { M: u32, K: u32, N: u32, _pad: u32 }
+// Batched and strided: workgroup z runs product z of a batch, whose operands start at
+// base(z) = off + (z / inner) * outer + (z % inner) * innerStride elements (e.g. z = b*NH + h over the
+// heads of an attention layer); rows are lda / ldb / ldo elements apart. A plain matmul has
+// one product, zero bases and lda = K (or M), ldb = N (or K), ldo = N. out = alpha * A·B (+ bias).
+struct Dims {
+  M: u32, K: u32, N: u32, inner: u32,
+  lda: u32, ldb: u32, ldo: u32, alpha: f32,
+  aOuter: u32, aInner: u32, bOuter: u32, bInner: u32,
+  oOuter: u32, oInner: u32, aOff: u32, bOff: u32,
+  oOff: u32, _a: u32, _b: u32, _c: u32,
+}
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+
+var<private> aBase: u32;
+var<private> bBase: u32;
 
 var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // As[k][m]: A^T tile, m contiguous
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // Bs[k][n]
@@ -43,11 +56,11 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
   if (TRANS_A) { // A stored (K,M): vec4 runs along m
     let k = k0 + i / (BM / 4u);
     let m = m0 + (i % (BM / 4u)) * 4u;
-    if (k < dims.K && m < dims.M) { return a[(k * dims.M + m) / 4u]; }
+    if (k < dims.K && m < dims.M) { return a[(aBase + k * dims.lda + m) / 4u]; }
   } else { // A stored (M,K): vec4 runs along k
     let m = m0 + i / (BK / 4u);
     let k = k0 + (i % (BK / 4u)) * 4u;
-    if (m < dims.M && k < dims.K) { return a[(m * dims.K + k) / 4u]; }
+    if (m < dims.M && k < dims.K) { return a[(aBase + m * dims.lda + k) / 4u]; }
   }
   return vec4<f32>(0.0);
 }
@@ -71,11 +84,11 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
   if (TRANS_B) { // B stored (N,K): vec4 runs along k
     let n = n0 + i / (BK / 4u);
     let k = k0 + (i % (BK / 4u)) * 4u;
-    if (n < dims.N && k < dims.K) { return b[(n * dims.K + k) / 4u]; }
+    if (n < dims.N && k < dims.K) { return b[(bBase + n * dims.ldb + k) / 4u]; }
   } else { // B stored (K,N): vec4 runs along n
     let k = k0 + i / (BN / 4u);
     let n = n0 + (i % (BN / 4u)) * 4u;
-    if (k < dims.K && n < dims.N) { return b[(k * dims.N + n) / 4u]; }
+    if (k < dims.K && n < dims.N) { return b[(bBase + k * dims.ldb + n) / 4u]; }
   }
   return vec4<f32>(0.0);
 }
@@ -97,6 +110,11 @@ fn storeB(i: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let zo = wg.z / dims.inner;
+  let zi = wg.z % dims.inner;
+  aBase = dims.aOff + zo * dims.aOuter + zi * dims.aInner;
+  bBase = dims.bOff + zo * dims.bOuter + zi * dims.bInner;
+  let oBase = dims.oOff + zo * dims.oOuter + zi * dims.oInner;
   let m0 = wg.y * BM;
   let n0 = wg.x * BN;
   let tx = tid % (BN / 8u); // column group: vec4 columns tx and BN/8 + tx
@@ -142,9 +160,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     for (var h = 0u; h < 2u; h++) {
       let cq = n0 / 4u + h * (BN / 8u) + tx; // vec4 column index
       if (cq >= nq) { continue; }
-      var v = acc[r * 2u + h];
+      var v = acc[r * 2u + h] * dims.alpha;
       if (HAS_BIAS) { v += bias[cq]; }
-      let i = m * nq + cq;
+      let i = (oBase + m * dims.ldo) / 4u + cq;
       if (ACCUMULATE) { v += out[i]; }
       out[i] = v;
     }

@@ -22,13 +22,26 @@ override ACCUMULATE: bool = false;
 override LOADS_A: u32 = 1u;
 override LOADS_B: u32 = 1u;
 
-struct Dims { M: u32, K: u32, N: u32, _pad: u32 }
+// Batched and strided: workgroup z runs product z of a batch, whose operands start at
+// base(z) = off + (z / inner) * outer + (z % inner) * innerStride elements (e.g. z = b*NH + h over the
+// heads of an attention layer); rows are lda / ldb / ldo elements apart. A plain matmul has
+// one product, zero bases and lda = K (or M), ldb = N (or K), ldo = N. out = alpha * A·B (+ bias).
+struct Dims {
+  M: u32, K: u32, N: u32, inner: u32,
+  lda: u32, ldb: u32, ldo: u32, alpha: f32,
+  aOuter: u32, aInner: u32, bOuter: u32, bInner: u32,
+  oOuter: u32, oInner: u32, aOff: u32, bOff: u32,
+  oOff: u32, _a: u32, _b: u32, _c: u32,
+}
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+var<private> aBase: u32;
+var<private> bBase: u32;
 
 var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // As[k][m]: A^T tile, m contiguous
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // Bs[k][n]
@@ -41,7 +54,7 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
     let m = m0 + (i % (BM / 4u)) * 4u;
     if (k < dims.K) {
       for (var c = 0u; c < 4u; c++) {
-        if (m + c < dims.M) { v[c] = a[k * dims.M + m + c]; }
+        if (m + c < dims.M) { v[c] = a[aBase + k * dims.lda + m + c]; }
       }
     }
   } else { // A stored (M,K): the 4 elements run along k
@@ -49,7 +62,7 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
     let k = k0 + (i % (BK / 4u)) * 4u;
     if (m < dims.M) {
       for (var c = 0u; c < 4u; c++) {
-        if (k + c < dims.K) { v[c] = a[m * dims.K + k + c]; }
+        if (k + c < dims.K) { v[c] = a[aBase + m * dims.lda + k + c]; }
       }
     }
   }
@@ -78,7 +91,7 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
     let k = k0 + (i % (BK / 4u)) * 4u;
     if (n < dims.N) {
       for (var c = 0u; c < 4u; c++) {
-        if (k + c < dims.K) { v[c] = b[n * dims.K + k + c]; }
+        if (k + c < dims.K) { v[c] = b[bBase + n * dims.ldb + k + c]; }
       }
     }
   } else { // B stored (K,N): the 4 elements run along n
@@ -86,7 +99,7 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
     let n = n0 + (i % (BN / 4u)) * 4u;
     if (k < dims.K) {
       for (var c = 0u; c < 4u; c++) {
-        if (n + c < dims.N) { v[c] = b[k * dims.N + n + c]; }
+        if (n + c < dims.N) { v[c] = b[bBase + k * dims.ldb + n + c]; }
       }
     }
   }
@@ -110,6 +123,11 @@ fn storeB(i: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let zo = wg.z / dims.inner;
+  let zi = wg.z % dims.inner;
+  aBase = dims.aOff + zo * dims.aOuter + zi * dims.aInner;
+  bBase = dims.bOff + zo * dims.bOuter + zi * dims.bInner;
+  let oBase = dims.oOff + zo * dims.oOuter + zi * dims.oInner;
   let m0 = wg.y * BM;
   let n0 = wg.x * BN;
   let tx = tid % (BN / 8u); // column group: vec4 columns tx and BN/8 + tx
@@ -156,9 +174,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       let v = acc[r * 2u + h];
       for (var c = 0u; c < 4u; c++) {
         if (n + c >= dims.N) { break; }
-        var x = v[c];
+        var x = v[c] * dims.alpha;
         if (HAS_BIAS) { x += bias[n + c]; }
-        let i = m * dims.N + n + c;
+        let i = oBase + m * dims.ldo + n + c;
         if (ACCUMULATE) { x += out[i]; }
         out[i] = x;
       }

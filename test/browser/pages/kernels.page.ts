@@ -200,7 +200,7 @@ const api = {
     };
   },
 
-  async attention(seed: number, B: number, T: number, C: number, NH: number): Promise<Reports> {
+  async attention(seed: number, B: number, T: number, C: number, NH: number, impl: gpu.AttentionImpl): Promise<Reports> {
     const ctx = await context();
     const qkv = randomUniform(B * T * 3 * C, seed, -1.5, 1.5);
     const TT = B * NH * T * T;
@@ -220,8 +220,8 @@ const api = {
       datt: ctx.buffer(TT * 4),
     };
     await run(ctx, 'attention', (enc) => {
-      gpu.encodeAttentionForward(ctx, enc, { out: g.out, preatt: g.preatt, att: g.att, qkv: g.qkv, B, T, C, NH });
-      gpu.encodeAttentionBackward(ctx, enc, { dqkv: g.dqkv, dpreatt: g.dpreatt, datt: g.datt, dout: ctx.buffer(dout), qkv: g.qkv, att: g.att, B, T, C, NH });
+      gpu.encodeAttentionForward(ctx, enc, { out: g.out, preatt: g.preatt, att: g.att, qkv: g.qkv, B, T, C, NH, impl });
+      gpu.encodeAttentionBackward(ctx, enc, { dqkv: g.dqkv, dpreatt: g.dpreatt, datt: g.datt, dout: ctx.buffer(dout), qkv: g.qkv, att: g.att, B, T, C, NH, impl });
     });
     return {
       out: allclose(await read(ctx, g.out, B * T * C), out, TOL),
