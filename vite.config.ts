@@ -16,6 +16,8 @@ export default defineConfig({
   root: `${root}web`,
   plugins: [wgslText(), svelte({ configFile: false }), corpora()],
   build: { outDir: `${root}web/dist`, emptyOutDir: true, target: 'es2023' },
+  // Web Workers (the app's training worker) are bundled separately: they need the WGSL loader too.
+  worker: { format: 'es', plugins: () => [wgslText()] },
   server: { host: 'localhost', fs: { allow: [root] } },
   test: {
     root,

@@ -15,6 +15,8 @@ import { ControlGate, type ControlAction, type JobAnnouncement, type SignedJob }
 import { addToTotals, db, loadOrCreateKey, saveSession, type Totals, type VolunteerSession } from './db.ts';
 import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';
+import type { CapabilityRecord } from '@swarmgrad/peer-core';
+import type { TrainingBackend } from './backend-choice.ts';
 import { LocalTrainer } from './trainer.ts';
 
 export type ContributionState = 'idle' | 'connecting' | 'waiting' | 'loading' | 'training' | 'paused' | 'error';
@@ -56,7 +58,10 @@ export async function contributionAvailability(): Promise<Availability> {
 
 export interface ContributorInit {
   computeLimit: number;
+  /** Detected browser capability (WebGPU or not). */
   backend: 'webgpu' | 'wasm';
+  /** The backend to train on (backend-choice.ts). */
+  trainingBackend: TrainingBackend;
   adapter: string | null;
   gflops: number | null;
   /** What the GFLOP/s figure measured (e.g. "WGSL matmul 256×256×256"). */
@@ -100,11 +105,13 @@ export class Contributor {
   private lastReport = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  private trainingBackend: TrainingBackend;
   private inbox: Promise<void> = Promise.resolve();
 
   constructor(init: ContributorInit) {
     this.init = init;
     this.computeLimit = init.computeLimit;
+    this.trainingBackend = init.trainingBackend;
   }
 
   /** Join the swarm; contribute to `jobId` (a job in progress before a reload) or the first running job heard. */
@@ -117,15 +124,7 @@ export class Contributor {
       const key = await loadOrCreateKey('volunteer');
       this.swarm = await WebSwarm.connect(
         key,
-        // Training runs on the wasm backend in this build; the adapter and GFLOP/s describe the
-        // device as measured by the page's self-benchmark.
-        {
-          backend: 'wasm',
-          adapter: this.init.adapter ? `${this.init.adapter} (WebGPU)` : 'CPU',
-          gflops: this.init.gflops ?? undefined,
-          benchmark: this.init.benchmark ?? undefined,
-          runtime: 'browser',
-        },
+        this.capabilities(),
         {
           // One at a time, in arrival order: a control message must see its job's announcement.
           onJobs: (m) => {
@@ -197,7 +196,36 @@ export class Contributor {
     this.status.state = 'loading';
     this.init.onSession(await saveSession({ jobId, joinedAt: Date.now() }));
     const saved = await db().weights.get(jobId);
-    const trainer = new LocalTrainer({
+    const startTrainer = async (backend: TrainingBackend) => {
+      const trainer = this.makeTrainer();
+      this.trainer = trainer;
+      await trainer.init({
+        spec,
+        corpusUrl: `/corpora/${spec.dataset.corpus}.txt`,
+        backend,
+        seed: hashSeed(this.swarm?.peerId ?? 'volunteer'),
+        params: saved?.params,
+        startStep: saved?.step ?? 0,
+        computeLimit: this.computeLimit,
+      });
+    };
+    try {
+      await startTrainer(this.trainingBackend);
+    } catch (e) {
+      if (this.trainingBackend !== 'webgpu') throw e;
+      // Say so, then train on the CPU path instead.
+      this.trainer?.terminate();
+      this.trainingBackend = 'wasm';
+      this.status.notice = `WebGPU training failed (${(e as Error).message}); training on WebAssembly instead. ${NO_AVERAGING_NOTICE}`;
+      this.swarm?.setCapabilities(this.capabilities());
+      await startTrainer('wasm');
+    }
+    this.status.steps = saved?.step ?? 0;
+    if (this.userPaused) this.status.state = 'paused';
+  }
+
+  private makeTrainer(): LocalTrainer {
+    return new LocalTrainer({
       onStep: (r) => {
         this.status.steps = r.step;
         this.status.loss = r.heldoutLoss ?? r.loss;
@@ -215,18 +243,17 @@ export class Contributor {
         this.status.error = message;
       },
     });
-    this.trainer = trainer;
-    await trainer.init({
-      spec,
-      corpusUrl: `/corpora/${spec.dataset.corpus}.txt`,
-      backend: 'wasm',
-      seed: hashSeed(this.swarm?.peerId ?? 'volunteer'),
-      params: saved?.params,
-      startStep: saved?.step ?? 0,
-      computeLimit: this.computeLimit,
-    });
-    this.status.steps = saved?.step ?? 0;
-    if (this.userPaused) this.status.state = 'paused';
+  }
+
+  /** The capability record this peer publishes: its training backend and measured device. */
+  private capabilities(): CapabilityRecord {
+    return {
+      backend: this.trainingBackend,
+      adapter: this.init.adapter ? `${this.init.adapter} (WebGPU)` : 'CPU',
+      gflops: this.init.gflops ?? undefined,
+      benchmark: this.init.benchmark ?? undefined,
+      runtime: 'browser',
+    };
   }
 
   private async finish(notice: string): Promise<void> {

@@ -15,4 +15,5 @@ export { ByteTokenizer, CharTokenizer, createGpt2Tokenizer } from '../../../peer
 export type { Tokenizer } from '../../../peer-core/src/tokenizer/index.ts';
 export { createCpuBackend } from '../../../peer-core/src/backend/index.ts';
 export type { Backend } from '../../../peer-core/src/backend/index.ts';
-export { createWasmBackend } from '@swarmgrad/peer-core';
+export { createWasmBackend } from '../../../peer-core/src/backend/wasm/index.ts';
+export { createWebGpuBackend } from '../../../peer-core/src/backend/webgpu/index.ts';

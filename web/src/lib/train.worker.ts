@@ -1,7 +1,7 @@
 /**
  * The training worker: trains one job's GPT on this device, off the page's main thread.
  * Real training only: peer-core's GPT, trainStep (AdamW or SGD with warmup + cosine), held-out
- * evalLoss, generate and safetensors checkpoints, on the wasm (SIMD) or cpu backend, over the
+ * evalLoss, generate and safetensors checkpoints, on the webgpu, wasm (SIMD) or cpu backend, over the
  * job's corpus with a byte-level tokenizer. The loop idles between steps to hold the compute
  * limit (dutycycle.ts). Messages: trainer-protocol.ts.
  */
@@ -15,6 +15,7 @@ import {
   createCpuBackend,
   createGpt2Tokenizer,
   createWasmBackend,
+  createWebGpuBackend,
   evalLoss,
   fetchCorpusText,
   GPT,
@@ -87,7 +88,8 @@ async function setup(init: TrainerInit): Promise<Job> {
     throw new Error(`the ${tokenizer.name} tokenizer has ${tokenizer.vocabSize} tokens on this corpus, more than model.vocabSize ${spec.model.vocabSize}`);
   }
   const data = new TokenDataset(tokenizer.encode(text), spec.model.vocabSize, { heldOutFraction: spec.dataset.heldOutFraction });
-  const backend: Backend = init.backend === 'wasm' ? await createWasmBackend() : createCpuBackend();
+  const backend: Backend =
+    init.backend === 'webgpu' ? await createWebGpuBackend() : init.backend === 'wasm' ? await createWasmBackend() : createCpuBackend();
   const m = spec.model;
   const config = { vocabSize: m.vocabSize, contextLength: m.contextLength, nLayer: m.nLayer, nHead: m.nHead, nEmbd: m.nEmbd };
   const model = new GPT(backend, config, { seed: m.initSeed, params: init.params });

@@ -1,7 +1,7 @@
 /** Messages between the page (trainer.ts) and the training worker (train.worker.ts). */
 import type { JobSpec } from './jobspec.ts';
 
-export type TrainerBackend = 'wasm' | 'cpu';
+export type TrainerBackend = 'webgpu' | 'wasm' | 'cpu';
 
 export interface TrainerInit {
   spec: JobSpec;
