@@ -79,7 +79,7 @@ export interface StepEvent {
   commMs: number;
   tokens: number;
   tokensPerSecond: number;
-  /** Gossip bytes of this step (wire size) and totals since the start. */
+  /** Gossip bytes since the previous step event (wire size; joins included) and totals since the start. */
   bytesUp: number;
   bytesDown: number;
   bytesUpTotal: number;
@@ -199,6 +199,9 @@ export class PeerRuntime extends EventTarget {
   private resumeWake: (() => void) | undefined;
   private readonly serverAbort = new AbortController();
   private running: Promise<RunSummary> | undefined;
+  /** Ledger totals at the last step event (a step reports everything sent since). */
+  private reportedUp = 0;
+  private reportedDown = 0;
   private readonly pendingPulls: { from: string; seq: number }[] = [];
   private t0 = 0;
 
@@ -363,8 +366,6 @@ export class PeerRuntime extends EventTarget {
       await yieldMacrotask();
       if (sync) this.step = Math.max(this.step, this.transport.highestStep());
       const tStart = performance.now();
-      const up0 = this.transport.ledger.total({ dir: 'sent' }).bytes;
-      const down0 = this.transport.ledger.total({ dir: 'received' }).bytes;
       // Local step on x.
       const before = x.slice();
       const version0 = averager instanceof Adpsgd ? averager.version : 0;
@@ -386,6 +387,9 @@ export class PeerRuntime extends EventTarget {
       this.answerPulls();
       const up1 = this.transport.ledger.total({ dir: 'sent' }).bytes;
       const down1 = this.transport.ledger.total({ dir: 'received' }).bytes;
+      const [up0, down0] = [this.reportedUp, this.reportedDown];
+      this.reportedUp = up1;
+      this.reportedDown = down1;
       if (this.computeLimit < 1) await sleep(computeMs * (1 / this.computeLimit - 1));
       const ms = performance.now() - tStart;
       this.emit('step', {
@@ -453,20 +457,34 @@ export class PeerRuntime extends EventTarget {
     t.setState('joining');
     this.setState('waiting');
     const training = () => [...t.roster()].filter(([, s]) => s === 'training').map(([p]) => p);
-    if (this.localSteps === 0 && training().length === 0) {
-      const minPeers = this.init.minPeers ?? this.spec.peers.min;
-      const end = performance.now() + (this.init.startWaitMs ?? RUNTIME_DEFAULTS.startWaitMs);
+    const minPeers = this.init.minPeers ?? this.spec.peers.min;
+    const startWait = this.init.startWaitMs ?? RUNTIME_DEFAULTS.startWaitMs;
+    const fresh = this.localSteps === 0 && training().length === 0;
+    if (fresh) {
+      const end = performance.now() + startWait;
       while (t.roster().size + 1 < minPeers && training().length === 0 && performance.now() < end && !this.stopRequested) await sleep(100);
     }
     this.setState('joining');
-    for (const from of training().sort()) {
+    let pulled = false;
+    for (const from of fresh && training().length === 0 ? [] : training().sort()) {
       const got = await this.pull(from);
       if (!got) continue;
       this.x!.set(got.x);
       this.step = Math.max(this.step, got.step);
       this.joinedFrom = from;
+      pulled = true;
       this.emit('joined', { from, step: got.step });
       break;
+    }
+    if (!pulled && this.localSteps === 0) {
+      // Fresh start from x0: announce 'training', then wait (answering pulls) until the others
+      // are in view too, so the first rounds already have their neighbours.
+      t.setState('training');
+      const end = performance.now() + startWait;
+      while (t.members().length < minPeers && performance.now() < end && !this.stopRequested) {
+        this.answerPulls();
+        await sleep(100);
+      }
     }
     this.averager!.init(this.x!);
     t.setState('training');

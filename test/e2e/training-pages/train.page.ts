@@ -1,0 +1,109 @@
+/**
+ * The e2e training peer page: a SwarmNode plus a PeerRuntime (wasm backend) driven through
+ * `window.swarmgradPeer` (the launchSwarm page API: start/info/stop, plus train/trainStatus).
+ * The job comes from the swarm: the page waits for the signed announcement on gossipsub or from
+ * the relay's /api/jobs, verifies it, and trains it. Parameter snapshots at chosen steps let the
+ * Node test measure how far the replicas are apart.
+ */
+import type { SwarmPeerStartOptions } from '../../../peer-core/src/harness/swarm.ts';
+import { SwarmNode, type SwarmNodeInit } from '../../../peer-core/src/net/index.ts';
+import { createWasmBackend } from '../../../peer-core/src/backend/wasm/index.ts';
+import { createSwarmRuntime, JobBoard, type PeerRuntime, type RunSummary, type StepEvent, type VerifiedJob } from '../../../peer-core/src/runtime/index.ts';
+
+export interface TrainOptions {
+  relayHttp: string;
+  jobId: string;
+  text: string;
+  snapshotAt?: number[];
+  computeLimit?: number;
+  allowRelayed?: boolean;
+  minPeers?: number;
+  linkShape?: { bytesPerSecond?: number; latencyMs?: number };
+}
+
+function makeApi() {
+  let node: SwarmNode | undefined;
+  let rt: PeerRuntime | undefined;
+  let board: JobBoard | undefined;
+  const steps: StepEvent[] = [];
+  const evals: { step: number; heldOutLoss: number }[] = [];
+  const snapshots: Record<number, number[]> = {};
+  let summary: RunSummary | undefined;
+  let error: string | undefined;
+  let backendName = '';
+  let t0 = 0;
+  const need = () => {
+    if (!node) throw new Error('peer not started');
+    return node;
+  };
+  async function waitForJob(relayHttp: string, jobId: string): Promise<VerifiedJob> {
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      const j = board!.jobs.get(jobId);
+      if (j) return j;
+      await board!.fetchJobs(relayHttp).catch(() => []);
+      if (board!.jobs.has(jobId)) continue;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`job ${jobId} not heard on the swarm nor at ${relayHttp}api/jobs`);
+  }
+  return {
+    async start(opts: SwarmPeerStartOptions) {
+      const { relay, capabilities, ...rest } = opts;
+      node = new SwarmNode({ ...(rest as Partial<SwarmNodeInit>), relay, capabilities: { backend: 'wasm', runtime: 'browser', ...capabilities } });
+      await node.start();
+      board = new JobBoard(node);
+      return { peerId: node.peerId, timings: node.timings };
+    },
+    info() {
+      const n = need();
+      return { peerId: n.peerId, direct: n.directPeers(), members: n.peers().map((m) => m.peerId) };
+    },
+    /** Start training the job (returns at once; poll trainStatus). */
+    async train(o: TrainOptions) {
+      const job = await waitForJob(o.relayHttp, o.jobId);
+      const backend = await createWasmBackend();
+      backendName = backend.name;
+      const n = need();
+      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers });
+      // Snapshot at the first step at or after each requested one (a peer may jump rounds).
+      const want = [...(o.snapshotAt ?? [])];
+      rt.on('step', (e) => {
+        steps.push(e);
+        for (const w of want) if (e.step >= w && !(w in snapshots)) snapshots[w] = Array.from(rt!.params()!);
+      });
+      rt.on('eval', (e) => evals.push(e));
+      t0 = performance.now();
+      rt.start().then(
+        (s) => {
+          summary = s;
+          snapshots[-1] = Array.from(rt!.params() ?? []);
+        },
+        (e: unknown) => {
+          error = String(e);
+        },
+      );
+      return { jobId: job.jobId, spec: job.spec, backend: backendName };
+    },
+    trainStatus() {
+      return { state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, bytesUp: s.bytesUp })), evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
+    },
+    snapshots() {
+      return snapshots;
+    },
+    pause() {
+      rt?.pause();
+    },
+    resume() {
+      rt?.resume();
+    },
+    async stop() {
+      await rt?.stop();
+      board?.close();
+      await node?.stop();
+      node = undefined;
+    },
+  };
+}
+
+(window as unknown as { swarmgradPeer: unknown }).swarmgradPeer = makeApi();
