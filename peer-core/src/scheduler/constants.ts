@@ -10,6 +10,9 @@ export const NO_COMPRESSION = { activationRatio: 1, gradientRatio: 1 } as const;
 /** Score added per memory violation so that any feasible plan beats any infeasible one. */
 export const MEMORY_PENALTY_SECONDS = 1e6;
 
+/** Up to this many stages the decoder tries every pipeline order with the full cost model. */
+export const EXACT_ORDER_MAX_STAGES = 3;
+
 /** Held-Karp (exact open-loop TSP) up to this many stage groups; nearest neighbour + 2-opt above. */
 export const EXACT_TSP_MAX_STAGES = 12;
 
@@ -23,7 +26,24 @@ export const REPLAN_AMORTIZE_ITERATIONS = 50;
  */
 export const SEARCH_WORK_UNITS = 2e7;
 export const MIN_GENERATIONS = 6;
+/** Small instances need far fewer evaluations than the work budget allows. */
+export const MAX_EVALUATIONS_PER_PEER = 250;
+/** polishPlan scores every move with every layer split when there are at most this many splits. */
+export const POLISH_EXACT_SPLITS = 64;
+/** Up to this many peers every decoded plan is polished (polishPlan) inside the GA's fitness. */
+export const POLISH_IN_DECODE_MAX_PEERS = 12;
 export const MAX_GENERATIONS = 400;
 
 /** Distinct best plans per shape that the simulator re-ranks at the end of a search. */
-export const FINALISTS = 4;
+export const FINALISTS = 6;
+
+/**
+ * Layer splits tried per genome besides the uniform one: compute-balanced with each group's
+ * gradient all-reduce capped at these multiples of the slowest all-reduce of the uniform split
+ * (Infinity: no cap). Capped splits (e.g. 2, 1.25, 1, 0.75) were tried on the scenarios and
+ * never won, so only the uncapped split is tried by default.
+ */
+export const ALLREDUCE_CAP_MULTIPLES: readonly number[] = [Number.POSITIVE_INFINITY, 1, 0.5];
+
+/** Cost-model evaluations spent polishing the replica chains and layer boundaries of each finalist (at most). */
+export const POLISH_MAX_EVALUATIONS = 1500;

@@ -8,7 +8,7 @@
  *  - GPipe:  T = Σf + Σ(fwd transfers + latency) + (m-1)·max(f, fwd transfers)
  *              + Σb + Σ(bwd transfers + latency) + (m-1)·max(b, bwd transfers)
  *  - 1F1B:   T = R + max((m-1)·max(max(f+b), max uplink busy per microbatch),
- *                        max_k floor((m-1)/(P-k))·R_k)
+ *                        max over k with m > P-k of (m-1)/(P-k)·R_k)
  *            with R = one microbatch's round trip (fill + drain) and R_k the round trip from
  *            stage k to the last stage and back: stage k keeps at most P-k microbatches in
  *            flight, so microbatch i waits there for microbatch i-(P-k) to come back.
@@ -112,7 +112,7 @@ export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>
     for (let k = P - 1; k >= 0; k--) {
       rk0 += (1 + beta) * f[k]!;
       rk += (1 + beta) * f[k]! + (k < P - 1 ? tf[k]! + tb[k]! : 0);
-      const rounds = Math.floor((m - 1) / (P - k));
+      const rounds = m > P - k ? (m - 1) / (P - k) : 0;
       cycle = Math.max(cycle, rounds * rk);
       cycle0 = Math.max(cycle0, rounds * rk0);
     }
@@ -221,13 +221,21 @@ export function uniformRanges(L: number, P: number): Array<[number, number]> {
  * Non-uniform layer ranges for stage groups in pipeline order, by dynamic programming over
  * layer boundaries (as in AMP): first minimise the slowest stage's per-microbatch compute
  * time (a stage runs at its slowest member's speed and must fit in its smallest member's
- * memory), then, under that bottleneck, minimise the sum of stage times (pipeline fill).
+ * memory, and optionally hold at most stageParamCap[s] parameter bytes so that its gradient
+ * all-reduce stays short), then, under that bottleneck, minimise the sum of stage times
+ * (pipeline fill).
  * Returns null when no split fits in memory.
  */
-export function balancedRanges(inst: Instance, stageSpeed: ArrayLike<number>, stageMemoryCap: ArrayLike<number>): Array<[number, number]> | null {
+export function balancedRanges(
+  inst: Instance,
+  stageSpeed: ArrayLike<number>,
+  stageMemoryCap: ArrayLike<number>,
+  stageParamCap?: ArrayLike<number>,
+): Array<[number, number]> | null {
   const { P, L } = inst;
   const cost = (s: number, a: number, b: number): number => {
     if (stageMemory(inst, a, b, s) > stageMemoryCap[s]!) return Number.POSITIVE_INFINITY;
+    if (stageParamCap && inst.cumParams[b]! - inst.cumParams[a]! > stageParamCap[s]!) return Number.POSITIVE_INFINITY;
     return (inst.cumFlops[b]! - inst.cumFlops[a]!) / stageSpeed[s]!;
   };
   // Pass 1: minimax. best[s][l] = min over splits of layers [0,l) into stages 0..s of the max stage cost.

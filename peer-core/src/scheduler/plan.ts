@@ -4,10 +4,10 @@
  * join or leave. All deterministic under a seed; pure functions (Web Worker and Node).
  */
 import { mulberry32 } from '../util/random.ts';
-import { DEFAULT_SEED, FINALISTS, REPLAN_AMORTIZE_ITERATIONS } from './constants.ts';
+import { DEFAULT_SEED, FINALISTS, POLISH_MAX_EVALUATIONS, REPLAN_AMORTIZE_ITERATIONS } from './constants.ts';
 import { evaluateLayout, type Layout, uniformRanges } from './costmodel.ts';
 import { type Instance, makeInstance } from './problem.ts';
-import { type Decoded, Decoder, geneticSearch, layersMoved, type MoveCost, reshapeGenome, type SearchInit, shuffled, speedSortedGenome } from './search.ts';
+import { type Decoded, Decoder, geneticSearch, layersMoved, type MoveCost, polishPlan, reshapeGenome, type SearchInit, shuffled, speedSortedGenome } from './search.ts';
 import { simulateLayout } from './simulator.ts';
 import type { Plan, ReplanOptions, ReplanResult, SchedulingProblem, SearchOptions } from './types.ts';
 
@@ -47,7 +47,8 @@ function searchInit(opts: SearchOptions | undefined): SearchInit {
  * Our planner. For each candidate replica count (the largest that fits, and one fewer when
  * that leaves a stage's worth of peers spare): a short DT-FM network-only search provides a
  * seed, then GA + local search on the full cost model (compute, memory, network). The best
- * few distinct plans of every shape, and the DT-FM plan that seeded them, are then run through the discrete-event simulator and the
+ * few distinct plans of every shape get their replica chains and layer boundaries polished
+ * under the full cost model; they and the DT-FM plan that seeded them are then run through the discrete-event simulator and the
  * fastest simulated one is returned (its `predicted` stays the cost model's estimate).
  */
 export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): Plan {
@@ -69,9 +70,10 @@ export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): 
     const dec = new Decoder(inst, 'full');
     extra.push(dec.decode(seed.slice(), true));
     const res = geneticSearch(dec, { ...init, seeds: [seed], finalists: FINALISTS, effortScale: 1 / shapes.length });
-    for (const cand of [...res.finalists, ...extra]) {
+    const polished = res.finalists.map((c) => polishPlan(inst, c, Math.min(POLISH_MAX_EVALUATIONS, 2 * inst.P * inst.D * inst.D)));
+    for (const cand of [...polished, ...extra]) {
       if (cand.evaluation!.memoryViolations > 0 && best && best.plan.memoryViolations === 0) continue;
-      const simulated = simulateLayout(inst, cand.layout).iterationSeconds;
+      const simulated = opts?.rerank === 'prediction' ? cand.evaluation!.total : simulateLayout(inst, cand.layout).iterationSeconds;
       const plan = toPlan(inst, cand.layout, 'ours');
       if (!best || plan.memoryViolations < best.plan.memoryViolations || (plan.memoryViolations === best.plan.memoryViolations && simulated < best.simulated)) best = { plan, simulated };
     }

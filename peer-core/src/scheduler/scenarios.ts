@@ -52,6 +52,13 @@ export interface ScenarioFile {
   codec?: { activationRatio: number; gradientRatio: number };
   stages: number;
   replicas?: number;
+  /**
+   * DT-FM's per-case message sizes (config.py send_activation_size / send_gradient_size, in
+   * 10^9 bytes): the activations of one replica's whole batch at a stage boundary, and one
+   * uniform stage's gradient. When present they replace the shape's activation and parameter
+   * bytes (FLOPs stay the transformer's).
+   */
+  dtfmSizes?: { activationGB: number; gradientGB: number };
 }
 
 export interface Scenario {
@@ -128,6 +135,15 @@ export function buildScenario(file: ScenarioFile): Scenario {
       [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
     }
   }
+  const model = transformerModel(file.model);
+  if (file.dtfmSizes) {
+    const samplesPerReplica = file.training.batchSize / (file.replicas ?? Math.floor(n / file.stages));
+    const layersPerStage = file.model.layers / file.stages;
+    for (const layer of model.layers) {
+      layer.activationBytesPerSample = (file.dtfmSizes.activationGB * 1e9) / samplesPerReplica;
+      layer.paramBytes = (file.dtfmSizes.gradientGB * 1e9) / layersPerStage;
+    }
+  }
   const peers: PeerSpec[] = kinds.map((g, i) => ({ id: `p${i}`, gflops: g.gflops, memoryBytes: g.memoryGB * 2 ** 30, region: regionOf[i] }));
   return {
     name: file.name,
@@ -135,7 +151,7 @@ export function buildScenario(file: ScenarioFile): Scenario {
     problem: {
       peers,
       links: { latencyMs, bandwidthGbps },
-      model: transformerModel(file.model),
+      model,
       training: file.training,
       codec: file.codec,
       stages: file.stages,

@@ -16,8 +16,8 @@
  * Not the cost model (costmodel.ts) and not the baselines' definitions (baselines.ts).
  */
 import { mulberry32 } from '../util/random.ts';
-import { MAX_GENERATIONS, MEMORY_PENALTY_SECONDS, MIN_GENERATIONS, SEARCH_WORK_UNITS } from './constants.ts';
-import { balancedRanges, evaluateLayout, type Evaluation, type Layout, uniformRanges } from './costmodel.ts';
+import { ALLREDUCE_CAP_MULTIPLES, EXACT_ORDER_MAX_STAGES, MAX_EVALUATIONS_PER_PEER, MAX_GENERATIONS, POLISH_EXACT_SPLITS, POLISH_IN_DECODE_MAX_PEERS, MEMORY_PENALTY_SECONDS, MIN_GENERATIONS, SEARCH_WORK_UNITS } from './constants.ts';
+import { allreduceTime, balancedRanges, evaluateLayout, type Evaluation, type Layout, uniformRanges } from './costmodel.ts';
 import { bottleneckMatching } from './matching.ts';
 import type { Instance } from './problem.ts';
 import { openLoopTsp, type TspPath } from './tsp.ts';
@@ -69,11 +69,13 @@ export class Decoder {
   private members: Int32Array[] = [];
   private readonly dirty: Uint8Array;
   evaluations = 0;
-  /** Caches: the TSP path of the last pair-cost matrix, the layer split of the last stage speeds. */
+  /** The best distinct results seen so far (by score), best first: the search's finalists. */
+  readonly archive: Decoded[] = [];
+  archiveSize = 1;
+  /** Caches: the TSP path of the last pair-cost matrix, layer splits by stage speeds and memories. */
   private lastPath: TspPath | undefined;
   private readonly lastPairCost: Float64Array;
-  private lastRangesKey = '';
-  private lastRanges: Array<[number, number]> | null = null;
+  private readonly splitCache = new Map<string, Array<Array<[number, number]>>>();
 
   /** Re-planning: group g is stage g (no TSP re-ordering), and moved layers are charged. */
   private readonly fixedOrder: boolean;
@@ -139,6 +141,63 @@ export class Decoder {
     this.dirty.fill(0);
   }
 
+  /** Replica chains through the groups in `order`: replica r starts at member r of the first group. */
+  private chains(order: number[]): number[][] {
+    const { P, D } = this.inst;
+    const assignment: number[][] = [];
+    let idx = Array.from({ length: D }, (_, r) => r);
+    assignment.push(idx.map((k) => this.members[order[0]!]![k]!));
+    for (let s = 1; s < P; s++) {
+      const match = this.pairMatch[order[s - 1]! * P + order[s]!]!;
+      idx = idx.map((k) => match[k]!);
+      assignment.push(idx.map((k) => this.members[order[s]!]![k]!));
+    }
+    return assignment;
+  }
+
+  /**
+   * Compute-balanced layer splits for stage groups in pipeline order (cached by the groups'
+   * speeds, memories and all-reduce rates): unconstrained, and with every group's all-reduce
+   * capped at multiples of the slowest all-reduce of the uniform split.
+   */
+  private splits(assignment: number[][]): Array<Array<[number, number]>> {
+    const inst = this.inst;
+    const { P } = inst;
+    const speed = new Float64Array(P);
+    const cap = new Float64Array(P);
+    for (let s = 0; s < P; s++) {
+      let v = Number.POSITIVE_INFINITY;
+      let c = Number.POSITIVE_INFINITY;
+      for (const p of assignment[s]!) {
+        v = Math.min(v, inst.speed[p]!);
+        c = Math.min(c, inst.memory[p]!);
+      }
+      speed[s] = v;
+      cap[s] = c;
+    }
+    // All-reduce seconds per parameter byte of each group (measured on a one-layer stage),
+    // needed only when splits with capped all-reduce are tried.
+    const arRate = new Float64Array(P);
+    const oneLayer = inst.cumParams[1]! - inst.cumParams[0]!;
+    if (ALLREDUCE_CAP_MULTIPLES.some(Number.isFinite))
+      for (let s = 0; s < P; s++) arRate[s] = oneLayer > 0 ? allreduceTime(inst, [0, 1], assignment[s]!) / oneLayer : 0;
+    const key = `${speed.join(',')}|${cap.join(',')}|${arRate.join(',')}`;
+    const hit = this.splitCache.get(key);
+    if (hit) return hit;
+    const out: Array<Array<[number, number]>> = [];
+    const uniform = uniformRanges(inst.L, P);
+    let arUniform = 0;
+    for (let s = 0; s < P; s++) arUniform = Math.max(arUniform, arRate[s]! * (inst.cumParams[uniform[s]![1]]! - inst.cumParams[uniform[s]![0]]!));
+    for (const mult of ALLREDUCE_CAP_MULTIPLES) {
+      const paramCap = Number.isFinite(mult) && arUniform > 0 ? Array.from(arRate, (r) => (r > 0 ? (mult * arUniform) / r : Number.POSITIVE_INFINITY)) : undefined;
+      const r = balancedRanges(inst, speed, cap, paramCap);
+      if (r && !out.some((x) => x.every(([a, b], s) => a === r[s]![0] && b === r[s]![1]))) out.push(r);
+    }
+    if (this.splitCache.size >= 256) this.splitCache.clear();
+    this.splitCache.set(key, out);
+    return out;
+  }
+
   decode(genome: Int32Array, withEvaluation = false): Decoded {
     this.evaluations++;
     const inst = this.inst;
@@ -153,56 +212,74 @@ export class Decoder {
       this.lastPath = path;
       this.lastPairCost.set(this.pairCost);
     }
-    const order = path.order;
-    // Chains: replica r starts at member r of the first group.
-    const assignment: number[][] = [];
-    let idx = Array.from({ length: D }, (_, r) => r);
-    assignment.push(idx.map((k) => this.members[order[0]!]![k]!));
-    for (let s = 1; s < P; s++) {
-      const match = this.pairMatch[order[s - 1]! * P + order[s]!]!;
-      idx = idx.map((k) => match[k]!);
-      assignment.push(idx.map((k) => this.members[order[s]!]![k]!));
-    }
     if (this.objective === 'network') {
-      const ranges = uniformRanges(inst.L, P);
-      const layout = { ranges, assignment };
+      const layout = { ranges: uniformRanges(inst.L, P), assignment: this.chains(path.order) };
       return { score: networkScore(inst, this.members, path.cost), layout, evaluation: withEvaluation ? evaluateLayout(inst, layout) : undefined };
     }
-    const speed = new Float64Array(P);
-    const cap = new Float64Array(P);
-    for (let s = 0; s < P; s++) {
-      let v = Number.POSITIVE_INFINITY;
-      let c = Number.POSITIVE_INFINITY;
-      for (const p of assignment[s]!) {
-        v = Math.min(v, inst.speed[p]!);
-        c = Math.min(c, inst.memory[p]!);
-      }
-      speed[s] = v;
-      cap[s] = c;
-    }
-    const key = `${speed.join(',')}|${cap.join(',')}`;
-    if (key !== this.lastRangesKey) {
-      this.lastRangesKey = key;
-      this.lastRanges = balancedRanges(inst, speed, cap);
-    }
-    // The balanced split, DT-FM's uniform split (better when a balanced split would load a
-    // group with a slow all-reduce), and when re-planning the previous split.
-    const candidates = [this.lastRanges ?? uniformRanges(inst.L, P), uniformRanges(inst.L, P)];
-    if (this.move) candidates.push(this.move.previousRanges);
+    // Ours: the TSP order and its reverse (stage position changes memory in flight, and links
+    // may be asymmetric); every order when there are at most EXACT_ORDER_MAX_STAGES stages.
+    const orders = this.fixedOrder ? [path.order] : P <= EXACT_ORDER_MAX_STAGES ? allOrders(P) : [path.order, [...path.order].reverse()];
     let best: Decoded | undefined;
-    for (const ranges of candidates) {
-      const layout = { ranges, assignment };
-      const evaluation = evaluateLayout(inst, layout);
-      let score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
-      let moved: number | undefined;
-      if (this.move) {
-        moved = layersMoved(this.move.previous, layout);
-        score += this.move.secondsPerLayer * moved;
+    for (const order of orders) {
+      const assignment = this.chains(order);
+      const candidates = [...this.splits(assignment), uniformRanges(inst.L, P)];
+      if (this.move) candidates.push(this.move.previousRanges);
+      for (const ranges of candidates) {
+        const layout = { ranges, assignment };
+        const evaluation = evaluateLayout(inst, layout);
+        let score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
+        let moved: number | undefined;
+        if (this.move) {
+          moved = layersMoved(this.move.previous, layout);
+          score += this.move.secondsPerLayer * moved;
+        }
+        if (!best || score < best.score) best = { score, layout, evaluation, layersMoved: moved };
       }
-      if (!best || score < best.score) best = { score, layout, evaluation, layersMoved: moved };
     }
+    // Small instances: polish inside the fitness, so the GA ranks groupings by their polished plans.
+    if (inst.n <= POLISH_IN_DECODE_MAX_PEERS && !this.move) best = polishPlan(inst, best!, 40 * (P * D * D + P * P));
+    this.offer(best!);
     return best!;
   }
+
+  private offer(d: Decoded): void {
+    const a = this.archive;
+    if (a.length >= this.archiveSize && d.score >= a[a.length - 1]!.score) return;
+    if (a.some((x) => Math.abs(x.score - d.score) <= 1e-12 * Math.max(1, d.score))) return;
+    let k = a.length;
+    while (k > 0 && a[k - 1]!.score > d.score) k--;
+    a.splice(k, 0, d);
+    if (a.length > this.archiveSize) a.pop();
+  }
+}
+
+/** Number of ways to cut L layers into P non-empty ranges: C(L-1, P-1). */
+function countSplits(L: number, P: number): number {
+  let c = 1;
+  for (let k = 1; k <= P - 1; k++) c = (c * (L - P + k)) / k;
+  return Math.round(c);
+}
+
+/** All ways to cut L layers into P non-empty consecutive ranges (small L only). */
+function allSplits(L: number, P: number): Array<Array<[number, number]>> {
+  const out: Array<Array<[number, number]>> = [];
+  const rec = (start: number, s: number, acc: Array<[number, number]>) => {
+    if (s === P - 1) {
+      out.push([...acc, [start, L]]);
+      return;
+    }
+    for (let end = start + 1; end <= L - (P - 1 - s); end++) rec(end, s + 1, [...acc, [start, end]]);
+  };
+  rec(0, 0, []);
+  return out;
+}
+
+/** Every permutation of 0..P-1 (small P only). */
+function allOrders(P: number): number[][] {
+  if (P === 1) return [[0]];
+  const out: number[][] = [];
+  for (const rest of allOrders(P - 1)) for (let k = 0; k <= rest.length; k++) out.push([...rest.slice(0, k), P - 1, ...rest.slice(k)]);
+  return out;
 }
 
 function meanBoundaryActivation(inst: Instance): number {
@@ -382,9 +459,10 @@ export interface SearchResult {
 /** Default effort for an instance: evaluations scale as 1/(cost of one evaluation). */
 export function defaultEffort(inst: Instance, scale = 1): { population: number; generations: number; localSearchTrials: number } {
   const { P, D } = inst;
-  const perEval = (P * P * D * D) / 2 + P * D * P + 2000;
-  const evals = (scale * SEARCH_WORK_UNITS) / perEval;
-  const population = Math.max(4, Math.min(24, Math.round(evals / 400)));
+  const orders = P <= EXACT_ORDER_MAX_STAGES ? [1, 1, 2, 6][P]! : 2;
+  const perEval = (P * P * D * D) / 2 + orders * (P * D * P + 2000);
+  const evals = Math.min((scale * SEARCH_WORK_UNITS) / perEval, MAX_EVALUATIONS_PER_PEER * inst.n);
+  const population = Math.max(8, Math.min(24, Math.round(evals / 400)));
   const localSearchTrials = Math.max(4, Math.min(60, Math.round(Math.sqrt(evals) / 2)));
   const generations = Math.max(MIN_GENERATIONS, Math.min(MAX_GENERATIONS, Math.round((evals - population) / (localSearchTrials + 1))));
   return { population, generations, localSearchTrials };
@@ -412,11 +490,94 @@ function localSearch(dec: Decoder, genome: Int32Array, current: Decoded, trials:
   return current;
 }
 
+/**
+ * Final polish of a decoded plan under the full cost model, first-improvement passes until
+ * nothing improves or `maxEvaluations` is spent:
+ *  - replica chains beyond bottleneck matching: swap two replicas' peers at one stage (which
+ *    changes the links on both sides of that stage), or two whole replicas (which changes the
+ *    all-reduce ring orders);
+ *  - pipeline order beyond the TSP: exchange the positions of two stage groups;
+ *  - layer boundaries beyond the compute-balanced split: move one boundary by one layer
+ *    (trading compute balance against activation and gradient traffic), or, when there are
+ *    at most POLISH_EXACT_SPLITS possible splits, score every move with its best split.
+ * Stage groups keep their members.
+ */
+export function polishPlan(inst: Instance, start: Decoded, maxEvaluations: number): Decoded {
+  const { P } = inst;
+  const assignment = start.layout.assignment.map((row) => [...row]);
+  const ranges = start.layout.ranges.map(([a, b]) => [a, b] as [number, number]);
+  const D = assignment[0]!.length;
+  let best = start;
+  let spent = 0;
+  // Few possible splits (small models): every move is scored with its best split.
+  const splits = countSplits(inst.L, P) <= POLISH_EXACT_SPLITS ? allSplits(inst.L, P) : null;
+  const tryCurrent = (): boolean => {
+    let won = false;
+    for (const r of splits ?? [ranges]) {
+      spent++;
+      const layout = { ranges: r.map(([a, b]) => [a, b] as [number, number]), assignment: assignment.map((x) => [...x]) };
+      const evaluation = evaluateLayout(inst, layout);
+      const score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
+      if (score < best.score * (1 - 1e-12)) {
+        best = { score, layout, evaluation };
+        won = true;
+      }
+    }
+    if (won && splits) best.layout.ranges.forEach(([a, b], s) => {
+      ranges[s] = [a, b];
+    });
+    return won;
+  };
+  if (splits) tryCurrent();
+  let improved = true;
+  while (improved && spent < maxEvaluations) {
+    improved = false;
+    // Replica swaps (whole chains) change only the all-reduce ring orders.
+    for (let r1 = 0; r1 < D && spent < maxEvaluations; r1++)
+      for (let r2 = r1 + 1; r2 < D && spent < maxEvaluations; r2++) {
+        const swapAll = () => {
+          for (const row of assignment) [row[r1], row[r2]] = [row[r2]!, row[r1]!];
+        };
+        swapAll();
+        if (tryCurrent()) improved = true;
+        else swapAll();
+      }
+    for (let s = 0; s < P && spent < maxEvaluations; s++)
+      for (let r1 = 0; r1 < D && spent < maxEvaluations; r1++)
+        for (let r2 = r1 + 1; r2 < D && spent < maxEvaluations; r2++) {
+          const row = assignment[s]!;
+          [row[r1], row[r2]] = [row[r2]!, row[r1]!];
+          if (tryCurrent()) improved = true;
+          else [row[r1], row[r2]] = [row[r2]!, row[r1]!];
+        }
+    for (let s1 = 0; s1 < P && spent < maxEvaluations; s1++)
+      for (let s2 = s1 + 1; s2 < P && spent < maxEvaluations; s2++) {
+        [assignment[s1], assignment[s2]] = [assignment[s2]!, assignment[s1]!];
+        if (tryCurrent()) improved = true;
+        else [assignment[s1], assignment[s2]] = [assignment[s2]!, assignment[s1]!];
+      }
+    for (let s = 1; s < P && spent < maxEvaluations && !splits; s++)
+      for (const delta of [-1, 1]) {
+        const x = ranges[s]![0] + delta;
+        if (x <= ranges[s - 1]![0] || x >= ranges[s]![1]) continue;
+        ranges[s - 1]![1] = x;
+        ranges[s]![0] = x;
+        if (tryCurrent()) improved = true;
+        else {
+          ranges[s - 1]![1] = x - delta;
+          ranges[s]![0] = x - delta;
+        }
+      }
+  }
+  return best;
+}
+
 /** GA + local search over genomes under the decoder's objective. Deterministic under init.seed. */
 export function geneticSearch(dec: Decoder, init: SearchInit): SearchResult {
   const inst = dec.inst;
   const rand = mulberry32(init.seed);
   const effort = defaultEffort(inst, init.effortScale);
+  dec.archiveSize = Math.max(dec.archiveSize, init.finalists ?? 1);
   const population = init.population ?? effort.population;
   const generations = init.generations ?? effort.generations;
   const trials = init.localSearchTrials ?? effort.localSearchTrials;
@@ -449,6 +610,9 @@ export function geneticSearch(dec: Decoder, init: SearchInit): SearchResult {
     if (keep.some((j) => Math.abs(scores[j]!.score - scores[k]!.score) <= 1e-9 * scores[k]!.score)) continue;
     keep.push(k);
   }
-  const finalists = keep.map((k) => dec.decode(genomes[k]!, true));
-  return { best: finalists[0]!, genome: genomes[keep[0]!]!, finalists, finalistGenomes: keep.map((k) => genomes[k]!), evaluations: dec.evaluations };
+  const fromPopulation = keep.map((k) => dec.decode(genomes[k]!, true));
+  // Finalists: the best distinct plans seen during the whole search (the archive), which keeps
+  // good plans that the population later lost.
+  const finalists = dec.objective === 'full' && dec.archive.length ? dec.archive.slice(0, init.finalists ?? 1) : fromPopulation;
+  return { best: fromPopulation[0]!, genome: genomes[keep[0]!]!, finalists, finalistGenomes: keep.map((k) => genomes[k]!), evaluations: dec.evaluations };
 }

@@ -114,6 +114,12 @@ export interface SearchOptions {
   generations?: number;
   /** Local-search swap trials per offspring (default scales with the problem size). */
   localSearchTrials?: number;
+  /**
+   * How the final plan is chosen among the search's best few: 'simulation' (default) runs
+   * each through the discrete-event simulator and keeps the fastest; 'prediction' keeps the
+   * one with the lowest cost-model prediction.
+   */
+  rerank?: 'simulation' | 'prediction';
 }
 
 export interface ReplanOptions extends SearchOptions {
