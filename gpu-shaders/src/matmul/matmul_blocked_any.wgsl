@@ -53,16 +53,26 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
     let k = k0 + i / (BM / 4u);
     let m = m0 + (i % (BM / 4u)) * 4u;
     if (k < dims.K) {
-      for (var c = 0u; c < 4u; c++) {
-        if (m + c < dims.M) { v[c] = a[aBase + k * dims.lda + m + c]; }
+      let i0 = aBase + k * dims.lda + m;
+      if (m + 3u < dims.M) { // all four inside: no per-element checks
+        v = vec4<f32>(a[i0], a[i0 + 1u], a[i0 + 2u], a[i0 + 3u]);
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (m + c < dims.M) { v[c] = a[i0 + c]; }
+        }
       }
     }
   } else { // A stored (M,K): the 4 elements run along k
     let m = m0 + i / (BK / 4u);
     let k = k0 + (i % (BK / 4u)) * 4u;
     if (m < dims.M) {
-      for (var c = 0u; c < 4u; c++) {
-        if (k + c < dims.K) { v[c] = a[aBase + m * dims.lda + k + c]; }
+      let i0 = aBase + m * dims.lda + k;
+      if (k + 3u < dims.K) {
+        v = vec4<f32>(a[i0], a[i0 + 1u], a[i0 + 2u], a[i0 + 3u]);
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (k + c < dims.K) { v[c] = a[i0 + c]; }
+        }
       }
     }
   }
@@ -90,16 +100,26 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
     let n = n0 + i / (BK / 4u);
     let k = k0 + (i % (BK / 4u)) * 4u;
     if (n < dims.N) {
-      for (var c = 0u; c < 4u; c++) {
-        if (k + c < dims.K) { v[c] = b[bBase + n * dims.ldb + k + c]; }
+      let i0 = bBase + n * dims.ldb + k;
+      if (k + 3u < dims.K) {
+        v = vec4<f32>(b[i0], b[i0 + 1u], b[i0 + 2u], b[i0 + 3u]);
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (k + c < dims.K) { v[c] = b[i0 + c]; }
+        }
       }
     }
   } else { // B stored (K,N): the 4 elements run along n
     let k = k0 + i / (BN / 4u);
     let n = n0 + (i % (BN / 4u)) * 4u;
     if (k < dims.K) {
-      for (var c = 0u; c < 4u; c++) {
-        if (n + c < dims.N) { v[c] = b[bBase + k * dims.ldb + n + c]; }
+      let i0 = bBase + k * dims.ldb + n;
+      if (n + 3u < dims.N) {
+        v = vec4<f32>(b[i0], b[i0 + 1u], b[i0 + 2u], b[i0 + 3u]);
+      } else {
+        for (var c = 0u; c < 4u; c++) {
+          if (n + c < dims.N) { v[c] = b[i0 + c]; }
+        }
       }
     }
   }
@@ -172,7 +192,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     for (var h = 0u; h < 2u; h++) {
       let n = n0 + (h * (BN / 8u) + tx) * 4u;
       let v = acc[r * 2u + h];
-      for (var c = 0u; c < 4u; c++) {
+      for (var c = 0u; c < 4u; c++) { // constant trip count: keeps acc in registers
         if (n + c >= dims.N) { break; }
         var x = v[c] * dims.alpha;
         if (HAS_BIAS) { x += bias[n + c]; }
