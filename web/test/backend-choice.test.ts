@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseTrainingBackend } from '../src/lib/backend-choice.ts';
+import { backendOverride, chooseTrainingBackend } from '../src/lib/backend-choice.ts';
 
 describe('training backend choice', () => {
   it('uses WebGPU on a hardware adapter', () => {
@@ -11,5 +11,11 @@ describe('training backend choice', () => {
     const sw = chooseTrainingBackend({ backend: 'webgpu', adapter: 'google swiftshader' });
     expect(sw.backend).toBe('wasm');
     expect(sw.why).toMatch(/software adapter/);
+  });
+  it('honours ?backend= and ignores unknown values', () => {
+    expect(backendOverride('?backend=webgpu')).toBe('webgpu');
+    expect(backendOverride('?x=1&backend=cpu')).toBe('cpu');
+    expect(backendOverride('?backend=cuda')).toBeNull();
+    expect(backendOverride('')).toBeNull();
   });
 });

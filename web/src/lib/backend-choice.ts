@@ -14,3 +14,9 @@ export function chooseTrainingBackend(caps: Capabilities | null): { backend: Tra
   if (caps.adapter && SOFTWARE_ADAPTER.test(caps.adapter)) return { backend: 'wasm', why: `${caps.adapter} is a software adapter; WebAssembly is faster here` };
   return { backend: 'webgpu', why: `WebGPU on ${caps.adapter ?? 'this GPU'}` };
 }
+
+/** `?backend=webgpu|wasm|cpu` in the page URL overrides the choice (for comparing backends). */
+export function backendOverride(search: string = globalThis.location?.search ?? ''): 'webgpu' | 'wasm' | 'cpu' | null {
+  const b = new URLSearchParams(search).get('backend');
+  return b === 'webgpu' || b === 'wasm' || b === 'cpu' ? b : null;
+}

@@ -124,7 +124,7 @@ export class HostController {
       id: 'this-tab',
       label: 'this tab (host)',
       backend: 'wasm',
-      adapter: `CPU, ${globalThis.navigator?.hardwareConcurrency ?? '?'} threads (WebAssembly SIMD)`,
+      adapter: patch.backend === 'webgpu' ? 'GPU (WebGPU)' : `CPU, ${globalThis.navigator?.hardwareConcurrency ?? '?'} threads`,
       gflops: null,
       rttMs: null,
       bytesUp: 0,

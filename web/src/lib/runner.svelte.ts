@@ -12,6 +12,8 @@
  * build, so the traffic and compression charts stay empty.
  */
 import { ControlGate, type ControlAction } from './authority.ts';
+import { detectCapabilities } from '../capabilities.ts';
+import { backendOverride, chooseTrainingBackend } from './backend-choice.ts';
 import { shortId } from './format.ts';
 import type { HostController, PeerRow } from './host.svelte.ts';
 import { JOBS_TOPIC, type ProgressReport, relayAvailable, WebSwarm } from './swarm.ts';
@@ -180,11 +182,15 @@ export class HostRunner {
       });
       this.trainer = trainer;
       this.trainerJob = job.jobId;
+      const choice = chooseTrainingBackend(await detectCapabilities());
+      const backend = backendOverride() ?? choice.backend;
+      this.host.updateLocalPeer({ backend, state: 'loading' });
+      this.host.log('info', `Training backend: ${backend} (${backendOverride() ? 'set by ?backend=' : choice.why})`);
       this.host.log('info', resume ? `Loading the model from step ${resume.step} (saved in this browser)…` : 'Loading corpus and model in a Web Worker…');
       const ready = await trainer.init({
         spec,
         corpusUrl: `/corpora/${spec.dataset.corpus}.txt`,
-        backend: 'wasm',
+        backend,
         seed: 1234,
         params: resume?.params,
         startStep: resume?.step ?? 0,
