@@ -173,6 +173,7 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
 async function openPeer(browser: Browser, url: string, index: number, startOpts: SwarmPeerStartOptions): Promise<SwarmPeer> {
   const context = await browser.newContext();
   const { page, problems } = await openPage(context, url);
+  page.on('crash', () => problems.errors.push(`pageerror: renderer of peer ${index} crashed`));
   await page.waitForFunction(() => 'swarmgradPeer' in window, null, { timeout: 60_000 });
   const call = async <T>(method: string, ...args: unknown[]): Promise<T> => {
     try {

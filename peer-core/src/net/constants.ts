@@ -19,6 +19,10 @@ export const MAX_HEARTBEAT_BYTES = 4096;
 
 /** Frame magic "SGTF" (Swarmgrad Tensor Frame): the protocol id inside every frame. */
 export const FRAME_MAGIC = 0x46544753; // 'S','G','T','F' little-endian
+/** Ready magic "SGTR": the receiver's first 4 bytes on a tensor stream. The sender waits for
+ *  it before writing frames, so the receiver's reader is attached: a libp2p WebRTC stream has
+ *  no receive window and resets a stream whose unread buffer passes 4 MiB. */
+export const READY_MAGIC = 0x52544753;
 /** Ack magic "SGTA". */
 export const ACK_MAGIC = 0x41544753;
 /** Wire version of the frame header; a receiver rejects any other with FrameVersionError. */

@@ -4,9 +4,14 @@
  * then waits for the receiver's 16-byte ack. The receiver decodes, reassembles, acks, and on any
  * FrameError aborts only that stream (the peer keeps serving other streams).
  *
+ * Before any frame, the receiver sends the 4-byte ready marker "SGTR" and the sender waits for
+ * it (one round trip per tensor): a libp2p WebRTC stream has no receive window, and bytes that
+ * arrive before the receiver's reader is attached pile up until the 4 MiB read-buffer limit
+ * resets the stream.
+ *
  * Ack: magic "SGTA" u32 | tensor id u32 | status u8 (0 = ok) | 3 bytes 0 | total length u32.
  */
-import { ACK_BYTES, ACK_MAGIC, NET_DEFAULTS } from './constants.ts';
+import { ACK_BYTES, ACK_MAGIC, NET_DEFAULTS, READY_MAGIC } from './constants.ts';
 import { FrameTruncatedError, TensorAckError } from './errors.ts';
 import { type FrameLimits, FrameDecoder, Reassembler, type WireTensor, encodeTensorFrames } from './frame.ts';
 import type { LinkShaper } from './shaper.ts';
@@ -46,11 +51,31 @@ export function encodeAck(tensorId: number, totalLength: number, status = 0): Ui
   return b;
 }
 
-/** Write one tensor's frames to `stream` and wait for its ack. Does not close the stream. */
+/** Read exactly `n` bytes from an iterator, keeping any surplus in `state.rest`. */
+async function readExact(reader: AsyncIterator<Uint8Array | { subarray(): Uint8Array }>, n: number, state: { rest: Uint8Array }, what: string): Promise<Uint8Array> {
+  let buf = state.rest;
+  while (buf.length < n) {
+    const r = await reader.next();
+    if (r.done) throw new TensorAckError(`stream closed before ${what}`);
+    const b = asBytes(r.value);
+    const m = new Uint8Array(buf.length + b.length);
+    m.set(buf);
+    m.set(b, buf.length);
+    buf = m;
+  }
+  state.rest = buf.subarray(n);
+  return buf.subarray(0, n);
+}
+
+/** Write one tensor's frames to `stream` (after the receiver's ready marker) and wait for its
+ *  ack. Does not close the stream. */
 export async function writeTensor(stream: ByteStream, t: WireTensor, opts: SendOptions = {}): Promise<SendResult> {
   const chunkBytes = opts.chunkBytes ?? NET_DEFAULTS.chunkBytes;
   const frames = encodeTensorFrames(t, chunkBytes);
   const reader = stream[Symbol.asyncIterator]();
+  const state = { rest: new Uint8Array(0) };
+  const ready = await readExact(reader, 4, state, 'the ready marker');
+  if (new DataView(ready.buffer, ready.byteOffset, 4).getUint32(0, true) !== READY_MAGIC) throw new TensorAckError('bad ready marker');
   await opts.shaper?.beforeMessage();
   const t0 = performance.now();
   let n = 0;
@@ -63,17 +88,7 @@ export async function writeTensor(stream: ByteStream, t: WireTensor, opts: SendO
       await stream.onDrain({ signal: opts.signal });
     }
   }
-  // Read the ack (16 bytes, possibly split).
-  let ack = new Uint8Array(0);
-  while (ack.length < ACK_BYTES) {
-    const r = await reader.next();
-    if (r.done) throw new TensorAckError(`stream closed before the ack of tensor ${t.tensorId}`);
-    const b = asBytes(r.value);
-    const m = new Uint8Array(ack.length + b.length);
-    m.set(ack);
-    m.set(b, ack.length);
-    ack = m;
-  }
+  const ack = await readExact(reader, ACK_BYTES, state, `the ack of tensor ${t.tensorId}`);
   const v = new DataView(ack.buffer, ack.byteOffset, ACK_BYTES);
   if (v.getUint32(0, true) !== ACK_MAGIC) throw new TensorAckError('bad ack magic');
   if (v.getUint32(4, true) !== t.tensorId || ack[8] !== 0 || v.getUint32(12, true) !== t.data.length) {
@@ -107,7 +122,15 @@ export async function receiveTensors(stream: ByteStream, opts: ReceiveOptions): 
   const re = new Reassembler(opts);
   let count = 0;
   try {
-    for await (const chunk of stream) {
+    // Attach the reader (the generator's first next() registers the listener synchronously),
+    // then tell the sender it may write.
+    const reader = stream[Symbol.asyncIterator]();
+    const first = reader.next();
+    const ready = new Uint8Array(4);
+    new DataView(ready.buffer).setUint32(0, READY_MAGIC, true);
+    stream.send(ready);
+    for (let r = await first; !r.done; r = await reader.next()) {
+      const chunk = r.value;
       for (const f of dec.push(asBytes(chunk))) {
         const t = re.add(f);
         if (t) {

@@ -86,7 +86,7 @@ function makeApi() {
       return { jobId: job.jobId, spec: job.spec, backend: backendName };
     },
     trainStatus() {
-      return { state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, bytesUp: s.bytesUp })), evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
+      return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, bytesUp: s.bytesUp })), evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
     },
     snapshots() {
       return snapshots;
