@@ -105,7 +105,7 @@ describe('host dashboard', () => {
     await ctx.close();
   });
 
-  it('host starts a signed job, 3 volunteers join over the swarm, losses fall; a reloaded volunteer resumes; pause reaches volunteers; sample, checkpoint, host reload and resume', async () => {
+  it('host starts a signed job, 3 volunteers join over the swarm, losses fall; a reloaded volunteer resumes; volunteer pause/resume/leave; host pause reaches volunteers; sample, checkpoint, host reload and resume', async () => {
     const hostCtx = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     const { page, problems } = await open(hostCtx, '/host');
     await expect.poll(async () => (await hostState(page)).swarm, { timeout: 60_000 }).toBe('connected');
@@ -186,10 +186,24 @@ describe('host dashboard', () => {
     await expect.poll(async () => (await volunteerState(v0.page)).status!.steps, { timeout: 30_000 }).toBeGreaterThan(after.status!.steps);
     expect(await v0.page.getByTestId('peer-id').textContent()).toBe(before.peerId);
 
-    // The host's signed pause reaches every volunteer.
+    // A volunteer pauses and resumes on its own; another leaves (and no longer resumes the job).
+    const [, v1, v2] = vols;
+    await v1!.page.getByTestId('pause').click();
+    await expect.poll(async () => (await volunteerState(v1!.page)).status?.state, { timeout: 30_000 }).toBe('paused');
+    await v1!.page.waitForTimeout(1000); // a step already running finishes
+    const pausedAt = (await volunteerState(v1!.page)).status!.steps;
+    await v1!.page.waitForTimeout(1500);
+    expect((await volunteerState(v1!.page)).status!.steps).toBe(pausedAt);
+    await v1!.page.getByTestId('pause').click(); // now labelled Resume
+    await expect.poll(async () => (await volunteerState(v1!.page)).status?.steps, { timeout: 30_000 }).toBeGreaterThan(pausedAt);
+    await v2!.page.getByTestId('leave').click();
+    await expect.poll(async () => (await volunteerState(v2!.page)).session.jobId, { timeout: 30_000 }).toBeNull();
+    expect(await v2!.page.getByTestId('contribute').isVisible()).toBe(true);
+
+    // The host's signed pause reaches every volunteer still in the job.
     await page.getByTestId('pause').click();
     await expect.poll(async () => (await hostState(page)).job?.state, { timeout: 30_000 }).toBe('paused');
-    for (const v of vols) await expect.poll(async () => (await volunteerState(v.page)).status?.state, { timeout: 30_000 }).toBe('paused');
+    for (const v of [v0, v1!]) await expect.poll(async () => (await volunteerState(v.page)).status?.state, { timeout: 30_000 }).toBe('paused');
     for (const v of vols) expect(v.problems.errors).toEqual([]);
 
     await page.getByTestId('generate').click();
