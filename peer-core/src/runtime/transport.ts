@@ -19,6 +19,7 @@
  * its wire size: the gossip frame plus the tensor-frame headers of its chunks (net/frame.ts).
  * Not counted: the 16-byte tensor ack, and libp2p/yamux/noise/SCTP framing below the stream.
  */
+import { multiaddr } from '@multiformats/multiaddr';
 import { RealClock, type Clock } from '../gossip/clock.ts';
 import { decodeFrame, encodeFrame, type GossipMessage, type MessageKind, type Outgoing } from '../gossip/frame.ts';
 import { ByteLedger } from '../gossip/ledger.ts';
@@ -130,6 +131,7 @@ export class SwarmTransport extends RosterMembership implements JobTransport {
   private readonly off: Array<() => void> = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  private readonly dials = new Map<PeerId, Promise<void>>();
 
   constructor(init: SwarmTransportInit) {
     super(init.node.peerId);
@@ -180,10 +182,28 @@ export class SwarmTransport extends RosterMembership implements JobTransport {
     this.stats.sent++;
     const t = { jobId: this.wireId, step: msg.step >>> 0, tensorId: 0, codec: 'none' as const, dtype: 'u8' as const, shape: [frame.byteLength], data: frame };
     const allowRelayed = this.init.allowRelayed ?? false;
-    this.node.sendTensor(to, t, { allowRelayed, signal: AbortSignal.timeout(this.init.sendTimeoutMs ?? RUNTIME_DEFAULTS.sendTimeoutMs) }).catch((e: unknown) => {
+    const signal = AbortSignal.timeout(this.init.sendTimeoutMs ?? RUNTIME_DEFAULTS.sendTimeoutMs);
+    const go = allowRelayed ? this.ensureConnection(to, signal).then(() => this.node.sendTensor(to, t, { allowRelayed, signal })) : this.node.sendTensor(to, t, { signal });
+    go.catch((e: unknown) => {
       this.stats.sendFailures++;
       this.stats.lastSendError = `${(e as Error).name}: ${(e as Error).message}`;
     });
+  }
+
+  /** With relayed links allowed: open a circuit-relay connection to `peer` when none is open. */
+  private async ensureConnection(peer: PeerId, signal: AbortSignal): Promise<void> {
+    const open = this.node.libp2p.getConnections().some((c) => c.remotePeer.toString() === peer && c.status === 'open');
+    if (open) return;
+    let pending = this.dials.get(peer);
+    if (!pending) {
+      const relays = Array.isArray(this.node.init.relay) ? this.node.init.relay : [this.node.init.relay];
+      pending = this.node.libp2p
+        .dial(multiaddr(`${relays[0]}/p2p-circuit/p2p/${peer}`), { signal })
+        .then(() => undefined)
+        .finally(() => this.dials.delete(peer));
+      this.dials.set(peer, pending);
+    }
+    await pending;
   }
 
   private onTensor(jobId: number, data: Uint8Array, from: PeerId): void {
