@@ -5,7 +5,8 @@
  * InMemoryNetwork), each with its own non-IID shard of an L2-regularised logistic regression
  * (d = 2048 by default), local minibatch SGD + the averaging algorithm after every step:
  *   allreduce, dpsgd, choco × {none, int8, topk 1%, sign}, adpsgd with 2 of 8 peers slowed 4×
- *   (against dpsgd slowed the same way), and the single-peer baseline at equal samples
+ *   (against dpsgd slowed the same way, on a ring and on the exponential graph, over a LAN),
+ *   and the single-peer baseline at equal samples
  *   (one model, global minibatch 8 × batch, same steps and lr schedule).
  * Links are emulated as a WAN (20 Mbit/s uplink per peer, 50 ms latency) with message transfer
  * times scaled to a model of --wan-params parameters (default 1M) while the bytes counted are the
@@ -116,21 +117,28 @@ const suite: BenchSuite = {
       out.push({ name: `time_to_target_speedup_${key}_wan`, value: speed, unit: `allreduce+none virtual time to loss ${target.toFixed(4)} / ours (higher is better; 0 = target not reached)`, anchor: 'allreduce + none', anchorValue: base.timeToTargetMs ?? 0 });
     }
 
-    // 2 of 8 peers slowed 4x, on a fast LAN so that compute dominates
+    // 2 of 8 peers slowed 4x, on a fast LAN so that compute dominates; compared on the same
+    // graph, for a sparse one (ring, AD-PSGD's setting) and the denser exponential graph
     const lan = { latencyMs: 1, bytesPerMs: Number.POSITIVE_INFINITY, timingScale: 1, slow: { peers: [1, 5], factor: 4 } };
-    const syncSlow = await simulate('dpsgd', 'none', lan, 'dpsgd + none, 2 slowed 4x (LAN)');
-    const asyncSlow = await simulate('adpsgd', 'none', { ...lan, maxStaleness: 4 }, 'adpsgd + none, 2 slowed 4x (LAN)');
-    out.push({ name: 'final_loss_adpsgd_none', value: asyncSlow.finalLoss, unit: 'held-out loss (lower is better), 2 of 8 peers slowed 4x', anchor: 'single peer, equal samples', anchorValue: single.finalLoss, ratio: single.finalLoss / asyncSlow.finalLoss });
-    out.push({ name: 'loss_gap_adpsgd_none', value: asyncSlow.finalLoss / single.finalLoss - 1, unit: 'relative loss gap vs single peer (lower is better)' });
-    out.push({ name: 'bytes_ratio_adpsgd_none', value: asyncSlow.fp32Bytes / asyncSlow.bytesSent, unit: 'fp32 bytes / bytes sent (higher is better)' });
-    out.push({
-      name: 'time_to_target_adpsgd_vs_dpsgd_slow2',
-      value: asyncSlow.timeToTargetMs ?? Number.POSITIVE_INFINITY,
-      unit: `virtual ms to loss ${target.toFixed(4)}, 2 of 8 peers slowed 4x (lower is better)`,
-      anchor: 'dpsgd + none, same slow peers',
-      anchorValue: syncSlow.timeToTargetMs ?? Number.POSITIVE_INFINITY,
-      ratio: syncSlow.timeToTargetMs !== undefined && asyncSlow.timeToTargetMs !== undefined ? syncSlow.timeToTargetMs / asyncSlow.timeToTargetMs : 0,
-    });
+    const slowRuns: RunRecord[] = [];
+    for (const topology of ['ring', 'exponential'] as const) {
+      const syncSlow = await simulate('dpsgd', 'none', { ...lan, topology }, `dpsgd, ${topology}, 2 slowed 4x`);
+      const asyncSlow = await simulate('adpsgd', 'none', { ...lan, topology, maxStaleness: 4 }, `adpsgd, ${topology}, 2 slowed 4x`);
+      slowRuns.push(syncSlow, asyncSlow);
+      if (topology === 'exponential') {
+        out.push({ name: 'final_loss_adpsgd_none', value: asyncSlow.finalLoss, unit: 'held-out loss (lower is better), exponential graph, 2 of 8 peers slowed 4x', anchor: 'single peer, equal samples', anchorValue: single.finalLoss, ratio: single.finalLoss / asyncSlow.finalLoss });
+        out.push({ name: 'loss_gap_adpsgd_none', value: asyncSlow.finalLoss / single.finalLoss - 1, unit: 'relative loss gap vs single peer (lower is better)' });
+        out.push({ name: 'bytes_ratio_adpsgd_none', value: asyncSlow.fp32Bytes / asyncSlow.bytesSent, unit: 'fp32 bytes / bytes sent (higher is better)' });
+      }
+      out.push({
+        name: `time_to_target_adpsgd_vs_dpsgd_slow2_${topology}`,
+        value: asyncSlow.timeToTargetMs ?? Number.POSITIVE_INFINITY,
+        unit: `adpsgd virtual ms to loss ${target.toFixed(4)}, ${topology} graph, 2 of 8 peers slowed 4x (lower is better)`,
+        anchor: `dpsgd + none, ${topology}, same slow peers`,
+        anchorValue: syncSlow.timeToTargetMs ?? Number.POSITIVE_INFINITY,
+        ratio: syncSlow.timeToTargetMs !== undefined && asyncSlow.timeToTargetMs !== undefined ? syncSlow.timeToTargetMs / asyncSlow.timeToTargetMs : 0,
+      });
+    }
 
     // curves + plots
     const curvesFile = options.curves ?? join(repoRoot, 'bench/convergence/curves.json');
@@ -143,7 +151,7 @@ const suite: BenchSuite = {
     const COLOR: Record<CodecKey, string> = { none: '#1f77b4', int8: '#2ca02c', topk: '#d62728', sign: '#9467bd' };
     const DASH: Record<string, string | undefined> = { allreduce: undefined, dpsgd: '7 4', choco: '2 3', adpsgd: '10 3 2 3', single: '8 4' };
     const series = (rs: RunRecord[], x: (p: RunRecord['curve'][number]) => number): Series[] =>
-      rs.map((r) => ({ name: r.label, points: r.curve.map((p) => [x(p), p.loss] as [number, number]), color: r.algo === 'single' ? '#000' : r.label.includes('slowed') ? (r.algo === 'adpsgd' ? '#ff7f0e' : '#1f77b4') : COLOR[r.codec], dash: DASH[r.algo], width: r.algo === 'single' ? 2.4 : 1.6 }));
+      rs.map((r) => ({ name: r.label, points: r.curve.map((p) => [x(p), p.loss] as [number, number]), color: r.algo === 'single' ? '#000' : r.label.includes('slowed') ? (r.label.includes('ring') ? '#d62728' : '#1f77b4') : COLOR[r.codec], dash: DASH[r.algo], width: r.algo === 'single' ? 2.4 : 1.6 }));
     const yMax = single.curve[0].loss * 1.02;
     const yMin = Math.min(...runs.map((r) => Math.min(...r.curve.map((p) => p.loss)))) * 0.98;
     const title = `8 simulated peers, logistic regression d=${dim} (in-process simulation)`;
@@ -152,7 +160,7 @@ const suite: BenchSuite = {
     writeFileSync(join(plotDir, 'convergence-loss-vs-time.svg'), lineChart({ title: `${title}, emulated WAN`, xLabel: 'virtual wall time (s), 20 Mbit/s + 50 ms, model of 1M params', yLabel: 'held-out loss (mean over peers)', series: series(gridRuns, (p) => p.timeMs / 1000), logX: true, yMax, yMin }));
     writeFileSync(
       join(plotDir, 'convergence-slow-peers.svg'),
-      lineChart({ title: '2 of 8 peers slowed 4x (LAN): adpsgd vs synchronous dpsgd', xLabel: 'virtual wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series([syncSlow, asyncSlow], (p) => p.timeMs / 1000), yMax, yMin }),
+      lineChart({ title: '2 of 8 peers slowed 4x (LAN): adpsgd vs synchronous dpsgd', xLabel: 'virtual wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series(slowRuns, (p) => p.timeMs / 1000), yMax, yMin }),
     );
     log(`wrote ${curvesFile} and ${plotDir}/convergence-*.svg`);
     return out;

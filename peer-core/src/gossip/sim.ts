@@ -67,6 +67,12 @@ export interface SimulationOptions extends AveragerOptions {
   timeoutMs?: number;
   failureDetectMs?: number;
   faults?: LinkFaults;
+  /**
+   * Share one sample budget (peers × steps local steps) across the swarm instead of giving each
+   * peer `steps`: fast peers do more steps, the lr schedule follows the swarm's total progress,
+   * and the run ends when the budget is used. The natural budget for asynchronous training.
+   */
+  sampleBudget?: boolean;
   /** Crash these peers just before the given local step. */
   kill?: Array<{ peer: number; atStep: number }>;
   /** Stop the whole run (all peers) once the mean held-out loss reaches this. */
@@ -157,6 +163,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const loss = live.reduce((s, p) => s + problem.heldOutLoss(p), 0) / live.length;
     return { loss, avgModelLoss: problem.heldOutLoss(mean), consensus };
   };
+  const totalSteps = () => stepsDone.reduce((a, v) => a + v, 0);
   const record = (force = false) => {
     const liveCount = alive.filter(Boolean).length;
     const total = stepsDone.reduce((s, v, i) => s + (alive[i] ? v : 0), 0);
@@ -176,7 +183,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const rand = mulberry32((o.seed ?? 1) * 7919 + i);
     const slowFactor = o.slow?.peers.includes(i) ? o.slow.factor : 1;
     avg.init(x);
-    for (let t = 0; t < o.steps && !stopAll; t++) {
+    const budget = N * o.steps;
+    const maxOwn = o.sampleBudget ? 8 * o.steps : o.steps;
+    for (let t = 0; t < maxOwn && !stopAll; t++) {
+      if (o.sampleBudget && totalSteps() >= budget) break;
       if (o.kill?.some((k) => k.peer === i && k.atStep === t)) {
         alive[i] = false;
         net.kill(ids[i]);
@@ -189,7 +199,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       await clock.sleep((o.computeMs ?? 10) * slowFactor);
       if (avg instanceof Adpsgd && avg.isStale(version)) staleDropped++;
       else {
-        const eta = lr(t);
+        // with a shared sample budget, the schedule follows the swarm's progress, not this peer's
+        const eta = lr(o.sampleBudget ? Math.min(o.steps - 1, Math.floor(totalSteps() / N)) : t);
         for (let k = 0; k < x.length; k++) x[k] -= eta * g[k];
       }
       const rep = await avg.mix(x, t);

@@ -187,6 +187,16 @@ describe('asynchrony', () => {
     expect(sync.missing).toBe(0);
   });
 
+  it('with a shared sample budget, fast peers take more of the steps and the run stops at the budget', async () => {
+    const p = leastSquaresProblem({ seed: 4, dim: 10 });
+    const rounds = new Array<number>(8).fill(0);
+    await runSimulation({ problem: p, steps: 40, lr: 0.02, batch: 8, slow: { peers: [1, 5], factor: 4 }, computeMs: 10, algorithm: 'adpsgd', sampleBudget: true, onRound: (i) => rounds[i]++ });
+    const total = rounds.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(8 * 40);
+    expect(total).toBeLessThan(8 * 40 + 8); // at most one step in flight per peer past the budget
+    expect(rounds[0]).toBeGreaterThan(2 * rounds[1]);
+  });
+
   it('adpsgd drops gradients staler than the bound', async () => {
     const p = leastSquaresProblem({ seed: 4, dim: 10 });
     const r = await runSimulation({ problem: p, steps: 60, lr: 0.02, batch: 8, slow: { peers: [1, 5], factor: 8 }, computeMs: 10, algorithm: 'adpsgd', maxStaleness: 1, topology: 'full' });
