@@ -47,3 +47,5 @@ export const ALLREDUCE_CAP_MULTIPLES: readonly number[] = [Number.POSITIVE_INFIN
 
 /** Cost-model evaluations spent polishing the replica chains and layer boundaries of each finalist (at most). */
 export const POLISH_MAX_EVALUATIONS = 1500;
+/** ... and at most this much work (evaluations × P·(D+P)) per finalist. */
+export const POLISH_WORK_UNITS = 1e7;

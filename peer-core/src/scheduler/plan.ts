@@ -4,7 +4,7 @@
  * join or leave. All deterministic under a seed; pure functions (Web Worker and Node).
  */
 import { mulberry32 } from '../util/random.ts';
-import { DEFAULT_SEED, FINALISTS, POLISH_MAX_EVALUATIONS, REPLAN_AMORTIZE_ITERATIONS } from './constants.ts';
+import { DEFAULT_SEED, FINALISTS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS } from './constants.ts';
 import { evaluateLayout, type Layout, uniformRanges } from './costmodel.ts';
 import { type Instance, makeInstance } from './problem.ts';
 import { type Decoded, Decoder, geneticSearch, layersMoved, type MoveCost, polishPlan, reshapeGenome, type SearchInit, shuffled, speedSortedGenome } from './search.ts';
@@ -70,7 +70,9 @@ export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): 
     const dec = new Decoder(inst, 'full');
     extra.push(dec.decode(seed.slice(), true));
     const res = geneticSearch(dec, { ...init, seeds: [seed], finalists: FINALISTS, effortScale: 1 / shapes.length });
-    const polished = res.finalists.map((c) => polishPlan(inst, c, Math.min(POLISH_MAX_EVALUATIONS, 2 * inst.P * inst.D * inst.D)));
+    // Polish budget: bounded in evaluations and in work (one evaluation costs ~P·D² for the all-reduces).
+    const polishBudget = Math.min(POLISH_MAX_EVALUATIONS, 2 * inst.P * inst.D * inst.D, Math.round(POLISH_WORK_UNITS / (inst.P * inst.D * (inst.D + inst.P))));
+    const polished = res.finalists.map((c) => polishPlan(inst, c, polishBudget));
     for (const cand of [...polished, ...extra]) {
       if (cand.evaluation!.memoryViolations > 0 && best && best.plan.memoryViolations === 0) continue;
       const simulated = opts?.rerank === 'prediction' ? cand.evaluation!.total : simulateLayout(inst, cand.layout).iterationSeconds;

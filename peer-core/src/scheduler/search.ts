@@ -462,7 +462,7 @@ export function defaultEffort(inst: Instance, scale = 1): { population: number; 
   const orders = P <= EXACT_ORDER_MAX_STAGES ? [1, 1, 2, 6][P]! : 2;
   const perEval = (P * P * D * D) / 2 + orders * (P * D * P + 2000);
   const evals = Math.min((scale * SEARCH_WORK_UNITS) / perEval, MAX_EVALUATIONS_PER_PEER * inst.n);
-  const population = Math.max(8, Math.min(24, Math.round(evals / 400)));
+  const population = Math.max(inst.n <= 16 ? 8 : 4, Math.min(24, Math.round(evals / 400)));
   const localSearchTrials = Math.max(4, Math.min(60, Math.round(Math.sqrt(evals) / 2)));
   const generations = Math.max(MIN_GENERATIONS, Math.min(MAX_GENERATIONS, Math.round((evals - population) / (localSearchTrials + 1))));
   return { population, generations, localSearchTrials };
