@@ -10,7 +10,7 @@ import { gpu } from './dawn.ts';
 import { GpuContext, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from '../pages/matmul-timing.ts';
+import { spotCheckMatmul, timeMatmulShape, timeOurMatmul, timeTfjsMatmul } from '../pages/matmul-timing.ts';
 
 const sizes = (process.argv[2] ?? '1024,2048,4096').split(',').map(Number);
 const variants = (process.argv[3] ?? 'auto,blocked64,blocked64k16,blocked128,blocked128k16') .split(',') as MatmulVariant[];
@@ -19,6 +19,22 @@ const ms = Number(process.env.BENCH_MS ?? 1500);
 const ctx = await GpuContext.create({ gpu });
 const info = ctx.adapterInfo;
 console.log(JSON.stringify({ adapter: `${info?.vendor} ${info?.architecture} ${info?.description}`, features: [...ctx.features] }));
+
+// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): time the given variants on these shapes only.
+if (process.env.SHAPES) {
+  for (const spec of process.env.SHAPES.split(';')) {
+    const [M, K, N, tA, tB] = spec.split(',').map(Number) as [number, number, number, number, number];
+    for (const v of variants) {
+      try {
+        const t = await timeMatmulShape(ctx, { M, K, N, transA: !!tA, transB: !!tB }, ms, v);
+        console.log(JSON.stringify({ impl: 'ours', variant: v, shape: spec, tflops: t.gflops / 1000 }));
+      } catch (e) {
+        console.log(JSON.stringify({ impl: 'ours', variant: v, shape: spec, error: String(e) }));
+      }
+    }
+  }
+  process.exit(0);
+}
 
 for (const n of sizes) {
   for (const v of variants) {

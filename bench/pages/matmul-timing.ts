@@ -37,6 +37,34 @@ async function timeBatches(runBatch: (reps: number) => Promise<void>, minMs: num
   return { seconds: (performance.now() - t0) / 1000 / reps, reps };
 }
 
+/** Our matmul on an arbitrary shape (fresh buffers of the packed sizes); TFLOP/s-ready timing. */
+export async function timeMatmulShape(
+  ctx: GpuContext,
+  shape: { M: number; K: number; N: number; transA?: boolean; transB?: boolean },
+  minMs: number,
+  variant: MatmulVariant = 'auto',
+): Promise<Timing> {
+  const { M, K, N } = shape;
+  const a = ctx.buffer(M * K * 4);
+  const b = ctx.buffer(K * N * 4);
+  const out = ctx.buffer(M * N * 4);
+  try {
+    const { seconds, reps } = await timeBatches(async (k) => {
+      await ctx.checked('matmul bench', () => {
+        const enc = ctx.device.createCommandEncoder();
+        for (let i = 0; i < k; i++) encodeMatmul(ctx, enc, { ...shape, a, b, out, variant, accumulate: true });
+        ctx.device.queue.submit([enc.finish()]);
+      });
+      await ctx.device.queue.onSubmittedWorkDone();
+    }, minMs);
+    return { gflops: (2 * M * K * N) / seconds / 1e9, seconds, reps };
+  } finally {
+    a.destroy();
+    b.destroy();
+    out.destroy();
+  }
+}
+
 /** Our matmul (variant `auto` unless given) on n×n×n. */
 export async function timeOurMatmul(ctx: GpuContext, n: number, minMs: number, variant: MatmulVariant = 'auto'): Promise<Timing> {
   const a = ctx.buffer(randomUniform(n * n, 1));

@@ -3,7 +3,8 @@
  * fresh random inputs of awkward sizes (not multiples of any tile): the plain 16×16 tiled
  * kernel, the register-blocked vec4 kernel (64×64 and 128×128 tiles, BK 8 and 16) and its
  * any-shape scalar twin, forward in every transpose variant with bias and accumulation, and
- * backward (dA, dB, dbias). `auto` picks the any-shape kernel for the ragged sizes.
+ * backward (dA, dB, dbias). `auto` picks the any-shape kernel for the ragged sizes and split-K
+ * for a long K over few output tiles.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -52,6 +53,8 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 70, K: 52, N: 12, opts: { variant: 'auto', transB: true } },
     { M: 129, K: 45, N: 131, opts: { variant: 'any128', transA: true, bias: true } },
     { M: 45, K: 23, N: 67, opts: { variant: 'any64', transB: true, accumulate: true } },
+    // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
+    { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
   ];
   for (const { M, K, N, opts } of cases) {
     it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
@@ -65,6 +68,7 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 29, N: 23, opts: {} },
     { M: 35, K: 21, N: 27, opts: { variant: 'tiled16', transA: true } },
     { M: 41, K: 19, N: 33, opts: { variant: 'any64', transB: true } },
+    { M: 2048, K: 36, N: 44, opts: {} }, // dB = Aᵀ·dout has K = 2048: split-K
     { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
     { M: 36, K: 44, N: 28, opts: { variant: 'blocked64' } },
     { M: 40, K: 28, N: 52, opts: { variant: 'blocked64', transA: true } },

@@ -7,7 +7,8 @@
  *  - `matmul` (default): the products (q·kᵀ, att·v and the four backward products) as
  *    batched, strided matmuls (one product per head, encodeMatmul with `batch`) and the causal
  *    softmax and its backward as row kernels. Scores are computed for the full T×T square
- *    and masked by the softmax (2× the causal work, at matmul speed).
+ *    with the causal shortcuts of the matmul (tiles above the diagonal skipped, K ranges cut
+ *    to where the probabilities can be non-zero).
  *  - `rows`: one workgroup per query row (and per key row in backward); plain loops.
  */
 import type { BufferArg, GpuContext } from '../context.ts';
@@ -86,13 +87,13 @@ export function encodeAttentionForward(ctx: GpuContext, encoder: GPUCommandEncod
       kSrc = copy;
     }
     // preatt (per head, T×T) = scale · q·kᵀ
-    encodeMatmul(ctx, encoder, { M: T, K: hs, N: T, a: args.qkv, lda: 3 * C, b: kSrc, transB: true, ldb: 3 * C, out: args.preatt, ldo: T, alpha: 1 / Math.sqrt(hs), batch: { ...hd, a: hd.q, b: hd.k, out: hd.tt } });
+    encodeMatmul(ctx, encoder, { M: T, K: hs, N: T, a: args.qkv, lda: 3 * C, b: kSrc, transB: true, ldb: 3 * C, out: args.preatt, ldo: T, alpha: 1 / Math.sqrt(hs), causal: 'skipUpper', batch: { ...hd, a: hd.q, b: hd.k, out: hd.tt } });
     if (copy) ctx.pool.release(copy);
     encodeDispatches(ctx, encoder, 'attention', [
       { kernel: 'attention', code, entryPoint: 'softmax_rows', constants: { WG: 256 }, params: packParams([B, T, C, NH, hs]), buffers: [null, null, args.preatt, args.att], workgroups: grid(B * NH * T) },
     ]);
     // out (per head, T×hs, rows C apart) = att · v
-    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.att, lda: T, b: args.qkv, ldb: 3 * C, out: args.out, ldo: C, batch: { ...hd, a: hd.tt, b: hd.v, out: hd.o } });
+    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.att, lda: T, b: args.qkv, ldb: 3 * C, out: args.out, ldo: C, causal: 'kToRow', batch: { ...hd, a: hd.tt, b: hd.v, out: hd.o } });
     return;
   }
   encodeDispatches(ctx, encoder, 'attention', [
@@ -140,7 +141,7 @@ export function encodeAttentionBackward(ctx: GpuContext, encoder: GPUCommandEnco
     const scale = 1 / Math.sqrt(hs);
     const tmp = ctx.pool.acquire(B * NH * T * T * 4, 'attention.tmp');
     // tmp (per head, T×T) = dout·vᵀ; then the softmax backward rows
-    encodeMatmul(ctx, encoder, { M: T, K: hs, N: T, a: args.dout, lda: C, b: args.qkv, transB: true, ldb: 3 * C, out: tmp, ldo: T, batch: { ...hd, a: hd.o, b: hd.v, out: hd.tt } });
+    encodeMatmul(ctx, encoder, { M: T, K: hs, N: T, a: args.dout, lda: C, b: args.qkv, transB: true, ldb: 3 * C, out: tmp, ldo: T, causal: 'skipUpper', batch: { ...hd, a: hd.o, b: hd.v, out: hd.tt } });
     encodeDispatches(ctx, encoder, 'attentionBackward', [
       {
         kernel: 'attention',
@@ -154,9 +155,9 @@ export function encodeAttentionBackward(ctx: GpuContext, encoder: GPUCommandEnco
     ]);
     ctx.pool.release(tmp);
     // dq += scale · dpreatt·k;  dk += scale · dpreattᵀ·q;  dv += attᵀ·dout
-    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.dpreatt, lda: T, b: args.qkv, ldb: 3 * C, out: args.dqkv, ldo: 3 * C, alpha: scale, accumulate: true, batch: { ...hd, a: hd.tt, b: hd.k, out: hd.q } });
-    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.dpreatt, transA: true, lda: T, b: args.qkv, ldb: 3 * C, out: args.dqkv, ldo: 3 * C, alpha: scale, accumulate: true, batch: { ...hd, a: hd.tt, b: hd.q, out: hd.k } });
-    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.att, transA: true, lda: T, b: args.dout, ldb: C, out: args.dqkv, ldo: 3 * C, accumulate: true, batch: { ...hd, a: hd.tt, b: hd.o, out: hd.v } });
+    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.dpreatt, lda: T, b: args.qkv, ldb: 3 * C, out: args.dqkv, ldo: 3 * C, alpha: scale, accumulate: true, causal: 'kToRow', batch: { ...hd, a: hd.tt, b: hd.k, out: hd.q } });
+    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.dpreatt, transA: true, lda: T, b: args.qkv, ldb: 3 * C, out: args.dqkv, ldo: 3 * C, alpha: scale, accumulate: true, causal: 'kFromRow', batch: { ...hd, a: hd.tt, b: hd.q, out: hd.k } });
+    encodeMatmul(ctx, encoder, { M: T, K: T, N: hs, a: args.att, transA: true, lda: T, b: args.dout, ldb: C, out: args.dqkv, ldo: 3 * C, accumulate: true, causal: 'kFromRow', batch: { ...hd, a: hd.tt, b: hd.o, out: hd.v } });
     return;
   }
   encodeDispatches(ctx, encoder, 'attentionBackward', [

@@ -23,6 +23,8 @@ import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel
 import { encodeColsum } from '../reduce/colsum.ts';
 import blockedCode from './matmul_blocked.wgsl';
 import blockedAnyCode from './matmul_blocked_any.wgsl';
+import sumSlicesCode from '../reduce/sum_slices.wgsl';
+import { grid } from '../kernel.ts';
 import code from './matmul.wgsl';
 
 const TILE = 16;
@@ -65,7 +67,15 @@ export interface MatmulArgs {
   ldo?: number;
   /** A batch of products (one per workgroup z), e.g. over attention heads. Blocked variants only. */
   batch?: MatmulBatch;
+  /**
+   * Causal shortcuts for attention products (blocked variants only): 'skipUpper' leaves output
+   * tiles above the diagonal unwritten; 'kToRow' / 'kFromRow' skip the K steps where A is zero
+   * (k > m / k < m). Exact when A really is zero there.
+   */
+  causal?: 'none' | 'skipUpper' | 'kToRow' | 'kFromRow';
 }
+
+const CAUSAL_CODE = { none: 0, skipUpper: 1, kToRow: 2, kFromRow: 3 } as const;
 
 /** Operand placement of product z: off + floor(z / inner) * outer + (z % inner) * innerStride. */
 export interface OperandPlacement {
@@ -157,14 +167,65 @@ export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'tr
   return big ? 'blocked128' : 'blocked64';
 }
 
+/**
+ * Split-K factor `auto` uses for a plain product with few output tiles and a long K (e.g. a
+ * weight gradient, 768×3072 over K = 8192): S slices of K run as a batch into pooled scratch,
+ * then one pass sums them. 1 = no split.
+ */
+export function splitKFactor(args: MatmulArgs): number {
+  if (args.variant && args.variant !== 'auto') return 1;
+  if (!plain(args) || (args.causal ?? 'none') !== 'none' || !blockedEligible(args)) return 1;
+  const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128);
+  if (tiles128 >= 256 || args.K < 2048) return 1;
+  for (const S of [8, 4, 2]) {
+    if (args.K % S === 0 && (args.K / S) % 16 === 0 && args.K / S >= 1024 && tiles128 * S <= 1024) return S;
+  }
+  return 1;
+}
+
 /** Record one matmul into `encoder` (its own compute pass). */
 export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
   validateMatmul(args);
+  const S = splitKFactor(args);
+  if (S > 1) {
+    // Slice s multiplies A[:, s*Kc..] by B[s*Kc.., :] into scratch slice s; then sum the slices.
+    const { M, K, N } = args;
+    const Kc = K / S;
+    const scratch = ctx.pool.acquire(S * M * N * 4, 'matmul.splitK');
+    const aStep = args.transA ? Kc * M : Kc;
+    const bStep = args.transB ? Kc : Kc * N;
+    encodeMatmul(ctx, encoder, {
+      M,
+      K: Kc,
+      N,
+      transA: args.transA,
+      transB: args.transB,
+      a: args.a,
+      b: args.b,
+      out: scratch,
+      lda: args.transA ? M : K,
+      ldb: args.transB ? K : N,
+      ldo: N,
+      batch: { count: S, inner: S, a: { innerStride: aStep }, b: { innerStride: bStep }, out: { innerStride: M * N } },
+    });
+    encodeDispatches(ctx, encoder, 'matmul:splitK-sum', [
+      {
+        kernel: 'sum_slices',
+        code: sumSlicesCode,
+        constants: { ACCUMULATE: !!args.accumulate, HAS_BIAS: !!args.bias },
+        params: packParams([M * N, S, N]),
+        buffers: [scratch, args.bias ?? ctx.emptyBuffer, args.out],
+        workgroups: grid(Math.ceil((M * N) / 256)),
+      },
+    ]);
+    ctx.pool.release(scratch);
+    return;
+  }
   const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args) : args.variant;
   const flags = { TRANS_A: !!args.transA, TRANS_B: !!args.transB, HAS_BIAS: !!args.bias, ACCUMULATE: !!args.accumulate };
   const buffers = [args.a, args.b, args.bias ?? ctx.emptyBuffer, args.out];
   if (variant === 'tiled16') {
-    if (!plain(args)) throw new KernelInputError('matmul', 'variant tiled16 has no batch, strides or alpha; use a blocked variant');
+    if (!plain(args) || (args.causal ?? 'none') !== 'none') throw new KernelInputError('matmul', 'variant tiled16 has no batch, strides, alpha or causal mode; use a blocked variant');
     const params = packParams([args.M, args.K, args.N]);
     encodeDispatches(ctx, encoder, 'matmul:tiled16', [
       { kernel: 'matmul_tiled16', code, constants: { TILE, ...flags }, params, buffers, workgroups: [Math.ceil(args.N / TILE), Math.ceil(args.M / TILE)] },
@@ -183,7 +244,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   );
   new Float32Array(params.buffer)[7] = args.alpha ?? 1;
   const WG = (cfg.BM / 8) * (cfg.BN / 8);
-  const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags };
+  const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] };
   encodeDispatches(ctx, encoder, `matmul:${variant}`, [
     {
       kernel: any ? 'matmul_blocked_any' : 'matmul_blocked',

@@ -16,6 +16,11 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+// Causal structure of attention products (rows m and columns n or k index positions):
+// 0 none; 1 skip output tiles entirely above the diagonal (n > m everywhere: masked scores the
+// softmax overwrites); 2 stop K at the tile's last row (A is zero for k > m); 3 start K at the
+// tile's first row (A is zero for k < m). Skipped terms are zeros of A, so results are exact.
+override CAUSAL: u32 = 0u;
 
 // Loads per thread per K step: A tile BM*BK/4 vec4s, B tile BK*BN/4 vec4s, spread over WG
 // threads; at most 4 each (the wrapper's tile configurations respect this).
@@ -150,6 +155,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let oBase = dims.oOff + zo * dims.oOuter + zi * dims.oInner;
   let m0 = wg.y * BM;
   let n0 = wg.x * BN;
+  if (CAUSAL == 1u && n0 > m0 + BM - 1u) { return; } // uniform: the whole tile is masked
+  var kStart = 0u;
+  var kEnd = dims.K;
+  if (CAUSAL == 2u) { kEnd = min(dims.K, m0 + BM); }
+  if (CAUSAL == 3u) { kStart = (m0 / BK) * BK; }
   let tx = tid % (BN / 8u); // column group: vec4 columns tx and BN/8 + tx
   let ty = tid / (BN / 8u); // row group: rows 4ty..4ty+3 and BM/2 + 4ty..
 
@@ -157,17 +167,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   var pa: array<vec4<f32>, 4>;
   var pb: array<vec4<f32>, 4>;
 
-  for (var l = 0u; l < LOADS_A; l++) { pa[l] = loadA(tid + l * WG, m0, 0u); }
-  for (var l = 0u; l < LOADS_B; l++) { pb[l] = loadB(tid + l * WG, 0u, n0); }
+  for (var l = 0u; l < LOADS_A; l++) { pa[l] = loadA(tid + l * WG, m0, kStart); }
+  for (var l = 0u; l < LOADS_B; l++) { pb[l] = loadB(tid + l * WG, kStart, n0); }
 
-  let nSteps = (dims.K + BK - 1u) / BK;
+  let nSteps = (kEnd - kStart + BK - 1u) / BK;
   for (var s = 0u; s < nSteps; s++) {
     workgroupBarrier(); // everyone is done reading the previous tile
     for (var l = 0u; l < LOADS_A; l++) { storeA(tid + l * WG, pa[l]); }
     for (var l = 0u; l < LOADS_B; l++) { storeB(tid + l * WG, pb[l]); }
     workgroupBarrier();
     if (s + 1u < nSteps) { // prefetch the next tile while this one is multiplied
-      let k1 = (s + 1u) * BK;
+      let k1 = kStart + (s + 1u) * BK;
       for (var l = 0u; l < LOADS_A; l++) { pa[l] = loadA(tid + l * WG, m0, k1); }
       for (var l = 0u; l < LOADS_B; l++) { pb[l] = loadB(tid + l * WG, k1, n0); }
     }
