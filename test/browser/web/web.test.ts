@@ -3,12 +3,13 @@
  * driven in headless Chromium:
  *  - the host dashboard's job form rejects a bad spec field by field;
  *  - the host creates and starts a signed job, 3 volunteer pages contribute to it over the
- *    swarm, the loss chart receives falling points, the volunteers report falling losses, a
+ *    swarm and average their models with each other (AD-PSGD, int8, direct WebRTC), the loss
+ *    chart receives falling points, the volunteers report falling losses, a
  *    reloaded volunteer resumes its identity, totals and job, the host's signed pause reaches
  *    the volunteers, and the host samples text, downloads a checkpoint, reloads and resumes;
  *  - screenshots of both pages at desktop and phone widths go to test-artifacts/web/.
- * Every page ends without console errors. Swarm messages travel over gossipsub through the
- * relay, so this runs on loopback (no WebRTC needed).
+ * Every page ends without console errors. Jobs, control and progress travel over gossipsub;
+ * model updates over direct WebRTC between the pages (this machine's interfaces).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -35,7 +36,7 @@ interface HostSnapshot {
   swarm: string;
   peers: Array<{ id: string; state: string; step: number | null; loss: number | null; backend: string }>;
   job: { jobId: string; state: string; step: number; seq: number } | null;
-  columns: { step: number[]; trainLoss: (number | null)[]; heldoutLoss: (number | null)[]; tokensPerSecond: (number | null)[] };
+  columns: { step: number[]; trainLoss: (number | null)[]; heldoutLoss: (number | null)[]; tokensPerSecond: (number | null)[]; compressionRatio: (number | null)[] };
   events: Array<{ kind: string; text: string }>;
   lastControl: { payload: { action: string; seq: number } } | null;
 }
@@ -44,7 +45,7 @@ interface VolunteerSnapshot {
   peerId: string | null;
   totals: { steps: number; tokens: number };
   session: { consented: boolean; computeLimit: number; jobId: string | null };
-  status: { state: string; jobId: string | null; steps: number; loss: number | null; peers: number | null } | null;
+  status: { state: string; jobId: string | null; steps: number; loss: number | null; peers: number | null; averaging: { algorithm: string; mixed: number } | null } | null;
   bench: { backend: string; gflops: number } | null;
 }
 
@@ -146,6 +147,24 @@ describe('host dashboard', () => {
       )
       .toBe(VOLUNTEERS);
     for (const v of vols) expect((await volunteerState(v.page)).status).toMatchObject({ state: 'training', jobId });
+
+    // The volunteers average their models with each other (AD-PSGD over direct WebRTC, int8),
+    // and the host charts their traffic and compression.
+    await expect
+      .poll(async () => {
+        let n = 0;
+        for (const v of vols) if (((await volunteerState(v.page)).status?.averaging?.mixed ?? 0) > 0) n++;
+        return n;
+      }, { timeout: 90_000, interval: 1000 })
+      .toBeGreaterThanOrEqual(2);
+    const avg = (await volunteerState(vols[0]!.page)).status?.averaging;
+    expect(avg?.algorithm).toMatch(/AD-PSGD, int8/);
+    await expect.poll(async () => Number(await page.getByTestId('chart-ratio').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
+    const ratios = (await hostState(page)).columns.compressionRatio.filter((x): x is number => x !== null);
+    // int8 with per-block scales: a bit under 4× smaller than fp32.
+    expect(ratios.at(-1)!).toBeGreaterThan(3);
+    expect(ratios.at(-1)!).toBeLessThan(4);
+    expect(Number(await page.getByTestId('chart-bytes').getAttribute('data-points'))).toBeGreaterThan(0);
 
     // The loss chart: held-out loss at step 1 and every 25 steps; falling from ~ln(256).
     await page.waitForFunction(

@@ -17,6 +17,7 @@ import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';
 import type { CapabilityRecord } from '@swarmgrad/peer-core';
 import type { TrainingBackend } from './backend-choice.ts';
+import { JobAveraging } from './averaging.ts';
 import { LocalTrainer } from './trainer.ts';
 
 export type ContributionState = 'idle' | 'connecting' | 'waiting' | 'loading' | 'training' | 'paused' | 'error';
@@ -36,6 +37,8 @@ export interface ContributionStatus {
   bytesDownPerSecond: number;
   peers: number | null;
   dutyCycle: number | null;
+  /** Averaging with peers (AD-PSGD): averagings done, and neighbours that did not answer. */
+  averaging: { algorithm: string; peers: number; mixed: number; missing: number; compressionRatio: number | null } | null;
   notice?: string;
   error?: string;
 }
@@ -47,7 +50,7 @@ export interface Availability {
 }
 
 export const NO_AVERAGING_NOTICE =
-  'Averaging with other volunteers is not wired in this build yet: this device trains its own replica of the job and reports its progress to the host.';
+  'This job does not use AD-PSGD, the one averaging algorithm the web app runs so far: this device trains its own replica of the job and reports its progress to the host.';
 
 /** Contributing needs a relay (the page must be served by one) and Web Workers. */
 export async function contributionAvailability(): Promise<Availability> {
@@ -88,6 +91,7 @@ export class Contributor {
     bytesDownPerSecond: 0,
     peers: null,
     dutyCycle: null,
+    averaging: null,
   });
   private computeLimit: number;
   private readonly init: ContributorInit;
@@ -107,6 +111,8 @@ export class Contributor {
   private stopped = false;
   private trainingBackend: TrainingBackend;
   private inbox: Promise<void> = Promise.resolve();
+  private averaging: JobAveraging | null = null;
+  private lastBytes = { up: 0, down: 0 };
 
   constructor(init: ContributorInit) {
     this.init = init;
@@ -119,7 +125,6 @@ export class Contributor {
     this.wantedJob = jobId;
     this.userPaused = paused;
     this.status.state = 'connecting';
-    this.status.notice = NO_AVERAGING_NOTICE;
     try {
       const key = await loadOrCreateKey('volunteer');
       this.swarm = await WebSwarm.connect(
@@ -129,6 +134,11 @@ export class Contributor {
           // One at a time, in arrival order: a control message must see its job's announcement.
           onJobs: (m) => {
             this.inbox = this.inbox.then(() => this.onJobs(m)).catch(() => {});
+          },
+          onProgress: (p, from) => {
+            if (!this.averaging || p.jobId !== this.status.jobId || p.peerId !== from) return;
+            if (p.state === 'training') this.averaging.link.admit(from);
+            else this.averaging.link.dismiss(from);
           },
           onJoin: () => this.countPeers(),
           onLeave: () => this.countPeers(),
@@ -183,7 +193,7 @@ export class Contributor {
     } else if (!this.userPaused) {
       this.trainer.run();
       this.status.state = 'training';
-      this.status.notice = NO_AVERAGING_NOTICE;
+      this.status.notice = this.averaging ? undefined : NO_AVERAGING_NOTICE;
     }
   }
 
@@ -196,6 +206,12 @@ export class Contributor {
     this.status.state = 'loading';
     this.init.onSession(await saveSession({ jobId, joinedAt: Date.now() }));
     const saved = await db().weights.get(jobId);
+    if (spec.algorithm.name === 'adpsgd' && this.swarm) {
+      this.averaging = new JobAveraging(this.swarm.node, jobId, spec);
+      this.status.averaging = { algorithm: `AD-PSGD, ${spec.codec.name}`, peers: 0, mixed: 0, missing: 0, compressionRatio: null };
+    } else {
+      this.status.notice = NO_AVERAGING_NOTICE;
+    }
     const startTrainer = async (backend: TrainingBackend) => {
       const trainer = this.makeTrainer();
       this.trainer = trainer;
@@ -207,6 +223,7 @@ export class Contributor {
         params: saved?.params,
         startStep: saved?.step ?? 0,
         computeLimit: this.computeLimit,
+        mixEvery: this.averaging ? spec.mixing.everySteps : undefined,
       });
     };
     try {
@@ -238,6 +255,13 @@ export class Contributor {
         this.pendingTotals.computeSeconds += r.busySeconds;
       },
       onDone: (step, reason) => void this.finish(`Job finished at step ${step}: ${reason}.`),
+      onMix: async (step, params) => {
+        const a = this.averaging;
+        if (!a) return null;
+        const mixed = await a.mix(step, params);
+        this.status.averaging = { ...(this.status.averaging ?? { algorithm: 'AD-PSGD' }), peers: a.link.peers().length, mixed: a.stats.mixed, missing: a.stats.missing, compressionRatio: a.stats.compressionRatio } as ContributionStatus['averaging'];
+        return mixed;
+      },
       onError: (message) => {
         this.status.state = 'error';
         this.status.error = message;
@@ -260,6 +284,9 @@ export class Contributor {
     await this.flush(true);
     this.trainer?.terminate();
     this.trainer = null;
+    this.averaging?.stop();
+    this.averaging = null;
+    this.status.averaging = null;
     this.status.state = 'waiting';
     this.status.notice = notice;
     this.status.jobId = null;
@@ -275,6 +302,10 @@ export class Contributor {
       this.status.bytesDownPerSecond = stats.bytesIn - this.status.bytesDown;
       this.status.bytesUp = stats.bytesOut;
       this.status.bytesDown = stats.bytesIn;
+      const up = stats.bytesOut - this.lastBytes.up;
+      const down = stats.bytesIn - this.lastBytes.down;
+      this.lastBytes = { up: stats.bytesOut, down: stats.bytesIn };
+      if (up > 0 || down > 0) void addToTotals({ bytesUp: up, bytesDown: down }).then((t) => this.init.onTotals(t));
     }
     void this.flush(false);
     const jobId = this.status.jobId;
@@ -291,6 +322,10 @@ export class Contributor {
         tokensPerSecond: this.status.tokensPerSecond,
         bytesUp: this.status.bytesUp,
         bytesDown: this.status.bytesDown,
+        bytesUpPerSecond: this.status.bytesUpPerSecond,
+        bytesDownPerSecond: this.status.bytesDownPerSecond,
+        compressionRatio: this.status.averaging?.compressionRatio ?? null,
+        averagings: this.status.averaging?.mixed ?? 0,
         time: Date.now(),
       };
       void this.swarm.publish(PROGRESS_TOPIC, report);
@@ -350,6 +385,8 @@ export class Contributor {
     await this.flush(true).catch(() => {});
     this.trainer?.terminate();
     this.trainer = null;
+    this.averaging?.stop();
+    this.averaging = null;
     await this.swarm?.stop().catch(() => {});
     this.swarm = null;
     this.status.state = 'idle';

@@ -58,9 +58,10 @@ export interface Preset {
 const preset = (id: string, label: string, description: string, overrides: JobSpecInput): Preset => ({ id, label, description, spec: defaultJobSpec(overrides) });
 
 export const PRESETS: readonly Preset[] = [
-  preset('demo', 'Tiny demo', '2 layers, width 64, byte-level Moby Dick: trains in seconds', {
+  preset('demo', 'Tiny demo', '2 layers, width 64, byte-level Moby Dick, AD-PSGD: trains in seconds', {
     name: 'tiny demo: byte GPT on Moby Dick',
     optimizer: { lr: 0.003 },
+    algorithm: { name: 'adpsgd' },
     stopping: { maxSteps: 2000, evalEverySteps: 25 },
   }),
   preset('small', 'Small', '4 layers, width 128: a few minutes with WebGPU', {
@@ -69,6 +70,7 @@ export const PRESETS: readonly Preset[] = [
     optimizer: { lr: 0.001 },
     schedule: { warmupSteps: 100 },
     stopping: { maxSteps: 5000, evalEverySteps: 50 },
+    algorithm: { name: 'adpsgd' },
     codec: { name: 'topk', fraction: 0.05 },
   }),
   preset('medium', 'Medium', '8 layers, width 256 on State of the Union: needs a swarm', {

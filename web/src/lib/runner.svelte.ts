@@ -8,8 +8,8 @@
  * When the page was served by a relay, the host also joins the swarm (WebSwarm): it publishes
  * the signed job and its latest signed control message every few seconds (late joiners get
  * them), and volunteers' progress reports fill the peers table, the plan (each volunteer is a
- * data-parallel replica) and the swarm-wide tokens/s. Model updates are not exchanged in this
- * build, so the traffic and compression charts stay empty.
+ * data-parallel replica), the swarm-wide tokens/s and the volunteers' averaging traffic and
+ * compression (they average with each other when the job uses AD-PSGD; this tab does not).
  */
 import { ControlGate, type ControlAction } from './authority.ts';
 import { detectCapabilities } from '../capabilities.ts';
@@ -30,7 +30,7 @@ export function runnerAvailability(): RunnerAvailability {
   if (typeof Worker === 'undefined') return { ok: false, reason: 'This browser has no Web Workers, so it cannot train here.' };
   return {
     ok: true,
-    note: 'Start trains the job in this tab (Web Worker, WebAssembly backend) and publishes it, signed, to volunteers on this relay. Averaging model updates between peers is not wired in this build yet: each peer trains its own replica.',
+    note: 'Start trains the job in this tab and publishes it, signed, to volunteers on this relay. Volunteers average their models with each other when the job uses AD-PSGD; this tab trains its own replica.',
   };
 }
 
@@ -128,12 +128,25 @@ export class HostRunner {
     this.host.log('replan', `Plan: ${ids.length} replica${ids.length === 1 ? '' : 's'} × 1 stage (layers 0–${nLayer - 1})`);
   }
 
-  /** Tokens per second of the volunteers that reported in the last 5 s. */
-  private swarmTokensPerSecond(): number {
+  /** Tokens/s and averaging traffic of the volunteers that reported in the last 5 s. */
+  private swarmRates(): { tokensPerSecond: number; up: number | null; down: number | null; ratio: number | null } {
     const now = Date.now();
-    let s = 0;
-    for (const r of this.reports.values()) if (r.state === 'training' && now - r.time < 5000 && r.tokensPerSecond) s += r.tokensPerSecond;
-    return s;
+    let tps = 0;
+    let up: number | null = null;
+    let down: number | null = null;
+    let ratioSum = 0;
+    let ratioN = 0;
+    for (const r of this.reports.values()) {
+      if (now - r.time >= 5000) continue;
+      if (r.state === 'training' && r.tokensPerSecond) tps += r.tokensPerSecond;
+      if (r.bytesUpPerSecond !== undefined) up = (up ?? 0) + r.bytesUpPerSecond;
+      if (r.bytesDownPerSecond !== undefined) down = (down ?? 0) + r.bytesDownPerSecond;
+      if (r.compressionRatio) {
+        ratioSum += r.compressionRatio;
+        ratioN++;
+      }
+    }
+    return { tokensPerSecond: tps, up, down, ratio: ratioN ? ratioSum / ratioN : null };
   }
 
   /** Sign the action, pass it through the gate like any peer, then apply it. */
@@ -166,7 +179,16 @@ export class HostRunner {
       const resume = await this.host.loadWeights(job.jobId);
       const trainer = new LocalTrainer({
         onStep: (r) => {
-          this.host.record({ step: r.step, trainLoss: r.loss, heldoutLoss: r.heldoutLoss, tokensPerSecond: r.tokensPerSecond + this.swarmTokensPerSecond() });
+          const sw = this.swarmRates();
+          this.host.record({
+            step: r.step,
+            trainLoss: r.loss,
+            heldoutLoss: r.heldoutLoss,
+            tokensPerSecond: r.tokensPerSecond + sw.tokensPerSecond,
+            bytesUpPerSecond: sw.up,
+            bytesDownPerSecond: sw.down,
+            compressionRatio: sw.ratio,
+          });
           this.host.updateLocalPeer({ state: 'training', step: r.step, loss: r.loss });
           if (r.heldoutLoss !== null && (r.step === 1 || r.step % 250 === 0)) this.host.log('info', `step ${r.step}: held-out loss ${r.heldoutLoss.toFixed(3)}`);
           if (performance.now() - this.lastSave > 5000) {

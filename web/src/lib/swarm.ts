@@ -28,6 +28,12 @@ export interface ProgressReport {
   tokensPerSecond: number | null;
   bytesUp: number;
   bytesDown: number;
+  /** Averaging traffic rates and compression (raw fp32 bytes / bytes sent), when averaging. */
+  bytesUpPerSecond?: number;
+  bytesDownPerSecond?: number;
+  compressionRatio?: number | null;
+  /** Averagings applied so far (active + passive). */
+  averagings?: number;
   time: number;
 }
 

@@ -50,6 +50,8 @@ let job: Job | null = null;
 let running = false;
 let loop: Promise<void> | null = null;
 let wake: (() => void) | null = null;
+/** Resolves the wait for averaged parameters ('mix-in'); null when not waiting. */
+let mixWaiter: ((m: { step: number; params: Float32Array } | null) => void) | null = null;
 
 const sleep = (s: number) =>
   new Promise<void>((r) => {
@@ -137,6 +139,15 @@ async function runLoop(j: Job): Promise<void> {
     if (j.step === 1 || j.step % evalEvery === 0 || j.step >= spec.stopping.maxSteps) heldoutLoss = await evalLoss(j.model, j.heldout);
     const busy = (performance.now() - t0) / 1000;
     const idle = idleAfter(busy, j.share);
+    if (j.init.mixEvery && j.step % j.init.mixEvery === 0 && running) {
+      // Hand the parameters to the page for averaging with peers; continue from the result.
+      const params = await j.model.getParams();
+      const mixed = await new Promise<{ step: number; params: Float32Array } | null>((resolve) => {
+        mixWaiter = resolve;
+        post({ type: 'mix-out', step: j.step, params }, [params.buffer]);
+      });
+      if (mixed && mixed.step === j.step && mixed.params.length === j.model.layout.totalLength) j.model.setParams(mixed.params);
+    }
     // Always yield so control messages are handled between steps.
     await sleep(idle);
     const now = performance.now();
@@ -164,12 +175,19 @@ function start(): void {
   });
 }
 
+/** Stop the loop after the current step (releasing a wait for averaged parameters). */
+async function halt(): Promise<void> {
+  running = false;
+  wake?.();
+  mixWaiter?.(null);
+  mixWaiter = null;
+  await loop;
+}
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init': {
-      running = false;
-      wake?.();
-      await loop;
+      await halt();
       job?.backend.dispose();
       job = null;
       const j = await setup(m.init);
@@ -190,9 +208,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'run':
       return start();
     case 'pause':
-      running = false;
-      wake?.();
-      await loop;
+      await halt();
       return;
     case 'limit':
       if (job) job.share = m.share;
@@ -200,9 +216,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'generate': {
       if (!job) throw new Error('no model yet');
       const wasRunning = running;
-      running = false;
-      wake?.();
-      await loop;
+      await halt();
       try {
         const enc = job.tokenizer.encode(m.prompt);
         if (!enc.length) throw new Error('the prompt is empty');
@@ -233,6 +247,12 @@ async function handle(m: ToWorker): Promise<void> {
 let queue = Promise.resolve();
 self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
+  if (m.type === 'mix-in') {
+    // Not queued: the training loop is waiting for it.
+    mixWaiter?.({ step: m.step, params: m.params });
+    mixWaiter = null;
+    return;
+  }
   queue = queue.then(() =>
     handle(m).catch((e) => {
       const message = `${(e as Error).name}: ${(e as Error).message}`;

@@ -15,6 +15,11 @@ export interface TrainerInit {
   startStep?: number;
   /** Share of time spent computing (duty cycle), 0.1..1. */
   computeLimit: number;
+  /**
+   * Averaging with peers: after every `mixEvery` steps the worker sends its parameters out
+   * ('mix-out') and waits for the averaged ones ('mix-in') before the next step.
+   */
+  mixEvery?: number;
 }
 
 export type ToWorker =
@@ -24,7 +29,8 @@ export type ToWorker =
   | { type: 'limit'; share: number }
   | { type: 'generate'; id: number; prompt: string; maxNewTokens: number; seed: number }
   | { type: 'checkpoint'; id: number; metadata: Record<string, string> }
-  | { type: 'params'; id: number };
+  | { type: 'params'; id: number }
+  | { type: 'mix-in'; step: number; params: Float32Array };
 
 export interface StepReport {
   step: number;
@@ -41,6 +47,7 @@ export interface StepReport {
 export type FromWorker =
   | { type: 'ready'; numParams: number; vocabSize: number; backend: TrainerBackend; tokenizer: string; trainTokens: number; heldoutTokens: number; unigramLoss: number; step: number }
   | { type: 'step'; report: StepReport }
+  | { type: 'mix-out'; step: number; params: Float32Array }
   | { type: 'done'; step: number; reason: string }
   | { type: 'result'; id: number; text?: string; bytes?: Uint8Array; params?: Float32Array; step?: number }
   | { type: 'failed'; id: number; message: string }

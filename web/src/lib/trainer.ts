@@ -10,6 +10,8 @@ export interface LocalTrainerEvents {
   onStep(r: StepReport): void;
   onDone?(step: number, reason: string): void;
   onError(message: string): void;
+  /** Average `params` (after local step `step`) with peers; return the result (null: keep them). */
+  onMix?(step: number, params: Float32Array): Promise<Float32Array | null>;
 }
 
 export class LocalTrainer {
@@ -42,6 +44,17 @@ export class LocalTrainer {
       case 'done':
         this.events.onDone?.(m.step, m.reason);
         return;
+      case 'mix-out': {
+        const { step, params } = m;
+        const mix = this.events.onMix ? this.events.onMix(step, params) : Promise.resolve(null);
+        void mix
+          .catch(() => null)
+          .then((mixed) => {
+            const out = mixed ?? params;
+            this.worker.postMessage({ type: 'mix-in', step, params: out } satisfies ToWorker, [out.buffer]);
+          });
+        return;
+      }
       case 'result':
         this.pending.get(m.id)?.resolve(m);
         this.pending.delete(m.id);
