@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- scheduler [--json FILE] [--browser false] [--scenarios a,b]`
+ * `npm run bench -- scheduler [--json FILE] [--browser false] [--scenarios a,b] [--repeats 2]`
  *
  * For each scenario in peer-core/src/scheduler/scenarios/ (the 64-peer ones; the 1000-peer
  * one is used for planning time and simulator scale): plans with ours, random, greedy and
@@ -28,18 +28,23 @@ const scenarioDir = new URL('../../peer-core/src/scheduler/scenarios/', import.m
 const loadFile = (f: string) => JSON.parse(readFileSync(new URL(f, scenarioDir), 'utf8')) as ScenarioFile;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-async function timeInWorker(files: ScenarioFile[], log: (m: string) => void): Promise<{ device: string; seconds: number[] }> {
+/** Wall-clock planning time of each scenario in one Web Worker: the fastest of `repeats[k]` runs. */
+async function timeInWorker(files: ScenarioFile[], repeats: number[], log: (m: string) => void): Promise<{ device: string; seconds: number[] }> {
   const server = await servePages(fileURLToPath(new URL('../scheduler/', import.meta.url)));
   const browser = await launchBrowser();
   try {
     const { page, problems } = await openPage(browser, server.url);
     await page.waitForFunction(() => 'schedulerBench' in window, null, { timeout: 120_000 });
     const seconds: number[] = [];
-    for (const file of files) {
-      const r = await page.evaluate((sc) => window.schedulerBench.plan(sc), file as unknown);
-      if (!r.ok) throw new Error(`worker failed on ${file.name}: ${r.error}`);
-      log(`worker: planned ${file.name} (${r.peers} peers, ${r.replicas}×${r.stages}) in ${r.seconds!.toFixed(2)} s`);
-      seconds.push(r.seconds!);
+    for (const [k, file] of files.entries()) {
+      let best = Number.POSITIVE_INFINITY;
+      for (let rep = 0; rep < repeats[k]!; rep++) {
+        const r = await page.evaluate((sc) => window.schedulerBench.plan(sc), file as unknown);
+        if (!r.ok) throw new Error(`worker failed on ${file.name}: ${r.error}`);
+        log(`worker: planned ${file.name} (${r.peers} peers, ${r.replicas}×${r.stages}) in ${r.seconds!.toFixed(2)} s`);
+        best = Math.min(best, r.seconds!);
+      }
+      seconds.push(best);
     }
     if (problems.errors.length) throw new Error(`page errors: ${problems.errors.join('; ')}`);
     return { device: `chromium ${browser.version()}, one Web Worker`, seconds };
@@ -122,7 +127,8 @@ const suite: BenchSuite = {
     let s64: number[];
     let s1000: number[];
     if (useBrowser) {
-      const w = await timeInWorker([...sixtyFour, ...thousand], log);
+      const repeats = Number(options.repeats ?? 2);
+      const w = await timeInWorker([...sixtyFour, ...thousand], [...sixtyFour.map(() => repeats), ...thousand.map(() => 1)], log);
       where = w.device;
       env.device = w.device;
       s64 = w.seconds.slice(0, sixtyFour.length);
@@ -136,8 +142,8 @@ const suite: BenchSuite = {
       s64 = sixtyFour.map(t);
       s1000 = thousand.map(t);
     }
-    if (s64.length) out.push({ name: 'plan_seconds_64', value: Math.max(...s64), unit: `s, slowest 64-peer scenario, ${where} (target ≤ 2; lower is better)` });
-    if (s1000.length) out.push({ name: 'plan_seconds_1000', value: Math.max(...s1000), unit: `s, 1000 peers, ${where} (target ≤ 30; lower is better)` });
+    if (s64.length) out.push({ name: 'plan_seconds_64', value: Math.max(...s64), unit: `s wall, slowest 64-peer scenario (fastest of ${useBrowser ? (options.repeats ?? 2) : 1} runs), ${where} (target ≤ 2; lower is better)` });
+    if (s1000.length) out.push({ name: 'plan_seconds_1000', value: Math.max(...s1000), unit: `s wall, 1000 peers, ${where} (target ≤ 30; lower is better)` });
     env.loadavgAfter = loadavg().map((x) => +x.toFixed(1));
     log(`\n${table.join('\n')}`);
     return out;
