@@ -65,7 +65,7 @@ export class HostRunner {
     try {
       this.swarm = await WebSwarm.connect(
         this.host.key,
-        { backend: 'wasm', runtime: 'browser', role: 'host' },
+        { backend: backendOverride() ?? chooseTrainingBackend(await detectCapabilities()).backend, runtime: 'browser', role: 'host' },
         {
           onProgress: (p, from) => this.onProgress(p, from),
           onLeave: (id) => {
