@@ -5,6 +5,7 @@
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-ops.mjs
  */
 import { gpu } from './dawn.ts';
+import { encodeMatmul, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 
 const [B, T, C, NH, V] = [8, 1024, 768, 12, 50257];
@@ -55,4 +56,20 @@ await time('layernorm fwd', 0, () => be.layernormForward(y, mean, rstd, x, bias,
 await time('layernorm bwd', 0, () => be.layernormBackward(y, g1, g2, x, x, bias, mean, rstd, BT, C));
 await time('gelu fwd (4C)', 0, () => be.geluForward(y, x, BT * 4 * C));
 await time('encoder bwd', 0, () => be.encoderBackward(wte, w, x, targets, B, T, C), 3);
+// The head forward as the model records it: input and logits are views of one activation
+// arena, so the matmul runs its read_write variant. Compare the kernel variants there.
+{
+  const arenaFloats = BT * C + BT * V + 64;
+  const arena = be.ctx.device.createBuffer({ size: arenaFloats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const xs = { buffer: arena, offset: 0, size: BT * C * 4 };
+  const lg = { buffer: arena, offset: Math.ceil((BT * C * 4) / 256) * 256, size: BT * V * 4 };
+  const wteBuf = { buffer: (wte as unknown as { buffer: GPUBuffer }).buffer, offset: 0, size: V * C * 4 };
+  for (const variant of ['any128'] as MatmulVariant[]) {
+    await time(`head fwd, arena views (read_write), ${variant}`, mm(BT, C, V), () => {
+      const enc = be.ctx.device.createCommandEncoder();
+      encodeMatmul(be.ctx, enc, { M: BT, K: C, N: V, a: xs, b: wteBuf, transB: true, out: lg, variant });
+      be.ctx.device.queue.submit([enc.finish()]);
+    }, 2);
+  }
+}
 process.exit(0);

@@ -1,7 +1,9 @@
 // Softmax + cross-entropy over the vocabulary (llm.c). A negative target means "no loss here"
 // (loss 0, no gradient); a target >= V gives a NaN loss so that bad data is visible.
-// `forward`:  one workgroup per row n: max, sum of exp (tree reductions in workgroup memory),
-//             probs (N,V) = softmax(logits), losses[n] = log(sum) + max - logits[n, target].
+// `forward`:  one workgroup per row n: max and sum of exp in one pass (online softmax: each
+//             thread keeps a running (max, sum), merged by a tree reduction in workgroup
+//             memory), then probs (N,V) = softmax(logits) in a second pass;
+//             losses[n] = log(sum) + max - logits[n, target].
 // `backward`: one thread per (n, v): dlogits[n,v] += (probs[n,v] - [v == target]) * dlosses[n].
 
 override WG: u32 = 256u;
@@ -16,27 +18,24 @@ struct Params { N: u32, V: u32, _a: u32, _b: u32 }
 @group(0) @binding(5) var<storage, read> dlosses: array<f32>;     // backward only
 
 var<workgroup> red: array<f32, WG>;
+var<workgroup> red2: array<f32, WG>;
 
-fn reduceMax(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
+// Merge per-thread (max, sum of exp(x - max)) pairs over the workgroup.
+fn reduceMaxSum(m: f32, s: f32, lid: u32) -> vec2<f32> {
+  red[lid] = m;
+  red2[lid] = s;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (lid < k) {
+      let m1 = red[lid];
+      let m2 = red[lid + k];
+      let mm = max(m1, m2);
+      red2[lid] = red2[lid] * exp(m1 - mm) + red2[lid + k] * exp(m2 - mm);
+      red[lid] = mm;
+    }
     workgroupBarrier();
   }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduceSum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
+  let r = vec2<f32>(red[0], red2[0]);
   workgroupBarrier();
   return r;
 }
@@ -47,17 +46,21 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (n >= p.N) { return; }
   let r = n * p.V;
   var mx = -3.4028e38;
-  for (var i = lid; i < p.V; i += WG) { mx = max(mx, x[r + i]); }
-  mx = reduceMax(mx, lid);
   var s = 0.0;
   for (var i = lid; i < p.V; i += WG) {
-    let e = exp(x[r + i] - mx);
-    y[r + i] = e;
-    s += e;
+    let v = x[r + i];
+    if (v > mx) {
+      s = s * exp(mx - v) + 1.0;
+      mx = v;
+    } else {
+      s += exp(v - mx);
+    }
   }
-  s = reduceSum(s, lid);
+  let ms = reduceMaxSum(mx, s, lid);
+  mx = ms.x;
+  s = ms.y;
   let inv = 1.0 / s;
-  for (var i = lid; i < p.V; i += WG) { y[r + i] = y[r + i] * inv; }
+  for (var i = lid; i < p.V; i += WG) { y[r + i] = exp(x[r + i] - mx) * inv; }
   if (lid == 0u) {
     let t = targets[n];
     if (t < 0) {
