@@ -7,13 +7,15 @@
  *   1. pipeline edge cost between two groups = bottleneck perfect matching of their peers;
  *   2. pipeline order = open-loop TSP over the groups on those costs;
  *   3. replicas = chains through the matchings along that order;
- *   4. (ours) layer ranges by dynamic programming, balanced for each group's slowest peer and
- *      within its smallest memory; (DT-FM) uniform ranges;
+ *   4. (ours) the TSP order and its reverse (every order up to EXACT_ORDER_MAX_STAGES), each
+ *      with layer ranges by dynamic programming (balanced for each group's slowest peer and
+ *      within its smallest memory) and the uniform split; (DT-FM) uniform ranges;
  *   5. score: (ours) the full cost model, plus a large penalty per memory violation;
  *      (DT-FM) DP_cost + 2·PP_cost over the network only, as in their solver.
  * A steady-state genetic algorithm (crossover of group labels, repair to balanced sizes)
- * with swap local search on every offspring (GCMA-like) explores genomes.
- * Not the cost model (costmodel.ts) and not the baselines' definitions (baselines.ts).
+ * with swap local search on every offspring (GCMA-like) explores genomes; an archive keeps
+ * the best distinct plans seen, which polishPlan then improves move by move.
+ * Not the cost model (costmodel.ts) and not the planners' entry points (plan.ts).
  */
 import { mulberry32 } from '../util/random.ts';
 import { ALLREDUCE_CAP_MULTIPLES, EXACT_ORDER_MAX_STAGES, MAX_EVALUATIONS_PER_PEER, MAX_GENERATIONS, POLISH_EXACT_SPLITS, POLISH_IN_DECODE_MAX_PEERS, MEMORY_PENALTY_SECONDS, MIN_GENERATIONS, SEARCH_WORK_UNITS } from './constants.ts';
@@ -450,9 +452,8 @@ export interface SearchInit {
 export interface SearchResult {
   best: Decoded;
   genome: Int32Array;
-  /** The best distinct members of the final population, best first (up to `finalists`). */
+  /** The best distinct plans seen during the search, best first (up to `finalists`). */
   finalists: Decoded[];
-  finalistGenomes: Int32Array[];
   evaluations: number;
 }
 
@@ -614,5 +615,5 @@ export function geneticSearch(dec: Decoder, init: SearchInit): SearchResult {
   // Finalists: the best distinct plans seen during the whole search (the archive), which keeps
   // good plans that the population later lost.
   const finalists = dec.objective === 'full' && dec.archive.length ? dec.archive.slice(0, init.finalists ?? 1) : fromPopulation;
-  return { best: fromPopulation[0]!, genome: genomes[keep[0]!]!, finalists, finalistGenomes: keep.map((k) => genomes[k]!), evaluations: dec.evaluations };
+  return { best: fromPopulation[0]!, genome: genomes[keep[0]!]!, finalists, evaluations: dec.evaluations };
 }
