@@ -40,8 +40,7 @@ export const FINALISTS = 6;
 /**
  * Layer splits tried per genome besides the uniform one: compute-balanced with each group's
  * gradient all-reduce capped at these multiples of the slowest all-reduce of the uniform split
- * (Infinity: no cap). Capped splits help small, network-bound instances; on the 64-peer
- * scenarios they did not change the result.
+ * (Infinity: no cap). Extra candidates only: the best-scoring split of each genome wins.
  */
 export const ALLREDUCE_CAP_MULTIPLES: readonly number[] = [Number.POSITIVE_INFINITY, 1, 0.5];
 
