@@ -242,15 +242,18 @@ export async function launchSwarm(init: LaunchSwarmInit): Promise<RunningSwarm> 
     async waitForMesh(timeoutMs = 60_000) {
       const end = Date.now() + timeoutMs;
       let missing = '';
+      let silent: number[] = [];
       while (Date.now() < end) {
         const live = peers.filter((p) => !closed.has(p.index));
-        const infos = await Promise.all(live.map((p) => p.info()));
-        const gaps = live.flatMap((p, i) => live.filter((q) => q !== p && !infos[i]!.direct.includes(q.peerId)).map((q) => `${p.index}->${q.index}`));
+        // A page that does not answer within 10 s (starved or hung renderer) counts as missing.
+        const infos = await Promise.all(live.map((p) => Promise.race([p.info(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]).catch(() => undefined)));
+        silent = live.filter((_, i) => !infos[i]).map((p) => p.index);
+        const gaps = live.flatMap((p, i) => live.filter((q) => q !== p && !infos[i]?.direct.includes(q.peerId)).map((q) => `${p.index}->${q.index}`));
         if (!gaps.length) return;
         missing = gaps.join(' ');
         await new Promise((r) => setTimeout(r, 250));
       }
-      throw new Error(`swarm mesh incomplete after ${timeoutMs} ms; missing direct links: ${missing}`);
+      throw new Error(`swarm mesh incomplete after ${timeoutMs} ms; missing direct links: ${missing}${silent.length ? `; pages not answering: ${silent.join(' ')}` : ''}`);
     },
     async close() {
       await Promise.allSettled(peers.filter((p) => !closed.has(p.index)).map((p) => p.close()));

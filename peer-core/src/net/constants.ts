@@ -66,6 +66,10 @@ export const NET_DEFAULTS = {
   warmupBytes: 1024 * 1024,
   /** Bytes of a link throughput probe. */
   probeBytes: 1024 * 1024,
+  /** RTCDataChannel bytes buffered before a libp2p WebRTC stream waits for drain. libp2p's
+   *  default is 16 MiB, right at the ~16 MiB where Chromium closes a channel; 4 MiB also cut
+   *  the first-transfer stall on this machine (docs/NETWORK.md). */
+  maxBufferedAmount: 4 * 1024 * 1024,
   /** Relay reservation wait (ms). */
   reservationTimeoutMs: 15_000,
 } as const;

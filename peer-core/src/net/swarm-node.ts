@@ -258,7 +258,7 @@ export class SwarmNode extends EventTarget {
       addresses: { listen: ['/p2p-circuit', '/webrtc'] },
       transports: [
         webSockets(),
-        webRTC({ rtcConfiguration: { iceServers: [] }, dataChannel: this.init.dataChannel }),
+        webRTC({ rtcConfiguration: { iceServers: [] }, dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, ...this.init.dataChannel } }),
         circuitRelayTransport({ reservationCompletionTimeout: NET_DEFAULTS.reservationTimeoutMs }),
       ],
       connectionEncrypters: [noise()],

@@ -1,0 +1,23 @@
+/** Minimal types of simple-peer 9 (the package ships none), as used by the net benchmark. */
+declare module 'simple-peer' {
+  interface SimplePeerOptions {
+    initiator?: boolean;
+    trickle?: boolean;
+    config?: RTCConfiguration;
+    channelConfig?: RTCDataChannelInit;
+  }
+  class SimplePeer {
+    constructor(opts?: SimplePeerOptions);
+    signal(data: unknown): void;
+    send(data: Uint8Array | string): void;
+    destroy(err?: Error): void;
+    on(event: 'signal', cb: (data: unknown) => void): this;
+    on(event: 'connect' | 'close', cb: () => void): this;
+    on(event: 'error', cb: (err: Error) => void): this;
+    on(event: 'data', cb: (data: Uint8Array) => void): this;
+    /** The underlying RTCDataChannel (private API, used for backpressure). */
+    _channel: RTCDataChannel;
+    _pc: RTCPeerConnection;
+  }
+  export default SimplePeer;
+}

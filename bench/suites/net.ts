@@ -1,0 +1,32 @@
+/**
+ * `npm run bench -- net [--mib 16] [--warm 3] [--mesh 8]`: the swarm's data plane in one run,
+ * inside the hermetic network namespace of test/netns/run.sh (headless Chromium peers, a
+ * relay on 127.0.0.1, WebRTC over a TEST-NET veth). Reports MiB/s of the libp2p stream on
+ * direct WebRTC, of simple-peer and of the relayed path, setup times per phase, the
+ * first-transfer stall with and without SwarmNode's warm-up, and dial times in an N-peer mesh.
+ * The measurements live in bench/net/measure.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchSuite } from '../lib/types.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const suite: BenchSuite = {
+  name: 'net',
+  description: 'direct WebRTC (libp2p stream vs simple-peer) vs relayed MiB/s, setup times, first-transfer stall, mesh dials',
+  async run({ options, env, log }) {
+    const out = join(mkdtempSync(join(tmpdir(), 'sg-bench-net-')), 'net.json');
+    const args = ['tsx', 'bench/net/measure.ts', '--out', out, '--mib', options.mib ?? '16', '--warm', options.warm ?? '3', '--mesh', options.mesh ?? '8'];
+    log(`running ${args.join(' ')} inside test/netns/run.sh`);
+    const r = spawnSync('test/netns/run.sh', ['npx', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
+    if (r.status !== 0) throw new Error(`bench/net/measure.ts failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
+    const j = JSON.parse(readFileSync(out, 'utf8')) as { chromium: string; rows: Awaited<ReturnType<BenchSuite['run']>> };
+    env.device = `chromium ${j.chromium}, netns veth 192.0.2.50 (all peers on one machine)`;
+    return j.rows;
+  },
+};
+export default suite;
