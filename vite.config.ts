@@ -39,6 +39,8 @@ export default defineConfig({
           root,
           environment: 'node',
           include: ['test/browser/**/*.test.ts'],
+          // Swarm scenarios of the web app need WebRTC: they run in the e2e layer (netns).
+          exclude: ['test/browser/**/*.e2e.test.ts'],
           // One Chromium at a time: SwiftShader WebGPU is CPU-bound on 2 cores.
           fileParallelism: false,
           testTimeout: 300_000,
@@ -51,7 +53,7 @@ export default defineConfig({
           name: 'e2e',
           root,
           environment: 'node',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'test/browser/**/*.e2e.test.ts'],
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 300_000,
