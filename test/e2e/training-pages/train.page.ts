@@ -18,19 +18,19 @@ export interface TrainOptions {
   computeLimit?: number;
   allowRelayed?: boolean;
   minPeers?: number;
-  linkShape?: { bytesPerSecond?: number; latencyMs?: number };
 }
 
 function makeApi() {
   let node: SwarmNode | undefined;
   let rt: PeerRuntime | undefined;
   let board: JobBoard | undefined;
-  const steps: StepEvent[] = [];
-  const evals: { step: number; heldOutLoss: number }[] = [];
-  const snapshots: Record<number, number[]> = {};
+  let steps: StepEvent[] = [];
+  let evals: { step: number; heldOutLoss: number; ms: number }[] = [];
+  let snapshots: Record<number, number[]> = {};
   let summary: RunSummary | undefined;
   let error: string | undefined;
   let backendName = '';
+  let backend: Awaited<ReturnType<typeof createWasmBackend>> | undefined;
   let t0 = 0;
   const need = () => {
     if (!node) throw new Error('peer not started');
@@ -59,10 +59,16 @@ function makeApi() {
       const n = need();
       return { peerId: n.peerId, direct: n.directPeers(), members: n.peers().map((m) => m.peerId) };
     },
-    /** Start training the job (returns at once; poll trainStatus). */
+    /** Start training the job (returns at once; poll trainStatus). A page trains one job at a time. */
     async train(o: TrainOptions) {
+      if (rt && !summary && !error) throw new Error('already training a job');
+      steps = [];
+      evals = [];
+      snapshots = {};
+      summary = undefined;
+      error = undefined;
       const job = await waitForJob(o.relayHttp, o.jobId);
-      const backend = await createWasmBackend();
+      backend ??= await createWasmBackend();
       backendName = backend.name;
       const n = need();
       rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers });
@@ -72,8 +78,8 @@ function makeApi() {
         steps.push(e);
         for (const w of want) if (e.step >= w && !(w in snapshots)) snapshots[w] = Array.from(rt!.params()!);
       });
-      rt.on('eval', (e) => evals.push(e));
       t0 = performance.now();
+      rt.on('eval', (e) => evals.push({ ...e, ms: performance.now() - t0 }));
       rt.start().then(
         (s) => {
           summary = s;
@@ -90,6 +96,10 @@ function makeApi() {
     },
     snapshots() {
       return snapshots;
+    },
+    /** Emulate a WAN link to `peerId` (this direction); null removes the shaping. */
+    setLinkShape(peerId: string, shape: { bytesPerSecond?: number; delayMs?: number } | null) {
+      need().setLinkShape(peerId, shape ?? undefined);
     },
     pause() {
       rt?.pause();
