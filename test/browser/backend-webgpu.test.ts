@@ -6,27 +6,17 @@
  * pool buffers and needs only a few command buffers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, openPage, type PageProblems, servePages, type ServedPages } from '@swarmgrad/peer-core/harness';
+import { openTestPage, type TestPage } from '@swarmgrad/peer-core/harness';
 import { freshSeed } from '@swarmgrad/peer-core/reference';
 
-let server: ServedPages;
-let browser: Browser;
-let page: Page;
-let problems: PageProblems;
+let t: TestPage;
 
 beforeAll(async () => {
-  server = await servePages(fileURLToPath(new URL('./pages/', import.meta.url)));
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser, `${server.url}backend.html`));
-  await page.waitForFunction(() => 'swarmgradBackendTest' in window, null, { timeout: 60_000 });
+  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradBackendTest', { path: 'backend.html' });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => t?.close());
 
 describe('webgpu backend: tiny GPT vs the cpu backend', () => {
   const configs = [
@@ -36,7 +26,7 @@ describe('webgpu backend: tiny GPT vs the cpu backend', () => {
   for (const { cfg, B, T } of configs) {
     it(`same loss and gradients: ${JSON.stringify(cfg)} B=${B} T=${T}`, async () => {
       const seed = freshSeed();
-      const r = await page.evaluate(([c, b, t, s]) => window.swarmgradBackendTest.compare(c, b, t, s), [cfg, B, T, seed] as const);
+      const r = await t.page.evaluate(([c, b, t, s]) => window.swarmgradBackendTest.compare(c, b, t, s), [cfg, B, T, seed] as const);
       expect(Math.abs(r.gpuLoss - r.cpuLoss), `seed ${seed}: gpu ${r.gpuLoss} cpu ${r.cpuLoss}`).toBeLessThan(1e-4 * Math.max(1, r.cpuLoss));
       expect(r.grads.ok, `seed ${seed}: ${r.grads.message}`).toBe(true);
     });
@@ -45,7 +35,7 @@ describe('webgpu backend: tiny GPT vs the cpu backend', () => {
   it('trains: loss falls, and steady-state steps create nothing and submit few command buffers', async () => {
     const seed = freshSeed();
     const cfg = { vocabSize: 32, contextLength: 16, nLayer: 1, nHead: 2, nEmbd: 32 };
-    const { losses, stats } = await page.evaluate(([c, s]) => window.swarmgradBackendTest.train(c, 4, 16, 30, s), [cfg, seed] as const);
+    const { losses, stats } = await t.page.evaluate(([c, s]) => window.swarmgradBackendTest.train(c, 4, 16, 30, s), [cfg, seed] as const);
     expect(losses[0]).toBeGreaterThan(Math.log(32) * 0.8);
     expect(losses.at(-1)!, `seed ${seed}: losses ${losses.map((l) => l.toFixed(3)).join(' ')}`).toBeLessThan(losses[0]! * 0.5);
     // After warm-up (first steps compile pipelines; AdamW's per-step uniform is cached by content
@@ -58,6 +48,6 @@ describe('webgpu backend: tiny GPT vs the cpu backend', () => {
   });
 
   it('leaves no console errors', () => {
-    expect(problems.errors).toEqual([]);
+    expect(t.problems.errors).toEqual([]);
   });
 });

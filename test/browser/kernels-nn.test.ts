@@ -6,27 +6,17 @@
  * on the GPU), and a check that a repeated step creates no new GPU objects.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, openPage, type PageProblems, servePages, type ServedPages } from '@swarmgrad/peer-core/harness';
+import { openTestPage, type TestPage } from '@swarmgrad/peer-core/harness';
 import { type AllcloseReport, freshSeed } from '@swarmgrad/peer-core/reference';
 
-let server: ServedPages;
-let browser: Browser;
-let page: Page;
-let problems: PageProblems;
+let t: TestPage;
 
 beforeAll(async () => {
-  server = await servePages(fileURLToPath(new URL('./pages/', import.meta.url)));
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser, server.url));
-  await page.waitForFunction(() => 'swarmgradTest' in window, null, { timeout: 60_000 });
+  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradTest');
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => t?.close());
 
 function expectAll(reports: Record<string, AllcloseReport>, seed: number): void {
   for (const [name, r] of Object.entries(reports)) expect(r.ok, `${name} (seed ${seed}): ${r.message}`).toBe(true);
@@ -35,12 +25,12 @@ function expectAll(reports: Record<string, AllcloseReport>, seed: number): void 
 describe('transformer kernels on WebGPU vs CPU reference (forward and backward)', () => {
   it('embedding: B=3 T=7 C=37 V=53 (maxT 9)', async () => {
     const seed = freshSeed();
-    expectAll(await page.evaluate((s) => window.swarmgradTest.encoder(s, 3, 7, 37, 53, 9), seed), seed);
+    expectAll(await t.page.evaluate((s) => window.swarmgradTest.encoder(s, 3, 7, 37, 53, 9), seed), seed);
   });
 
   it('embedding: V above the dwte group count (V=301, C=20)', async () => {
     const seed = freshSeed();
-    expectAll(await page.evaluate((s) => window.swarmgradTest.encoder(s, 2, 33, 20, 301, 33), seed), seed);
+    expectAll(await t.page.evaluate((s) => window.swarmgradTest.encoder(s, 2, 33, 20, 301, 33), seed), seed);
   });
 
   for (const [N, C] of [
@@ -50,13 +40,13 @@ describe('transformer kernels on WebGPU vs CPU reference (forward and backward)'
   ] as const) {
     it(`layernorm N=${N} C=${C}`, async () => {
       const seed = freshSeed();
-      expectAll(await page.evaluate(([s, n, c]) => window.swarmgradTest.layernorm(s, n, c), [seed, N, C] as const), seed);
+      expectAll(await t.page.evaluate(([s, n, c]) => window.swarmgradTest.layernorm(s, n, c), [seed, N, C] as const), seed);
     });
   }
 
   it('GELU and residual, N=1237', async () => {
     const seed = freshSeed();
-    expectAll(await page.evaluate((s) => window.swarmgradTest.elementwise(s, 1237), seed), seed);
+    expectAll(await t.page.evaluate((s) => window.swarmgradTest.elementwise(s, 1237), seed), seed);
   });
 
   for (const [N, V] of [
@@ -65,7 +55,7 @@ describe('transformer kernels on WebGPU vs CPU reference (forward and backward)'
   ] as const) {
     it(`softmax cross-entropy N=${N} V=${V}`, async () => {
       const seed = freshSeed();
-      expectAll(await page.evaluate(([s, n, v]) => window.swarmgradTest.crossEntropy(s, n, v), [seed, N, V] as const), seed);
+      expectAll(await t.page.evaluate(([s, n, v]) => window.swarmgradTest.crossEntropy(s, n, v), [seed, N, V] as const), seed);
     });
   }
 
@@ -79,27 +69,27 @@ describe('transformer kernels on WebGPU vs CPU reference (forward and backward)'
   ] as const) {
     it(`attention (${impl}) B=${B} T=${T} C=${C} NH=${NH}`, async () => {
       const seed = freshSeed();
-      expectAll(await page.evaluate(([s, b, t, c, nh, im]) => window.swarmgradTest.attention(s, b, t, c, nh, im), [seed, B, T, C, NH, impl] as const), seed);
+      expectAll(await t.page.evaluate(([s, b, t, c, nh, im]) => window.swarmgradTest.attention(s, b, t, c, nh, im), [seed, B, T, C, NH, impl] as const), seed);
     });
   }
 
   it('global norm, AdamW and SGD momentum with clipping active (N=3001)', async () => {
     const seed = freshSeed();
-    expectAll(await page.evaluate((s) => window.swarmgradTest.optimizers(s, 3001, 1.0), seed), seed);
+    expectAll(await t.page.evaluate((s) => window.swarmgradTest.optimizers(s, 3001, 1.0), seed), seed);
   });
 
   it('global norm, AdamW and SGD momentum with clipping inactive (N=517)', async () => {
     const seed = freshSeed();
-    expectAll(await page.evaluate((s) => window.swarmgradTest.optimizers(s, 517, 1e6), seed), seed);
+    expectAll(await t.page.evaluate((s) => window.swarmgradTest.optimizers(s, 517, 1e6), seed), seed);
   });
 
   it('a repeated step creates no pipelines, uniforms, bind groups or pool buffers', async () => {
-    const { first, second } = await page.evaluate(() => window.swarmgradTest.steadyState());
+    const { first, second } = await t.page.evaluate(() => window.swarmgradTest.steadyState());
     expect(first.pipelines).toBeGreaterThan(0);
     expect(second).toEqual(first);
   });
 
   it('leaves no console errors', () => {
-    expect(problems.errors).toEqual([]);
+    expect(t.problems.errors).toEqual([]);
   });
 });

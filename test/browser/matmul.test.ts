@@ -7,31 +7,21 @@
  * for a long K over few output tiles.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, openPage, type PageProblems, servePages, type ServedPages } from '@swarmgrad/peer-core/harness';
+import { openTestPage, type TestPage } from '@swarmgrad/peer-core/harness';
 import { freshSeed } from '@swarmgrad/peer-core/reference';
 
-let server: ServedPages;
-let browser: Browser;
-let page: Page;
-let problems: PageProblems;
+let t: TestPage;
 
 beforeAll(async () => {
-  server = await servePages(fileURLToPath(new URL('./pages/', import.meta.url)));
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser, server.url));
-  await page.waitForFunction(() => 'swarmgradTest' in window, null, { timeout: 60_000 });
+  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradTest');
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => t?.close());
 
 describe('matmul kernels on WebGPU vs CPU reference', () => {
   it('has a WebGPU adapter', async () => {
-    const info = await page.evaluate(() => window.swarmgradTest.adapterInfo());
+    const info = await t.page.evaluate(() => window.swarmgradTest.adapterInfo());
     expect(info).toBeTruthy();
   });
 
@@ -59,7 +49,7 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
   for (const { M, K, N, opts } of cases) {
     it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
       const seed = freshSeed();
-      const r = await page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmul(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
+      const r = await t.page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmul(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
       expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
     });
   }
@@ -78,17 +68,17 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
   for (const { M, K, N, opts } of backward) {
     it(`backward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
       const seed = freshSeed();
-      const r = await page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmulBackward(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
+      const r = await t.page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmulBackward(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
       for (const [name, rep] of Object.entries(r)) expect(rep.ok, `${name} seed ${seed}: ${rep.message}`).toBe(true);
     });
   }
 
   it('rejects a too-small buffer with a named error before any GPU work', async () => {
-    const msg = await page.evaluate(() => window.swarmgradTest.matmulBadShape());
+    const msg = await t.page.evaluate(() => window.swarmgradTest.matmulBadShape());
     expect(msg).toMatch(/^KernelInputError: matmul: buffer a holds 2 floats, needs 16/);
   });
 
   it('leaves no console errors', () => {
-    expect(problems.errors).toEqual([]);
+    expect(t.problems.errors).toEqual([]);
   });
 });

@@ -6,3 +6,4 @@ export * from './browser.ts';
 export * from './errors.ts';
 export * from './pages.ts';
 export * from './swarm.ts';
+export * from './test-page.ts';

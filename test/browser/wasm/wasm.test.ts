@@ -4,40 +4,30 @@
  * computed in the same page on fresh random inputs. Also drives the peer-core `wasm` backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, openPage, type PageProblems, servePages, type ServedPages } from '@swarmgrad/peer-core/harness';
+import { openTestPage, type TestPage } from '@swarmgrad/peer-core/harness';
 import { freshSeed } from '@swarmgrad/peer-core/reference';
 
-let server: ServedPages;
-let browser: Browser;
-let page: Page;
-let problems: PageProblems;
+let t: TestPage;
 
 beforeAll(async () => {
-  server = await servePages(fileURLToPath(new URL('./pages/', import.meta.url)));
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser, server.url));
-  await page.waitForFunction(() => 'swarmgradWasmTest' in window, null, { timeout: 60_000 });
+  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradWasmTest');
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => t?.close());
 
 describe('wasm kernels in Chromium vs CPU reference', () => {
   it('has WebAssembly SIMD', async () => {
-    expect(await page.evaluate(() => window.swarmgradWasmTest.simd())).toBe(true);
+    expect(await t.page.evaluate(() => window.swarmgradWasmTest.simd())).toBe(true);
   });
 
   it('every op forward and backward matches the reference, in every variant the page supports', async () => {
-    const variants = await page.evaluate(() => window.swarmgradWasmTest.variants());
+    const variants = await t.page.evaluate(() => window.swarmgradWasmTest.variants());
     // Chromium ships relaxed SIMD, so both builds run here
     expect(variants).toEqual(['relaxed-simd', 'simd']);
     for (const variant of variants) {
       const seed = freshSeed();
-      const reports = await page.evaluate(([s, v]) => window.swarmgradWasmTest.ops(s, v), [seed, variant] as const);
+      const reports = await t.page.evaluate(([s, v]) => window.swarmgradWasmTest.ops(s, v), [seed, variant] as const);
       expect(reports.length).toBeGreaterThan(20);
       const bad = reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
       expect(bad, `${variant} seed ${seed}`).toEqual([]);
@@ -46,11 +36,11 @@ describe('wasm kernels in Chromium vs CPU reference', () => {
 
   it('the peer-core wasm backend runs in the page', async () => {
     const seed = freshSeed();
-    const r = await page.evaluate((s) => window.swarmgradWasmTest.backendMatmul(s), seed);
+    const r = await t.page.evaluate((s) => window.swarmgradWasmTest.backendMatmul(s), seed);
     expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
   });
 
   it('leaves no console errors', () => {
-    expect(problems.errors).toEqual([]);
+    expect(t.problems.errors).toEqual([]);
   });
 });
