@@ -12,7 +12,7 @@
  * volunteer trains its own data-parallel replica of the job. The page says so.
  */
 import { ControlGate, type ControlAction, type JobAnnouncement, type SignedJob } from './authority.ts';
-import { addToTotals, db, loadOrCreateKey, saveSession, type Totals, type VolunteerSession } from './db.ts';
+import { addToTotals, db, loadOrCreateKey, saveSession, type Totals, type VolunteerSession, weightsKey } from './db.ts';
 import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';
 import type { CapabilityRecord } from '@swarmgrad/peer-core';
@@ -205,7 +205,7 @@ export class Contributor {
     this.status.roleDetail = `all ${spec.model.nLayer} layers, data parallel`;
     this.status.state = 'loading';
     this.init.onSession(await saveSession({ jobId, joinedAt: Date.now() }));
-    const saved = await db().weights.get(jobId);
+    const saved = await db().weights.get(weightsKey('volunteer', jobId));
     if (spec.algorithm.name === 'adpsgd' && this.swarm) {
       this.averaging = new JobAveraging(this.swarm.node, jobId, spec);
       this.status.averaging = { algorithm: `AD-PSGD, ${spec.codec.name}`, peers: 0, mixed: 0, missing: 0, compressionRatio: null };
@@ -344,7 +344,7 @@ export class Contributor {
     if (this.trainer?.ready && jobId && (force || now - this.lastSave > 5000)) {
       this.lastSave = now;
       const { params, step } = await this.trainer.params();
-      if (step > 0) await db().weights.put({ jobId, params, step, savedAt: Date.now() });
+      if (step > 0) await db().weights.put({ jobId: weightsKey('volunteer', jobId), params, step, savedAt: Date.now() });
     }
   }
 

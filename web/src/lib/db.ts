@@ -61,10 +61,15 @@ export interface HostJobRow {
 
 /** The latest weights of a job trained in this browser, so it resumes after a reload. */
 export interface WeightsRow {
+  /** `weightsKey(role, jobId)`: a host tab and a volunteer tab of one browser keep separate replicas. */
   jobId: string;
   params: Float32Array;
   step: number;
   savedAt: number;
+}
+
+export function weightsKey(role: KeyRole, jobId: string): string {
+  return `${role}:${jobId}`;
 }
 
 export class SwarmgradDb extends Dexie {

@@ -5,7 +5,7 @@
  * in a Web Worker, or over the swarm. Nothing is simulated.
  */
 import { type ControlAction, type HostKey, peerIdOf, type SignedControl, type SignedJob, signControl, signJob } from './authority.ts';
-import { db, type HostJobRow, type JobState, loadOrCreateKey, type WeightsRow } from './db.ts';
+import { db, type HostJobRow, type JobState, loadOrCreateKey, type WeightsRow, weightsKey } from './db.ts';
 import { type LogEvent, pushEvent, type EventKind } from './events.ts';
 import { appendPoint, type Columns, emptyColumns, type MetricPoint } from './history.ts';
 
@@ -166,7 +166,7 @@ export class HostController {
   }
 
   async saveWeights(jobId: string, params: Float32Array, step: number): Promise<void> {
-    await db().weights.put({ jobId, params, step, savedAt: Date.now() });
+    await db().weights.put({ jobId: weightsKey('host', jobId), params, step, savedAt: Date.now() });
     if (this.job?.jobId === jobId) {
       const row = { ...$state.snapshot(this.job), step, updatedAt: Date.now() } as HostJobRow;
       this.job = row;
@@ -175,7 +175,7 @@ export class HostController {
   }
 
   async loadWeights(jobId: string): Promise<WeightsRow | undefined> {
-    return db().weights.get(jobId);
+    return db().weights.get(weightsKey('host', jobId));
   }
 
   async persistProgress(loss: number | null): Promise<void> {
