@@ -70,7 +70,8 @@ export function lineChart(c: ChartInit): string {
   const sx = (x: number) => m.l + ((tx(x) - x0) / (x1 - x0)) * pw;
   const sy = (y: number) => m.t + (1 - (Math.min(Math.max(y, y0), y1) - y0) / (y1 - y0)) * ph;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12" role="img">`);
+  out.push(`<title>${esc(c.title)}</title>`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${m.l + pw / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(c.title)}</text>`);
   const xt = c.logX ? Array.from({ length: x1 - x0 + 1 }, (_, i) => 10 ** (x0 + i)) : niceTicks(x0, x1);
