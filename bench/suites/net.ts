@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSuite } from '../lib/types.ts';
@@ -22,9 +22,12 @@ const suite: BenchSuite = {
     const out = join(mkdtempSync(join(tmpdir(), 'sg-bench-net-')), 'net.json');
     const args = ['tsx', 'bench/net/measure.ts', '--out', out, '--mib', options.mib ?? '16', '--warm', options.warm ?? '3', '--mesh', options.mesh ?? '8'];
     log(`running ${args.join(' ')} inside test/netns/run.sh`);
+    // Everything here is CPU-bound on one machine: record how busy it was.
+    env.loadavg_before = loadavg()[0];
     const r = spawnSync('test/netns/run.sh', ['npx', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
     if (r.status !== 0) throw new Error(`bench/net/measure.ts failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
     const j = JSON.parse(readFileSync(out, 'utf8')) as { chromium: string; rows: Awaited<ReturnType<BenchSuite['run']>> };
+    env.loadavg_after = loadavg()[0];
     env.device = `chromium ${j.chromium}, netns veth 192.0.2.50 (all peers on one machine)`;
     return j.rows;
   },

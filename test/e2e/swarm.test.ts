@@ -127,18 +127,26 @@ describe.skipIf(!inNetns)('swarm e2e (needs the test/netns/run.sh namespace: run
   });
 
   it(`moves 16 MiB tensors around a ring of all ${BROWSER_PEERS + 1} peers with verified checksums`, async () => {
+    // One transfer at a time: 5 concurrent 16 MiB transfers starve the renderers of a shared
+    // 2-core CI machine; throughput under load is the benchmark's business.
     const n = swarm.peers.length;
-    const sends = swarm.peers.map(async (p, i) => {
+    const results: { to: string; crc: number }[] = [];
+    for (const [i, p] of swarm.peers.entries()) {
       const to = i === n - 1 ? nodePeer.peerId : swarm.peers[i + 1]!.peerId;
-      return { to, ...(await p.call<{ crc: number; ms: number }>('sendTensor', to, { bytes: 16 * MiB, seed: 1000 + i, tensorId: 10 + i })) };
-    });
+      try {
+        results.push({ to, ...(await p.call<{ crc: number; ms: number }>('sendTensor', to, { bytes: 16 * MiB, seed: 1000 + i, tensorId: 10 + i })) });
+      } catch (e) {
+        const diag = await Promise.all(swarm.peers.map(async (q) => ({ peer: q.index, frameErrors: (await info(q)).frameErrors, direct: (await info(q)).direct.length })));
+        throw new Error(`${(e as Error).message}; peers: ${JSON.stringify(diag)}`);
+      }
+    }
     const fromNode = (async () => {
       const data = seededBytes(16 * MiB, 999);
       const t: WireTensor = { jobId: 1, step: 0, tensorId: 99, codec: 'none', dtype: 'u8', shape: [data.length], data };
       await nodePeer.sendTensor(swarm.peers[0]!.peerId, t);
       return { to: swarm.peers[0]!.peerId, crc: crc32(data) };
     })();
-    const results = await Promise.all([...sends, fromNode]);
+    results.push(await fromNode);
     for (const r of results) {
       const rx = r.to === nodePeer.peerId ? nodeReceived : await swarm.peers.find((p) => p.peerId === r.to)!.call<ReceivedRecord[]>('received');
       const hit = rx.find((x) => x.crc === r.crc && x.bytes === 16 * MiB);
@@ -197,6 +205,7 @@ describe.skipIf(!inNetns)('swarm e2e (needs the test/netns/run.sh namespace: run
   });
 
   it('keeps direct links and membership when the relay stops', async () => {
+    await swarm.waitForMesh(60_000); // links that dropped earlier were re-dialled through the relay
     await relay.stop();
     // Longer than the leave timeout: a peer whose heartbeats went only through the relay would now be gone.
     await sleep(NET_DEFAULTS.leaveTimeoutMs + 2 * NET_DEFAULTS.heartbeatIntervalMs);

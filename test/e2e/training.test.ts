@@ -130,4 +130,31 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
     expect(final).toBeLessThan(early);
     for (const p of swarm.peers) expect(p.problems.errors).toEqual([]);
   }, 200_000);
+
+  it('a peer that closes mid-run does not stall the others: rounds time out, then the ring re-forms', async () => {
+    const steps = 40;
+    const env = await signJob(await generateHostKey(), { ...JOB, name: 'e2e: drop', algorithm: { name: 'choco', timeoutMs: 1500 }, stopping: { maxSteps: steps, evalEverySteps: steps } });
+    expect((await fetch(`${relay.http.url}api/jobs`, { method: 'POST', body: JSON.stringify(env) })).status).toBe(201);
+    await Promise.all(swarm.peers.map((p) => p.call('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text })));
+    const [a, b, c, gone] = swarm.peers;
+    const survivors = [a!, b!, c!];
+    // Close the fourth peer's page (a crash, no goodbye) once the others are past step 8.
+    const end = Date.now() + 150_000;
+    while (Date.now() < end && ((await a!.call<Status>('trainStatus')).stepLog.at(-1)?.step ?? 0) < 8) await new Promise((r) => setTimeout(r, 200));
+    await gone!.context.close();
+    let st: Status[] = [];
+    while (Date.now() < end) {
+      st = await Promise.all(survivors.map((p) => p.call<Status>('trainStatus')));
+      if (st.some((s) => s.error) || st.every((s) => s.summary)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (const s of st) {
+      expect(s.error).toBeUndefined();
+      expect(s.summary?.steps).toBe(steps);
+      // Some rounds lost the closed neighbour to the timeout ...
+      expect(s.stepLog.some((e) => e.missing > 0)).toBe(true);
+      // ... then the roster dropped it and full rounds over the 3-peer ring resumed.
+      expect(s.stepLog.some((e) => e.step > 10 && e.peers === 3 && e.mixed === 2 && e.missing === 0)).toBe(true);
+    }
+  }, 200_000);
 });

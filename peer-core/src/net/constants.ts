@@ -53,8 +53,12 @@ export const NET_DEFAULTS = {
   /** A peer with no heartbeat for this long has left (ms). Detection latency of a closed
    *  peer is at most leaveTimeoutMs + heartbeatIntervalMs / 2 (the sweep period). */
   leaveTimeoutMs: 6_000,
+  /** Heartbeats on the gossipsub topic (for members without a direct link) go out every this
+   *  many heartbeat intervals: every gossipsub message is signed and verified in JavaScript,
+   *  which a CPU-starved page of a large swarm cannot afford every second. */
+  gossipHeartbeatEvery: 2,
   /** Pubsub peer discovery broadcast interval (ms). */
-  discoveryIntervalMs: 1_000,
+  discoveryIntervalMs: 2_000,
   /** Per-attempt WebRTC dial timeout (ms): shorter than libp2p's 6 s address timeout, so a
    *  hung simultaneous dial is retried quickly. */
   dialTimeoutMs: 4_000,
@@ -70,6 +74,9 @@ export const NET_DEFAULTS = {
    *  default is 16 MiB, right at the ~16 MiB where Chromium closes a channel; 4 MiB also cut
    *  the first-transfer stall on this machine (docs/NETWORK.md). */
   maxBufferedAmount: 4 * 1024 * 1024,
+  /** Wait for a new data channel to open and for its protocol negotiation (ms); libp2p's 5 s
+   *  and 10 s time out on a CPU-starved peer of a busy machine. */
+  streamOpenTimeoutMs: 20_000,
   /** Relay reservation wait (ms). */
   reservationTimeoutMs: 15_000,
 } as const;

@@ -258,14 +258,22 @@ export class SwarmNode extends EventTarget {
       addresses: { listen: ['/p2p-circuit', '/webrtc'] },
       transports: [
         webSockets(),
-        webRTC({ rtcConfiguration: { iceServers: [] }, dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, ...this.init.dataChannel } }),
+        webRTC({
+          rtcConfiguration: { iceServers: [] },
+          dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, openTimeout: NET_DEFAULTS.streamOpenTimeoutMs, ...this.init.dataChannel },
+        }),
         circuitRelayTransport({ reservationCompletionTimeout: NET_DEFAULTS.reservationTimeoutMs }),
       ],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       // The browser default refuses private and loopback addresses: a LAN swarm needs them.
       connectionGater: { denyDialMultiaddr: () => false },
-      connectionManager: { inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256 },
+      connectionManager: {
+        inboundConnectionThreshold: 1000,
+        maxIncomingPendingConnections: 256,
+        inboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
+        outboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
+      },
       peerDiscovery: [pubsubPeerDiscovery({ interval: this.cfg.discoveryIntervalMs })],
       services: {
         identify: identify(),
@@ -276,6 +284,7 @@ export class SwarmNode extends EventTarget {
     this.timings.create_ms = performance.now() - t0;
     node.addEventListener('peer:discovery', (e) => this.onDiscovered(e.detail.id.toString()));
     node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
+    node.addEventListener('connection:close', (e) => this.onConnectionClose(e.detail));
     await node.handle(TENSOR_PROTOCOL, (stream, conn) => this.onTensorStream(stream, conn), { runOnLimitedConnection: true, maxInboundStreams: 256 });
     await node.handle(PROBE_PROTOCOL, (stream) => this.onProbeStream(stream), { runOnLimitedConnection: true, maxInboundStreams: 32 });
     await node.handle(HEARTBEAT_PROTOCOL, (stream, conn) => this.onHeartbeatStream(stream, conn), { maxInboundStreams: 8 });
@@ -388,7 +397,8 @@ export class SwarmNode extends EventTarget {
     } catch (e) {
       // The connection died under us (e.g. it was the stale half of a retried dial): retry once
       // on the connection that is now the best one, if there is a different one.
-      const again = conn.status === 'open' ? undefined : (this.directConnection(peerId) ?? (opts.allowRelayed ? this.anyConnection(peerId) : undefined));
+      // (A reset without an ack means the receiver did not complete the tensor.)
+      const again = this.directConnection(peerId) ?? (opts.allowRelayed ? this.anyConnection(peerId) : undefined);
       if (!again || again === conn || opts.signal?.aborted) throw e;
       return this.sendOn(again, t, opts.signal);
     }
@@ -396,7 +406,13 @@ export class SwarmNode extends EventTarget {
 
   /** Send on a specific connection (benchmarks compare the direct and the relayed path). */
   async sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
-    const stream = await conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
+    const open = () => conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
+    // Opening a stream (a new data channel + protocol negotiation) can time out on a starved
+    // peer; nothing of the tensor was sent yet, so one retry cannot deliver it twice.
+    const stream = await open().catch((e: Error) => {
+      if (signal?.aborted || conn.status !== 'open') throw e;
+      return open();
+    });
     const r = await sendTensorOverStream(stream as unknown as ByteStream, t, { chunkBytes: this.cfg.chunkBytes, shaper: this.shapers.get(conn.remotePeer.toString()), signal });
     if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
       this.stats.tensorsOut++;
@@ -554,6 +570,16 @@ export class SwarmNode extends EventTarget {
       ?.then(() => this.dispatchEvent(new CustomEvent('direct:open', { detail: { peerId, remoteAddr: c.remoteAddr.toString() } })));
   }
 
+  /** Heal the mesh: when the last direct connection to a member closes (e.g. the stale half of a
+   *  timed-out dial that looked open for a while), the dialer side dials again. */
+  private onConnectionClose(c: Connection): void {
+    if (!isDirectConnection(c) || !this.node) return;
+    const peerId = c.remotePeer.toString();
+    if (this.directConnection(peerId) || !this.members.has(peerId)) return;
+    this.ready.delete(peerId);
+    if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId)) this.dialDirect(peerId).catch(() => {});
+  }
+
   private async warmup(c: Connection): Promise<void> {
     const t0 = performance.now();
     const n = this.cfg.warmupBytes;
@@ -625,6 +651,7 @@ export class SwarmNode extends EventTarget {
       );
     }
     for (const id of this.hbStreams.keys()) if (!live.has(id)) this.hbStreams.delete(id);
+    if (this.seq % NET_DEFAULTS.gossipHeartbeatEvery !== 1) return;
     node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {
       // no topic peers yet: the next heartbeat goes out when the mesh has formed
     });
