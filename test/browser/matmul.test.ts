@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { openTestPage, type TestPage } from '@swarmgrad/peer-core/harness';
 import { freshSeed } from '@swarmgrad/peer-core/reference';
+import { anyBindings, chooseMatmulVariant } from '@swarmgrad/gpu-shaders';
 
 let t: TestPage;
 
@@ -43,6 +44,11 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 70, K: 52, N: 12, opts: { variant: 'auto', transB: true } },
     { M: 129, K: 45, N: 131, opts: { variant: 'any128', transA: true, bias: true } },
     { M: 45, K: 23, N: 67, opts: { variant: 'any64', transB: true, accumulate: true } },
+    // any-shape kernel with mixed bindings: LM-head shape (vec4 A and B, scalar out at N = 131)
+    { M: 70, K: 36, N: 131, opts: { transB: true } },
+    { M: 133, K: 36, N: 131, opts: { variant: 'any128', transB: true, accumulate: true } },
+    // scalar A (lda 45), vec4 B, out and bias
+    { M: 37, K: 45, N: 68, opts: { bias: true, accumulate: true } },
     // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
     { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
   ];
@@ -58,6 +64,8 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 29, N: 23, opts: {} },
     { M: 35, K: 21, N: 27, opts: { variant: 'tiled16', transA: true } },
     { M: 41, K: 19, N: 33, opts: { variant: 'any64', transB: true } },
+    // LM-head shape: dA and dB read the N-strided dout as scalars, B / A and outputs as vec4
+    { M: 70, K: 36, N: 131, opts: { transB: true } },
     { M: 2048, K: 36, N: 44, opts: {} }, // dB = Aᵀ·dout has K = 2048: split-K
     { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
     { M: 36, K: 44, N: 28, opts: { variant: 'blocked64' } },
@@ -72,6 +80,19 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
       for (const [name, rep] of Object.entries(r)) expect(rep.ok, `${name} seed ${seed}: ${rep.message}`).toBe(true);
     });
   }
+
+  it('any-shape kernel binds the aligned operands of an LM-head-shaped product as vec4', () => {
+    const buf = (floats: number) => ({ buffer: {} as GPUBuffer, size: floats * 4 });
+    const [M, K, N] = [70, 36, 131];
+    const fwd = { M, K, N, transB: true, a: buf(M * K), b: buf(N * K), out: buf(M * N) };
+    expect(chooseMatmulVariant(fwd)).toMatch(/^any/);
+    expect(anyBindings(fwd)).toEqual({ a: 'v4', b: 'v4', bias: 's', out: 's' });
+    // dA = dout · B (dout is N-strided: scalar), dB = doutᵀ · A
+    expect(anyBindings({ M, K: N, N: K, a: buf(M * N), b: buf(N * K), out: buf(M * K) })).toEqual({ a: 's', b: 'v4', bias: 's', out: 'v4' });
+    expect(anyBindings({ M: N, K: M, N: K, transA: true, a: buf(M * N), b: buf(M * K), out: buf(N * K) })).toEqual({ a: 's', b: 'v4', bias: 's', out: 'v4' });
+    // a binding that ends inside a vec4 stays scalar
+    expect(anyBindings({ M: 3, K: 4, N: 5, a: buf(14), b: buf(20), out: buf(15) }).a).toBe('s');
+  });
 
   it('rejects a too-small buffer with a named error before any GPU work', async () => {
     const msg = await t.page.evaluate(() => window.swarmgradTest.matmulBadShape());

@@ -8,8 +8,10 @@
  *  - `blocked64` / `blocked128` / `blocked128k16` / `blocked64k16`: matmul_blocked.wgsl,
  *    register-blocked 8×8 outputs per thread with vec4 loads, for shapes whose contiguous
  *    dimensions are multiples of 4 (see `blockedEligible`);
- *  - `any64` / `any128`: matmul_blocked_any.wgsl, the same kernel with scalar gathers and
- *    stores, for any shape.
+ *  - `any64` / `any128`: matmul_blocked_any.wgsl, the same kernel for any shape: each
+ *    operand is bound as a vec4 array where its offsets and row stride allow it and as a
+ *    scalar array otherwise (`anyBindings`), so e.g. the LM head's products gather scalars
+ *    only from the vocabulary-strided operand.
  * `auto` (default) takes the vec4 blocked kernel when eligible and the `any` one otherwise,
  * with 128×128 tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
  *
@@ -17,7 +19,7 @@
  * column sum for the bias, all accumulating, as `matmulBackward` in
  * @swarmgrad/peer-core/reference (the specification) does.
  */
-import type { BufferArg, GpuContext } from '../context.ts';
+import { type BufferArg, bindingBytes, type GpuContext } from '../context.ts';
 import { KernelInputError } from '../errors.ts';
 import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel.ts';
 import { encodeColsum } from '../reduce/colsum.ts';
@@ -183,6 +185,58 @@ export function splitKFactor(args: MatmulArgs): number {
   return 1;
 }
 
+const ANY_ACCESS = {
+  // 4 consecutive elements starting at an element index that is a multiple of 4.
+  v4: (name: string, fn: string, access: string) => `@group(0) @binding(${BINDING[name]}) var<storage, ${access}> ${name}: array<vec4<f32>>;
+fn ld${fn}4(i: u32) -> vec4<f32> { return ${name}[i / 4u]; }
+fn ld${fn}1(i: u32) -> f32 { return ${name}[i / 4u][i % 4u]; }
+`,
+  s: (name: string, fn: string, access: string) => `@group(0) @binding(${BINDING[name]}) var<storage, ${access}> ${name}: array<f32>;
+fn ld${fn}4(i: u32) -> vec4<f32> { return vec4<f32>(${name}[i], ${name}[i + 1u], ${name}[i + 2u], ${name}[i + 3u]); }
+fn ld${fn}1(i: u32) -> f32 { return ${name}[i]; }
+`,
+};
+const BINDING: Record<string, number> = { a: 1, b: 2, bias: 3, out: 4 };
+const STORE = {
+  v4: 'fn stO4(i: u32, v: vec4<f32>) { out[i / 4u] = v; }\nfn stO1(i: u32, x: f32) { out[i / 4u][i % 4u] = x; }\n',
+  s: 'fn stO4(i: u32, v: vec4<f32>) { out[i] = v.x; out[i + 1u] = v.y; out[i + 2u] = v.z; out[i + 3u] = v.w; }\nfn stO1(i: u32, x: f32) { out[i] = x; }\n',
+};
+const anyCodeCache = new Map<string, string>();
+
+/**
+ * Per operand of the any-shape kernel, 'v4' (bound as a vec4 array) or 's' (scalar array):
+ * vec4 needs the operand's offset, batch strides and row stride to be multiples of 4 (so every
+ * group of 4 the kernel reads or writes is one aligned vec4) and its binding to be a multiple
+ * of 16 bytes (so no element falls in a partial last vec4).
+ */
+export function anyBindings(args: MatmulArgs): { a: 'v4' | 's'; b: 'v4' | 's'; bias: 'v4' | 's'; out: 'v4' | 's' } {
+  const L = layoutOf(args);
+  const ok = (p: Required<OperandPlacement>, ld: number, buf: BufferArg | null | undefined) =>
+    [p.off, p.outer, p.innerStride, ld].every((w) => w % 4 === 0) && !!buf && bindingBytes(buf) % 16 === 0;
+  return {
+    a: ok(L.a, L.lda, args.a) ? 'v4' : 's',
+    b: ok(L.b, L.ldb, args.b) ? 'v4' : 's',
+    bias: args.bias && args.N % 4 === 0 && bindingBytes(args.bias) % 16 === 0 ? 'v4' : 's',
+    out: ok(L.out, L.ldo, args.out) ? 'v4' : 's',
+  };
+}
+
+function anyCode(kind: ReturnType<typeof anyBindings>): { key: string; code: string } {
+  const key = `a${kind.a}-b${kind.b}-bias${kind.bias}-o${kind.out}`;
+  let code = anyCodeCache.get(key);
+  if (code === undefined) {
+    code =
+      ANY_ACCESS[kind.a]('a', 'A', 'read') +
+      ANY_ACCESS[kind.b]('b', 'B', 'read') +
+      ANY_ACCESS[kind.bias]('bias', 'Bias', 'read') +
+      ANY_ACCESS[kind.out]('out', 'O', 'read_write') +
+      STORE[kind.out] +
+      blockedAnyCode;
+    anyCodeCache.set(key, code);
+  }
+  return { key, code };
+}
+
 /** Record one matmul into `encoder` (its own compute pass). */
 export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
   validateMatmul(args);
@@ -245,10 +299,11 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   new Float32Array(params.buffer)[7] = args.alpha ?? 1;
   const WG = (cfg.BM / 8) * (cfg.BN / 8);
   const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] };
+  const anyK = any ? anyCode(anyBindings(args)) : null;
   encodeDispatches(ctx, encoder, `matmul:${variant}`, [
     {
-      kernel: any ? 'matmul_blocked_any' : 'matmul_blocked',
-      code: any ? blockedAnyCode : blockedCode,
+      kernel: anyK ? `matmul_blocked_any:${anyK.key}` : 'matmul_blocked',
+      code: anyK ? anyK.code : blockedCode,
       constants,
       params,
       buffers,

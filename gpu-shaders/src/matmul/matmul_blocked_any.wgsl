@@ -3,10 +3,14 @@
 // B is (K,N) or (N,K) when TRANS_B.
 //
 // Same tiling, thread layout, prefetch and workgroup-memory staging as matmul_blocked.wgsl
-// (read that file first); the difference is that buffers are bound as scalar arrays, so
-// each "vec4" of a tile is gathered from 4 scalars with a bounds check per element, and the
-// epilogue stores scalars. The wrapper uses it where a contiguous dimension is not a
-// multiple of 4 (e.g. a vocabulary of 50257 in the LM head and its gradients).
+// (read that file first); the difference is that every operand is read and written through
+// small access functions (ldA4/ldA1, ldB4/ldB1, ldBias4/ldBias1, ldO4/ldO1, stO4/stO1) that
+// this file does not define: the wrapper (matmul.ts, `anyBindings`) prepends, per operand,
+// either a vec4-array binding (where the operand's offset and row stride are multiples of 4
+// and its binding a multiple of 16 bytes, so every aligned group of 4 is one vec4) or a
+// scalar-array binding (4 scalar loads). So the vocabulary-sized products of an LM head
+// (V = 50257: only the V-strided operand is unaligned) keep vec4 loads and stores for the
+// aligned operands. Edges along M, N and K are handled element by element.
 
 override BM: u32 = 128u;
 override BN: u32 = 128u;
@@ -40,10 +44,7 @@ struct Dims {
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// Bindings 1..4 (a, b, bias, out) and their access functions are prepended by the wrapper.
 
 var<private> aBase: u32;
 var<private> bBase: u32;
@@ -60,10 +61,10 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
     if (k < dims.K) {
       let i0 = aBase + k * dims.lda + m;
       if (m + 3u < dims.M) { // all four inside: no per-element checks
-        v = vec4<f32>(a[i0], a[i0 + 1u], a[i0 + 2u], a[i0 + 3u]);
+        v = ldA4(i0);
       } else {
         for (var c = 0u; c < 4u; c++) {
-          if (m + c < dims.M) { v[c] = a[i0 + c]; }
+          if (m + c < dims.M) { v[c] = ldA1(i0 + c); }
         }
       }
     }
@@ -73,10 +74,10 @@ fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
     if (m < dims.M) {
       let i0 = aBase + m * dims.lda + k;
       if (k + 3u < dims.K) {
-        v = vec4<f32>(a[i0], a[i0 + 1u], a[i0 + 2u], a[i0 + 3u]);
+        v = ldA4(i0);
       } else {
         for (var c = 0u; c < 4u; c++) {
-          if (k + c < dims.K) { v[c] = a[i0 + c]; }
+          if (k + c < dims.K) { v[c] = ldA1(i0 + c); }
         }
       }
     }
@@ -107,10 +108,10 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
     if (n < dims.N) {
       let i0 = bBase + n * dims.ldb + k;
       if (k + 3u < dims.K) {
-        v = vec4<f32>(b[i0], b[i0 + 1u], b[i0 + 2u], b[i0 + 3u]);
+        v = ldB4(i0);
       } else {
         for (var c = 0u; c < 4u; c++) {
-          if (k + c < dims.K) { v[c] = b[i0 + c]; }
+          if (k + c < dims.K) { v[c] = ldB1(i0 + c); }
         }
       }
     }
@@ -120,10 +121,10 @@ fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
     if (k < dims.K) {
       let i0 = bBase + k * dims.ldb + n;
       if (n + 3u < dims.N) {
-        v = vec4<f32>(b[i0], b[i0 + 1u], b[i0 + 2u], b[i0 + 3u]);
+        v = ldB4(i0);
       } else {
         for (var c = 0u; c < 4u; c++) {
-          if (n + c < dims.N) { v[c] = b[i0 + c]; }
+          if (n + c < dims.N) { v[c] = ldB1(i0 + c); }
         }
       }
     }
@@ -202,13 +203,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     for (var h = 0u; h < 2u; h++) {
       let n = n0 + (h * (BN / 8u) + tx) * 4u;
       let v = acc[r * 2u + h];
+      let i0 = oBase + m * dims.ldo + n;
+      if (n + 3u < dims.N) { // all four inside: one (vec4 or 4-scalar) store
+        var x4 = v * dims.alpha;
+        if (HAS_BIAS) { x4 += ldBias4(n); }
+        if (ACCUMULATE) { x4 += ldO4(i0); }
+        stO4(i0, x4);
+        continue;
+      }
       for (var c = 0u; c < 4u; c++) { // constant trip count: keeps acc in registers
         if (n + c >= dims.N) { break; }
         var x = v[c] * dims.alpha;
-        if (HAS_BIAS) { x += bias[n + c]; }
-        let i = oBase + m * dims.ldo + n + c;
-        if (ACCUMULATE) { x += out[i]; }
-        out[i] = x;
+        if (HAS_BIAS) { x += ldBias1(n + c); }
+        if (ACCUMULATE) { x += ldO1(i0 + c); }
+        stO1(i0 + c, x);
       }
     }
   }
