@@ -132,7 +132,7 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
   }, 200_000);
 
   it('a peer that closes mid-run does not stall the others: rounds time out, then the ring re-forms', async () => {
-    const steps = 40;
+    const steps = 60;
     const env = await signJob(await generateHostKey(), { ...JOB, name: 'e2e: drop', algorithm: { name: 'choco', timeoutMs: 1500 }, stopping: { maxSteps: steps, evalEverySteps: steps } });
     expect((await fetch(`${relay.http.url}api/jobs`, { method: 'POST', body: JSON.stringify(env) })).status).toBe(201);
     await Promise.all(swarm.peers.map((p) => p.call('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text })));
