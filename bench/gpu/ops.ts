@@ -72,4 +72,33 @@ await time('encoder bwd', 0, () => be.encoderBackward(wte, w, x, targets, B, T, 
     }, 2);
   }
 }
+// The LM head's backward products one by one, with the any-shape kernel's operand bindings
+// as `auto` picks them and with some forced to scalar arrays.
+{
+  const bufOf = (t: unknown, n: number) => ({ buffer: (t as { buffer: GPUBuffer }).buffer, offset: 0, size: n * 4 });
+  const dl = bufOf(logits, BT * V);
+  const wt = bufOf(wte, V * C);
+  const xb = bufOf(x, BT * C);
+  const yb = bufOf(y, BT * C);
+  const dwte = be.alloc(V * C);
+  const dw = bufOf(dwte, V * C);
+  const forced: Array<Array<'a' | 'b' | 'bias' | 'out'>> = [[], ['b'], ['out'], ['b', 'out'], ['a', 'b', 'out']];
+  for (const sb of forced) {
+    await time(`head bwd dx = dlogits·wte, scalar [${sb}]`, mm(BT, V, C), () => {
+      const enc = be.ctx.device.createCommandEncoder();
+      encodeMatmul(be.ctx, enc, { M: BT, K: V, N: C, a: dl, b: wt, out: yb, accumulate: true, scalarBindings: sb });
+      be.ctx.device.queue.submit([enc.finish()]);
+    }, 2);
+    await time(`head bwd dwte = dlogitsT·x, scalar [${sb}]`, mm(BT, V, C), () => {
+      const enc = be.ctx.device.createCommandEncoder();
+      encodeMatmul(be.ctx, enc, { M: V, K: BT, N: C, transA: true, a: dl, b: xb, out: dw, accumulate: true, scalarBindings: sb });
+      be.ctx.device.queue.submit([enc.finish()]);
+    }, 2);
+  }
+  await time('head fwd, all scalar (old any-shape kernel)', mm(BT, C, V), () => {
+    const enc = be.ctx.device.createCommandEncoder();
+    encodeMatmul(be.ctx, enc, { M: BT, K: C, N: V, a: xb, b: wt, transB: true, out: dl, scalarBindings: ['a', 'b', 'out'] });
+    be.ctx.device.queue.submit([enc.finish()]);
+  }, 2);
+}
 process.exit(0);

@@ -8,6 +8,7 @@
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-train.mjs [preset|json-config] [B] [T] [steps]
  */
 import { gpu } from './dawn.ts';
+import { matmulTuning } from '@swarmgrad/gpu-shaders';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 import { GPT_PRESETS, type GPTConfig } from '../../peer-core/src/model/config.ts';
 import { GPT } from '../../peer-core/src/model/gpt.ts';
@@ -22,6 +23,8 @@ const T = Number(process.argv[4] ?? 1024);
 const steps = Number(process.argv[5] ?? 5);
 const warmup = 2;
 
+// MATMUL_ANY_BINDINGS=perOperand|pairedAB compares the any-shape matmul's binding policies.
+if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATMUL_ANY_BINDINGS as typeof matmulTuning.anyBindings;
 const backend = await createWebGpuBackend({ gpu });
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });

@@ -47,8 +47,11 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     // any-shape kernel with mixed bindings: LM-head shape (vec4 A and B, scalar out at N = 131)
     { M: 70, K: 36, N: 131, opts: { transB: true } },
     { M: 133, K: 36, N: 131, opts: { variant: 'any128', transB: true, accumulate: true } },
-    // scalar A (lda 45), vec4 B, out and bias
+    // scalar A (lda 45): all scalar; then all four bound as vec4 (any64 forced on aligned dims);
+    // then vec4 A and B with scalar out and bias (N = 66)
     { M: 37, K: 45, N: 68, opts: { bias: true, accumulate: true } },
+    { M: 37, K: 44, N: 68, opts: { variant: 'any64', bias: true, accumulate: true } },
+    { M: 37, K: 44, N: 66, opts: { variant: 'any64', transB: true, bias: true } },
     // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
     { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
   ];
@@ -64,7 +67,7 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 29, N: 23, opts: {} },
     { M: 35, K: 21, N: 27, opts: { variant: 'tiled16', transA: true } },
     { M: 41, K: 19, N: 33, opts: { variant: 'any64', transB: true } },
-    // LM-head shape: dA and dB read the N-strided dout as scalars, B / A and outputs as vec4
+    // LM-head shape: dA and dB read the N-strided dout (scalar bindings)
     { M: 70, K: 36, N: 131, opts: { transB: true } },
     { M: 2048, K: 36, N: 44, opts: {} }, // dB = Aᵀ·dout has K = 2048: split-K
     { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
@@ -87,9 +90,13 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     const fwd = { M, K, N, transB: true, a: buf(M * K), b: buf(N * K), out: buf(M * N) };
     expect(chooseMatmulVariant(fwd)).toMatch(/^any/);
     expect(anyBindings(fwd)).toEqual({ a: 'v4', b: 'v4', bias: 's', out: 's' });
-    // dA = dout · B (dout is N-strided: scalar), dB = doutᵀ · A
-    expect(anyBindings({ M, K: N, N: K, a: buf(M * N), b: buf(N * K), out: buf(M * K) })).toEqual({ a: 's', b: 'v4', bias: 's', out: 'v4' });
-    expect(anyBindings({ M: N, K: M, N: K, transA: true, a: buf(M * N), b: buf(M * K), out: buf(N * K) })).toEqual({ a: 's', b: 'v4', bias: 's', out: 'v4' });
+    expect(anyBindings({ ...fwd, scalarBindings: ['b'] })).toEqual({ a: 'v4', b: 's', bias: 's', out: 's' });
+    // dA = dout · B and dB = doutᵀ · A gather the N-strided dout as scalars: then all are scalar
+    const all = { a: 's', b: 's', bias: 's', out: 's' };
+    expect(anyBindings({ M, K: N, N: K, a: buf(M * N), b: buf(N * K), out: buf(M * K) })).toEqual(all);
+    expect(anyBindings({ M: N, K: M, N: K, transA: true, a: buf(M * N), b: buf(M * K), out: buf(N * K) })).toEqual(all);
+    // vec4 A and B with an aligned out and bias: all vec4 (the forward test at 37x44x68 runs it)
+    expect(anyBindings({ M: 37, K: 44, N: 68, a: buf(37 * 44), b: buf(44 * 68), bias: buf(68), out: buf(37 * 68) })).toEqual({ a: 'v4', b: 'v4', bias: 'v4', out: 'v4' });
     // a binding that ends inside a vec4 stays scalar
     expect(anyBindings({ M: 3, K: 4, N: 5, a: buf(14), b: buf(20), out: buf(15) }).a).toBe('s');
   });

@@ -10,8 +10,8 @@
  *    dimensions are multiples of 4 (see `blockedEligible`);
  *  - `any64` / `any128`: matmul_blocked_any.wgsl, the same kernel for any shape: each
  *    operand is bound as a vec4 array where its offsets and row stride allow it and as a
- *    scalar array otherwise (`anyBindings`), so e.g. the LM head's products gather scalars
- *    only from the vocabulary-strided operand.
+ *    scalar array otherwise (`anyBindings`), so e.g. the LM head forward loads vec4s and
+ *    stores scalars only into the vocabulary-strided logits.
  * `auto` (default) takes the vec4 blocked kernel when eligible and the `any` one otherwise,
  * with 128×128 tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
  *
@@ -75,6 +75,8 @@ export interface MatmulArgs {
    * (k > m / k < m). Exact when A really is zero there.
    */
   causal?: 'none' | 'skipUpper' | 'kToRow' | 'kFromRow';
+  /** Any-shape variants: bind these operands as scalar arrays even where vec4 would do (benchmarks). */
+  scalarBindings?: Array<'a' | 'b' | 'bias' | 'out'>;
 }
 
 const CAUSAL_CODE = { none: 0, skipUpper: 1, kToRow: 2, kFromRow: 3 } as const;
@@ -204,20 +206,42 @@ const STORE = {
 const anyCodeCache = new Map<string, string>();
 
 /**
+ * Tuning knobs read at encode time (benchmarks set them). `anyBindings`: 'pairedAB' (default)
+ * binds the qualifying operands of the any-shape kernel as vec4 only where both A and B
+ * qualify, else every operand as scalars; 'perOperand' binds every qualifying operand as vec4.
+ * On an H200 at GPT-2 124M, 'pairedAB' measured 270-272 ms per training step against 274-277
+ * for 'perOperand' (`bench/gpu/train.ts` with MATMUL_ANY_BINDINGS); alone, the LM head's
+ * backward products took 31 ms all-scalar against 44 ms with vec4 B and out.
+ */
+export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB' } = { anyBindings: 'pairedAB' };
+
+/**
  * Per operand of the any-shape kernel, 'v4' (bound as a vec4 array) or 's' (scalar array):
  * vec4 needs the operand's offset, batch strides and row stride to be multiples of 4 (so every
  * group of 4 the kernel reads or writes is one aligned vec4) and its binding to be a multiple
- * of 16 bytes (so no element falls in a partial last vec4).
+ * of 16 bytes (so no element falls in a partial last vec4). By default (`matmulTuning`) vec4
+ * bindings are used only where both A and B qualify (e.g. the LM head forward, whose only
+ * unaligned operand is the 50257-strided out); otherwise every operand is scalar. Test-only
+ * `scalarBindings` forces operands to scalar.
  */
 export function anyBindings(args: MatmulArgs): { a: 'v4' | 's'; b: 'v4' | 's'; bias: 'v4' | 's'; out: 'v4' | 's' } {
   const L = layoutOf(args);
   const ok = (p: Required<OperandPlacement>, ld: number, buf: BufferArg | null | undefined) =>
     [p.off, p.outer, p.innerStride, ld].every((w) => w % 4 === 0) && !!buf && bindingBytes(buf) % 16 === 0;
-  return {
+  const forced = new Set(args.scalarBindings ?? []);
+  const ideal = {
     a: ok(L.a, L.lda, args.a) ? 'v4' : 's',
     b: ok(L.b, L.ldb, args.b) ? 'v4' : 's',
     bias: args.bias && args.N % 4 === 0 && bindingBytes(args.bias) % 16 === 0 ? 'v4' : 's',
     out: ok(L.out, L.ldo, args.out) ? 'v4' : 's',
+  } as const;
+  const kind =
+    matmulTuning.anyBindings === 'perOperand' || (ideal.a === 'v4' && ideal.b === 'v4') ? ideal : ({ a: 's', b: 's', bias: 's', out: 's' } as const);
+  return {
+    a: forced.has('a') ? 's' : kind.a,
+    b: forced.has('b') ? 's' : kind.b,
+    bias: forced.has('bias') ? 's' : kind.bias,
+    out: forced.has('out') ? 's' : kind.out,
   };
 }
 
@@ -299,7 +323,9 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   new Float32Array(params.buffer)[7] = args.alpha ?? 1;
   const WG = (cfg.BM / 8) * (cfg.BN / 8);
   const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] };
-  const anyK = any ? anyCode(anyBindings(args)) : null;
+  const kinds = any ? anyBindings(args) : null;
+  const anyK = kinds ? anyCode(kinds) : null;
+  if (kinds) Object.assign(constants, { OUT_VEC4: kinds.out === 'v4' });
   encodeDispatches(ctx, encoder, `matmul:${variant}`, [
     {
       kernel: anyK ? `matmul_blocked_any:${anyK.key}` : 'matmul_blocked',

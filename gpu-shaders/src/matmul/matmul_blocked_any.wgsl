@@ -20,6 +20,10 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+// Set by the wrapper when out is bound as a vec4 array: whole groups of 4 are stored as one
+// vec4. Otherwise every output is stored element by element (4 scalar loads and stores per
+// group through stO4 measured ~10x slower in accumulate mode on an H200).
+override OUT_VEC4: bool = false;
 // Causal structure of attention products (rows m and columns n or k index positions):
 // 0 none; 1 skip output tiles entirely above the diagonal (n > m everywhere: masked scores the
 // softmax overwrites); 2 stop K at the tile's last row (A is zero for k > m); 3 start K at the
@@ -204,7 +208,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       let n = n0 + (h * (BN / 8u) + tx) * 4u;
       let v = acc[r * 2u + h];
       let i0 = oBase + m * dims.ldo + n;
-      if (n + 3u < dims.N) { // all four inside: one (vec4 or 4-scalar) store
+      if (OUT_VEC4 && n + 3u < dims.N) { // out bound as vec4 and all four inside: one store
         var x4 = v * dims.alpha;
         if (HAS_BIAS) { x4 += ldBias4(n); }
         if (ACCUMULATE) { x4 += ldO4(i0); }
