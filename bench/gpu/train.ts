@@ -25,6 +25,8 @@ const warmup = 2;
 
 // MATMUL_ANY_BINDINGS=perOperand|pairedAB compares the any-shape matmul's binding policies.
 if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATMUL_ANY_BINDINGS as typeof matmulTuning.anyBindings;
+// MATMUL_RO_INPUTS=0: every matmul input read_write where a dispatch aliases (the old way).
+if (process.env.MATMUL_RO_INPUTS === '0') matmulTuning.readOnlyInputs = false;
 const backend = await createWebGpuBackend({ gpu });
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });

@@ -101,6 +101,17 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     expect(anyBindings({ M: 3, K: 4, N: 5, a: buf(14), b: buf(20), out: buf(15) }).a).toBe('s');
   });
 
+  for (const [M, K, N, opts] of [
+    [37, 36, 131, { transB: true }], // any-shape kernel (LM-head shape)
+    [37, 36, 68, { bias: true }], // vec4 kernel
+  ] as const) {
+    it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)} with A and out two views of one buffer`, async () => {
+      const seed = freshSeed();
+      const r = await t.page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmulAliased(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
+      expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+    });
+  }
+
   it('rejects a too-small buffer with a named error before any GPU work', async () => {
     const msg = await t.page.evaluate(() => window.swarmgradTest.matmulBadShape());
     expect(msg).toMatch(/^KernelInputError: matmul: buffer a holds 2 floats, needs 16/);

@@ -213,7 +213,7 @@ const anyCodeCache = new Map<string, string>();
  * for 'perOperand' (`bench/gpu/train.ts` with MATMUL_ANY_BINDINGS); alone, the LM head's
  * backward products took 31 ms all-scalar against 44 ms with vec4 B and out.
  */
-export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB' } = { anyBindings: 'pairedAB' };
+export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean } = { anyBindings: 'pairedAB', readOnlyInputs: true };
 
 /**
  * Per operand of the any-shape kernel, 'v4' (bound as a vec4 array) or 's' (scalar array):
@@ -259,6 +259,42 @@ function anyCode(kind: ReturnType<typeof anyBindings>): { key: string; code: str
     anyCodeCache.set(key, code);
   }
   return { key, code };
+}
+
+const bufferOf = (b: BufferArg): GPUBuffer => ('mapState' in b ? b : b.buffer);
+
+/**
+ * Per input (a, b, bias): bound read_write where it shares its GPUBuffer with `out` (WebGPU
+ * forbids one buffer as read-only and writable storage in one dispatch, e.g. two views of an
+ * activation arena), read-only otherwise. The read-only ones are declared `var<storage,read>`
+ * (no space), which kernel.ts's all-read_write rewrite for aliased dispatches leaves alone, so
+ * only the inputs that must be writable lose the read-only load path. Measured on an H200 at
+ * GPT-2 124M (`matmulTuning.readOnlyInputs`, default on): 269.4 / 272.8 ms per training step
+ * against 275.9 / 274.7 with every input read_write.
+ */
+function accessCode(code: string, args: MatmulArgs): { key: string; code: string } {
+  const out = bufferOf(args.out);
+  let key = '';
+  let c = code;
+  for (const name of ['a', 'b', 'bias'] as const) {
+    const arg = args[name];
+    const rw = !!arg && (bufferOf(arg) === out || !matmulTuning.readOnlyInputs);
+    key += rw ? 'w' : 'r';
+    c = c.replace(`var<storage, read> ${name}:`, rw ? `var<storage, read_write> ${name}:` : `var<storage,read> ${name}:`);
+  }
+  return { key, code: c };
+}
+const accessCache = new Map<string, { key: string; code: string }>();
+function withAccess(kernel: string, code: string, args: MatmulArgs): { kernel: string; code: string } {
+  if (!matmulTuning.readOnlyInputs) return { kernel, code };
+  const probe = accessCode('', args).key; // cheap: only the key
+  const cacheKey = `${kernel}|${probe}`;
+  let hit = accessCache.get(cacheKey);
+  if (!hit) {
+    hit = accessCode(code, args);
+    accessCache.set(cacheKey, hit);
+  }
+  return { kernel: `${kernel}:${hit.key}`, code: hit.code };
 }
 
 /** Record one matmul into `encoder` (its own compute pass). */
@@ -325,11 +361,17 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
   const constants = { ...cfg, WG, LOADS_A: (cfg.BM * cfg.BK) / 4 / WG, LOADS_B: (cfg.BN * cfg.BK) / 4 / WG, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] };
   const kinds = any ? anyBindings(args) : null;
   const anyK = kinds ? anyCode(kinds) : null;
-  if (kinds) Object.assign(constants, { OUT_VEC4: kinds.out === 'v4' });
+  if (kinds) {
+    // A_WHOLE / B_WHOLE: vec4-bound with a contiguous dimension that is a multiple of 4.
+    const aCont = args.transA ? args.M : args.K;
+    const bCont = args.transB ? args.K : args.N;
+    Object.assign(constants, { OUT_VEC4: kinds.out === 'v4', A_WHOLE: kinds.a === 'v4' && aCont % 4 === 0, B_WHOLE: kinds.b === 'v4' && bCont % 4 === 0 });
+  }
+  const k = withAccess(anyK ? `matmul_blocked_any:${anyK.key}` : 'matmul_blocked', anyK ? anyK.code : blockedCode, args);
   encodeDispatches(ctx, encoder, `matmul:${variant}`, [
     {
-      kernel: anyK ? `matmul_blocked_any:${anyK.key}` : 'matmul_blocked',
-      code: anyK ? anyK.code : blockedCode,
+      kernel: k.kernel,
+      code: k.code,
       constants,
       params,
       buffers,

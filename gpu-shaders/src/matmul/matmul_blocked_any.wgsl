@@ -24,6 +24,11 @@ override ACCUMULATE: bool = false;
 // vec4. Otherwise every output is stored element by element (4 scalar loads and stores per
 // group through stO4 measured ~10x slower in accumulate mode on an H200).
 override OUT_VEC4: bool = false;
+// Set by the wrapper when A (B) is bound as vec4 and its contiguous dimension is a multiple of
+// 4: every group of 4 is then wholly inside or outside, so loads check once, as in
+// matmul_blocked.wgsl, with no element-wise edge path.
+override A_WHOLE: bool = false;
+override B_WHOLE: bool = false;
 // Causal structure of attention products (rows m and columns n or k index positions):
 // 0 none; 1 skip output tiles entirely above the diagonal (n > m everywhere: masked scores the
 // softmax overwrites); 2 stop K at the tile's last row (A is zero for k > m); 3 start K at the
@@ -59,6 +64,18 @@ var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // Bs[k][n]
 // The i-th vec4 of the A tile at (m0, k0), gathered element by element (0 outside).
 fn loadA(i: u32, m0: u32, k0: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
+  if (A_WHOLE) {
+    if (TRANS_A) {
+      let k = k0 + i / (BM / 4u);
+      let m = m0 + (i % (BM / 4u)) * 4u;
+      if (k < dims.K && m < dims.M) { v = ldA4(aBase + k * dims.lda + m); }
+    } else {
+      let m = m0 + i / (BK / 4u);
+      let k = k0 + (i % (BK / 4u)) * 4u;
+      if (m < dims.M && k < dims.K) { v = ldA4(aBase + m * dims.lda + k); }
+    }
+    return v;
+  }
   if (TRANS_A) { // A stored (K,M): the 4 elements run along m
     let k = k0 + i / (BM / 4u);
     let m = m0 + (i % (BM / 4u)) * 4u;
@@ -106,6 +123,18 @@ fn storeA(i: u32, v: vec4<f32>) {
 
 fn loadB(i: u32, k0: u32, n0: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
+  if (B_WHOLE) {
+    if (TRANS_B) {
+      let n = n0 + i / (BK / 4u);
+      let k = k0 + (i % (BK / 4u)) * 4u;
+      if (n < dims.N && k < dims.K) { v = ldB4(bBase + n * dims.ldb + k); }
+    } else {
+      let k = k0 + i / (BN / 4u);
+      let n = n0 + (i % (BN / 4u)) * 4u;
+      if (k < dims.K && n < dims.N) { v = ldB4(bBase + k * dims.ldb + n); }
+    }
+    return v;
+  }
   if (TRANS_B) { // B stored (N,K): the 4 elements run along k
     let n = n0 + i / (BK / 4u);
     let k = k0 + (i % (BK / 4u)) * 4u;

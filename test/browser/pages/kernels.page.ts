@@ -54,6 +54,41 @@ const api = {
     return allclose(await read(ctx, out, M * N), want, MM_TOL);
   },
 
+  /**
+   * out = A·B (+ bias) with A and out two views of one buffer (as in an activation arena: the
+   * aliased input is bound read_write) and B, bias in a second buffer (read-only views).
+   */
+  async matmulAliased(seed: number, M: number, K: number, N: number, opts: { transB?: boolean; bias?: boolean }) {
+    const ctx = await context();
+    const a = randomUniform(M * K, seed);
+    const b = randomUniform(K * N, seed + 1);
+    const bias = opts.bias ? randomUniform(N, seed + 2) : null;
+    const want = new Float32Array(M * N);
+    ref.matmulForward(want, a, b, bias, { M, K, N, transB: opts.transB }, false);
+    const al = (n: number) => Math.ceil(n / 64) * 64; // 256-byte view offsets
+    const arena = new Float32Array(al(M * K) + M * N);
+    arena.set(a);
+    const wb = new Float32Array(al(K * N) + N);
+    wb.set(b);
+    if (bias) wb.set(bias, al(K * N));
+    const [A, W] = [ctx.buffer(arena), ctx.buffer(wb)];
+    const outOff = al(M * K) * 4;
+    await run(ctx, 'matmulAliased', (enc) =>
+      gpu.encodeMatmul(ctx, enc, {
+        M,
+        K,
+        N,
+        transB: opts.transB,
+        a: { buffer: A, offset: 0, size: M * K * 4 },
+        b: { buffer: W, offset: 0, size: K * N * 4 },
+        bias: bias ? { buffer: W, offset: al(K * N) * 4, size: N * 4 } : null,
+        out: { buffer: A, offset: outOff, size: M * N * 4 },
+      }),
+    );
+    const all = await read(ctx, A, arena.length);
+    return allclose(all.subarray(al(M * K)), want, MM_TOL);
+  },
+
   async matmulBackward(seed: number, M: number, K: number, N: number, opts: { transA?: boolean; transB?: boolean; variant?: MatmulVariant }): Promise<Reports> {
     const ctx = await context();
     const shape = { M, K, N, transA: opts.transA, transB: opts.transB };
