@@ -60,7 +60,7 @@ await time('encoder bwd', 0, () => be.encoderBackward(wte, w, x, targets, B, T, 
 // arena, so the matmul runs its read_write variant. Compare the kernel variants there.
 {
   const arenaFloats = BT * C + BT * V + 64;
-  const arena = be.ctx.device.createBuffer({ size: arenaFloats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const arena = be.ctx.device.createBuffer({ size: arenaFloats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   const xs = { buffer: arena, offset: 0, size: BT * C * 4 };
   const lg = { buffer: arena, offset: Math.ceil((BT * C * 4) / 256) * 256, size: BT * V * 4 };
   const wteBuf = { buffer: (wte as unknown as { buffer: GPUBuffer }).buffer, offset: 0, size: V * C * 4 };

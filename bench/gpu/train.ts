@@ -27,6 +27,8 @@ const warmup = 2;
 if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATMUL_ANY_BINDINGS as typeof matmulTuning.anyBindings;
 // MATMUL_RO_INPUTS=0: every matmul input read_write where a dispatch aliases (the old way).
 if (process.env.MATMUL_RO_INPUTS === '0') matmulTuning.readOnlyInputs = false;
+// MATMUL_COPY_ALIASED=0: bind an A/B that aliases out's buffer read_write instead of copying it.
+if (process.env.MATMUL_COPY_ALIASED === '0') matmulTuning.copyAliasedInputs = false;
 const backend = await createWebGpuBackend({ gpu });
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });

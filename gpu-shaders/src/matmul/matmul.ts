@@ -19,7 +19,7 @@
  * column sum for the bias, all accumulating, as `matmulBackward` in
  * @swarmgrad/peer-core/reference (the specification) does.
  */
-import { type BufferArg, bindingBytes, type GpuContext } from '../context.ts';
+import { type BufferArg, bindingBytes, type GpuContext, isGpuBuffer } from '../context.ts';
 import { KernelInputError } from '../errors.ts';
 import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel.ts';
 import { encodeColsum } from '../reduce/colsum.ts';
@@ -213,7 +213,14 @@ const anyCodeCache = new Map<string, string>();
  * for 'perOperand' (`bench/gpu/train.ts` with MATMUL_ANY_BINDINGS); alone, the LM head's
  * backward products took 31 ms all-scalar against 44 ms with vec4 B and out.
  */
-export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean } = { anyBindings: 'pairedAB', readOnlyInputs: true };
+export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean; copyAliasedInputs: boolean } = {
+  anyBindings: 'pairedAB',
+  readOnlyInputs: true,
+  copyAliasedInputs: true,
+};
+
+/** Largest A or B operand (bytes) that `copyAliasedInputs` copies to scratch. */
+const COPY_ALIASED_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Per operand of the any-shape kernel, 'v4' (bound as a vec4 array) or 's' (scalar array):
@@ -300,6 +307,30 @@ function withAccess(kernel: string, code: string, args: MatmulArgs): { kernel: s
 /** Record one matmul into `encoder` (its own compute pass). */
 export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs): void {
   validateMatmul(args);
+  if (matmulTuning.copyAliasedInputs) {
+    // An A or B that is a view of out's buffer (e.g. two views of an activation arena) would
+    // have to be bound read_write, losing the read-only load path; a copy of its range into
+    // pooled scratch (bytes ≪ FLOPs) keeps it read-only. Indices are relative to the binding,
+    // so the copy is bound whole at offset 0.
+    const out = bufferOf(args.out);
+    const copies: GPUBuffer[] = [];
+    const detach = (x: BufferArg): BufferArg => {
+      if (isGpuBuffer(x) || x.buffer !== out) return x;
+      const bytes = bindingBytes(x);
+      if (bytes > COPY_ALIASED_MAX_BYTES || bytes % 4 !== 0 || !(x.buffer.usage & GPUBufferUsage.COPY_SRC)) return x;
+      const scratch = ctx.pool.acquire(bytes, 'matmul.aliasedInput');
+      encoder.copyBufferToBuffer(x.buffer, x.offset ?? 0, scratch, 0, bytes);
+      copies.push(scratch);
+      return { buffer: scratch, offset: 0, size: bytes };
+    };
+    const a = detach(args.a);
+    const b = detach(args.b);
+    if (copies.length) {
+      encodeMatmul(ctx, encoder, { ...args, a, b });
+      for (const c of copies) ctx.pool.release(c);
+      return;
+    }
+  }
   const S = splitKFactor(args);
   if (S > 1) {
     // Slice s multiplies A[:, s*Kc..] by B[s*Kc.., :] into scratch slice s; then sum the slices.
