@@ -67,6 +67,14 @@ async function series(send: (seed: number) => Promise<Sent>, check: (crc: number
 }
 
 try {
+  // ---- 0. anchor of the stall: a fresh pair without the warm-up. Measured FIRST, so that the
+  // default pair is not the one that pays for the browser's own cold start.
+  const p0 = await pair({ warmupBytes: 0 });
+  const rx0 = async (crc: number) => (await p0.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
+  const cold = await series((seed) => p0.a.call<Sent>('sendTensor', p0.b.peerId, { bytes: size, seed, tensorId: seed }), rx0);
+  log(`libp2p direct, no warm-up: first ${cold.firstMs.toFixed(0)} ms, warm ${cold.warmMs.toFixed(0)} ms`);
+  await p0.close();
+
   // ---- 1. SwarmNode default (libp2p stream on direct WebRTC, warm-up on)
   const p1 = await pair();
   const infoA = (await p1.a.info()) as unknown as { stats: { dials: { ms: number }[]; warmupMs: Record<string, number> } };
@@ -97,14 +105,7 @@ try {
   log(`simple-peer: setup ${spSetup.ms.toFixed(0)} ms, first ${sp.firstMs.toFixed(0)} ms, warm ${sp.warmMs.toFixed(0)} ms`);
   await p1.close();
 
-  // ---- 4. anchor of the stall: a fresh pair without the warm-up
-  const p0 = await pair({ warmupBytes: 0 });
-  const rx0 = async (crc: number) => (await p0.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
-  const cold = await series((seed) => p0.a.call<Sent>('sendTensor', p0.b.peerId, { bytes: size, seed, tensorId: seed }), rx0);
-  log(`libp2p direct, no warm-up: first ${cold.firstMs.toFixed(0)} ms, warm ${cold.warmMs.toFixed(0)} ms`);
-  await p0.close();
-
-  // ---- 5. libp2p's own data channel buffer (16 MiB) instead of SwarmNode's 4 MiB, fresh pair.
+  // ---- 4. libp2p's own data channel buffer (16 MiB) instead of SwarmNode's 4 MiB, fresh pair.
   // Chromium's RTCDataChannel send queue also holds 16 MiB: a full queue throws and kills the
   // stream, which is why SwarmNode lowers the buffer. Recorded, not fatal.
   let b16: { firstMs: number; warmMs: number } | undefined;
@@ -146,7 +147,7 @@ try {
     { name: 'setup_ms_simple_peer', value: spSetup.ms, unit: 'ms, simple-peer offer/answer over a libp2p stream until connect' },
   );
 
-  // ---- 5. an N-peer mesh: dial times
+  // ---- 6. an N-peer mesh: dial times
   if (meshN > 1) {
     const t0 = performance.now();
     const s = await launchSwarm({ relay: relay.http.url, peers: meshN, page, nodeShims: true, browser, startConcurrency: 4 });

@@ -1,5 +1,6 @@
 /**
- * The swarm end to end: a relay, 6 headless Chromium volunteers (launchSwarm) and 1 Node peer
+ * The swarm end to end: a relay, 4 headless Chromium volunteers (launchSwarm; 6 with
+ * SWARMGRAD_E2E_PEERS=6, see BROWSER_PEERS) and 1 Node peer
  * (SwarmNode on node-datachannel) find each other through the relay, form direct WebRTC
  * connections (a full mesh), move 16 MiB tensors with verified checksums, reject malformed
  * frames on a real stream with named errors and keep working, keep their direct links and
