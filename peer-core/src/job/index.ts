@@ -2,13 +2,16 @@
  * Job spec: parse and validate the JSON document that describes a training job (see schema.ts),
  * with field-level errors, plus the defaults of the small demo job and the mapping onto the
  * codec and gossip options.
- * Not here: publishing jobs on the swarm or persisting them in the relay.
+ * authority.ts: signed job announcements and control messages (the host's Ed25519 key) and
+ * the ControlGate every peer runs on them.
+ * Not here: publishing jobs on the swarm (runtime/jobs.ts) or persisting them (relay/src/jobs.ts).
  */
 import type { CodecSpec } from '../codecs/index.ts';
 import type { GossipInit } from '../gossip/base.ts';
 import { JobSpecError, type JobSpecIssue } from './errors.ts';
 import { type JobSpec, type JobSpecInput, JobSpecSchema } from './schema.ts';
 
+export * from './authority.ts';
 export * from './errors.ts';
 export * from './schema.ts';
 

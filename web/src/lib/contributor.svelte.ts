@@ -11,7 +11,7 @@
  * Not done here (not in this build): averaging model updates with other volunteers; each
  * volunteer trains its own data-parallel replica of the job. The page says so.
  */
-import { ControlGate, type ControlAction, type JobAnnouncement, type SignedJob } from './authority.ts';
+import { ControlGate, type ControlAction, type JobAnnouncement, type SignedJob } from '@swarmgrad/peer-core/job';
 import { addToTotals, db, loadOrCreateKey, saveSession, type Totals, type VolunteerSession, weightsKey } from './db.ts';
 import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';

@@ -10,7 +10,7 @@
  * Not here: the signing logic (authority.ts) or any networking.
  */
 import Dexie, { type EntityTable } from 'dexie';
-import { generateHostKey, type HostKey, hostKeyFromBytes, hostKeyToBytes } from './authority.ts';
+import { generateHostKey, type HostKey, hostKeyFromBytes, hostKeyToBytes } from '@swarmgrad/peer-core/job';
 
 export type KeyRole = 'volunteer' | 'host';
 

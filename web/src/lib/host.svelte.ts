@@ -4,7 +4,7 @@
  * event log. Training runs where the build can run it (see `trainingAvailability`): locally
  * in a Web Worker, or over the swarm. Nothing is simulated.
  */
-import { type ControlAction, type HostKey, peerIdOf, type SignedControl, type SignedJob, signControl, signJob } from './authority.ts';
+import { type ControlAction, type HostKey, peerIdOf, type SignedControl, type SignedJob, signControl, signJob } from '@swarmgrad/peer-core/job';
 import { db, type HostJobRow, type JobState, loadOrCreateKey, type WeightsRow, weightsKey } from './db.ts';
 import { type LogEvent, pushEvent, type EventKind } from './events.ts';
 import { appendPoint, type Columns, emptyColumns, type MetricPoint } from './history.ts';

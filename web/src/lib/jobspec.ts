@@ -7,7 +7,7 @@
  * schema's issues keyed by path so each message shows next to its field; issues at paths the
  * form does not show are listed above the form with their path.
  */
-import { checkJobSpec, defaultJobSpec, type JobSpec, type JobSpecInput } from '../../../peer-core/src/job/index.ts';
+import { checkJobSpec, defaultJobSpec, type JobSpec, type JobSpecInput } from '@swarmgrad/peer-core/job';
 
 export type { JobSpec };
 

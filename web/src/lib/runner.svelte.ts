@@ -11,7 +11,7 @@
  * data-parallel replica), the swarm-wide tokens/s and the volunteers' averaging traffic and
  * compression (they average with each other when the job uses AD-PSGD; this tab does not).
  */
-import { ControlGate, type ControlAction } from './authority.ts';
+import { ControlGate, type ControlAction } from '@swarmgrad/peer-core/job';
 import { detectCapabilities } from '../capabilities.ts';
 import { backendOverride, chooseTrainingBackend } from './backend-choice.ts';
 import { shortId } from './format.ts';

@@ -11,7 +11,7 @@
  * transport over SwarmNode, which this build does not have yet (see the volunteer notice).
  */
 import { type CapabilityRecord, createSwarmNode, fetchRelayInfo, type SwarmNode } from '@swarmgrad/peer-core';
-import type { HostKey, SignedControl, SignedJob } from './authority.ts';
+import type { HostKey, SignedControl, SignedJob } from '@swarmgrad/peer-core/job';
 
 export const JOBS_TOPIC = 'swarmgrad/web/jobs/1';
 export const PROGRESS_TOPIC = 'swarmgrad/web/progress/1';

@@ -12,7 +12,7 @@ import {
   signJob,
   verifyControl,
   verifyJob,
-} from '../src/lib/authority.ts';
+} from '../../src/job/authority.ts';
 
 const spec = { name: 'demo', model: { layers: 2, dModel: 64 }, lr: 0.001 };
 
