@@ -14,6 +14,8 @@
  *    stores scalars only into the vocabulary-strided logits.
  * `auto` (default) takes the vec4 blocked kernel when eligible and the `any` one otherwise,
  * with 128×128 tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
+ * An A or B that is a view of out's buffer is first copied into pooled scratch so that it can
+ * be bound read-only (`matmulTuning.copyAliasedInputs`); see docs/BENCHMARKS.md for timings.
  *
  * Backward (`encodeMatmulBackward`) is three forward matmuls with transposed operands plus a
  * column sum for the bias, all accumulating, as `matmulBackward` in
