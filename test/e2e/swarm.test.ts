@@ -96,6 +96,17 @@ describe.skipIf(!inNetns)('swarm e2e (needs the test/netns/run.sh namespace: run
 
   it(`forms a full mesh of direct WebRTC connections (not relayed) between ${BROWSER_PEERS} browsers and 1 Node peer`, async () => {
     const ids = [...swarm.peers.map((p) => p.peerId), nodePeer.peerId];
+    // waitForMesh covers the browsers; the Node peer's links, and any link that is being
+    // re-dialled after a drop, get a bounded wait before the strict checks below.
+    await until('a direct link from every browser to every other peer, the Node peer included', 60_000, async () => {
+      for (const p of swarm.peers) {
+        const i = await info(p);
+        for (const other of ids) {
+          if (other !== p.peerId && !i.connections.some((c) => c.peerId === other && c.direct && c.status === 'open')) return false;
+        }
+      }
+      return true;
+    });
     for (const p of swarm.peers) {
       const i = await info(p);
       for (const other of ids.filter((id) => id !== p.peerId)) {
