@@ -36,13 +36,13 @@ export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, la
     }
     // WebGPU forbids one buffer in a dispatch as both read-only and writable storage (even at
     // disjoint ranges, e.g. two views of one activation arena). Where one buffer is bound at
-    // several ranges, compile the kernel with every storage binding read_write: writable
-    // bindings of one buffer are allowed when their ranges do not overlap.
-    const aliased = hasRepeatedBuffer(d.buffers);
-    const pipeline = aliased
-      ? ctx.pipelineSync(`${d.kernel}+rw`, readWriteVariant(d.code), d.constants, d.entryPoint)
-      : ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
+    // several ranges, compile the kernel with those bindings (and only those) read_write:
+    // writable bindings of one buffer are allowed when their ranges do not overlap.
     const entries = d.params ? [ctx.uniformCached(d.params), ...d.buffers] : d.buffers;
+    const promoted = aliasedBindings(entries);
+    const pipeline = promoted.length
+      ? ctx.pipelineSync(`${d.kernel}+rw${promoted.join('.')}`, readWriteVariant(d.code, promoted), d.constants, d.entryPoint)
+      : ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, ctx.bindGroup(pipeline, entries));
     pass.dispatchWorkgroups(x, y, z);
@@ -52,32 +52,44 @@ export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, la
 
 const rwCache = new Map<string, string>();
 
-/** `code` with every `var<storage, read>` declared `read_write` (cached per source). */
-export function readWriteVariant(code: string): string {
-  let rw = rwCache.get(code);
+/**
+ * `code` with the storage bindings numbered in `bindings` declared `read_write` instead of
+ * `read` (cached per source and set). Declarations must read `@binding(N) var<storage, read>`.
+ */
+export function readWriteVariant(code: string, bindings: readonly number[]): string {
+  const key = `${bindings.join(',')}\n${code}`;
+  let rw = rwCache.get(key);
   if (rw === undefined) {
-    rw = code.replaceAll('var<storage, read>', 'var<storage, read_write>');
-    rwCache.set(code, rw);
+    const set = new Set(bindings);
+    rw = code.replace(/@binding\((\d+)\)(\s*)var<storage,\s*read>/g, (m, n: string, sp: string) =>
+      set.has(Number(n)) ? `@binding(${n})${sp}var<storage, read_write>` : m,
+    );
+    rwCache.set(key, rw);
   }
   return rw;
 }
 
 /**
- * True when one buffer is bound at two different ranges (two views of one allocation). The
- * same range bound twice is left alone: that is a read-only share (e.g. one tensor as two
- * inputs), and read_write bindings of one range would be rejected as aliasing.
+ * Binding numbers (entry index = binding) of every buffer bound at two or more different
+ * ranges (views of one allocation). The same range bound twice is left alone: that is a
+ * read-only share (e.g. one tensor as two inputs), and read_write bindings of one range would
+ * be rejected as aliasing.
  */
-function hasRepeatedBuffer(buffers: Array<BufferArg | null>): boolean {
-  const seen = new Map<GPUBuffer, string>();
-  for (const b of buffers) {
+export function aliasedBindings(entries: ReadonlyArray<BufferArg | null>): number[] {
+  const ranges = new Map<GPUBuffer, Set<string>>();
+  for (const b of entries) {
     if (!b) continue;
     const buf = 'mapState' in b ? b : b.buffer;
     const range = 'mapState' in b ? 'all' : `${b.offset ?? 0}+${b.size ?? 'rest'}`;
-    const prev = seen.get(buf);
-    if (prev !== undefined && prev !== range) return true;
-    seen.set(buf, range);
+    const set = ranges.get(buf) ?? new Set<string>();
+    set.add(range);
+    ranges.set(buf, set);
   }
-  return false;
+  const out: number[] = [];
+  entries.forEach((b, i) => {
+    if (b && (ranges.get('mapState' in b ? b : b.buffer)?.size ?? 0) > 1) out.push(i);
+  });
+  return out;
 }
 
 /**

@@ -275,9 +275,8 @@ const bufferOf = (b: BufferArg): GPUBuffer => ('mapState' in b ? b : b.buffer);
 /**
  * Per input (a, b, bias): bound read_write where it shares its GPUBuffer with `out` (WebGPU
  * forbids one buffer as read-only and writable storage in one dispatch, e.g. two views of an
- * activation arena), read-only otherwise. The read-only ones are declared `var<storage,read>`
- * (no space), which kernel.ts's all-read_write rewrite for aliased dispatches leaves alone, so
- * only the inputs that must be writable lose the read-only load path. Measured on an H200 at
+ * activation arena), read-only otherwise (kernel.ts promotes only the bindings of a buffer
+ * bound at several ranges, so the other inputs keep the read-only load path). Measured on an H200 at
  * GPT-2 124M (`matmulTuning.readOnlyInputs`, default on): 269.4 / 272.8 ms per training step
  * against 275.9 / 274.7 with every input read_write.
  */
@@ -289,7 +288,7 @@ function accessCode(code: string, args: MatmulArgs): { key: string; code: string
     const arg = args[name];
     const rw = !!arg && (bufferOf(arg) === out || !matmulTuning.readOnlyInputs);
     key += rw ? 'w' : 'r';
-    c = c.replace(`var<storage, read> ${name}:`, rw ? `var<storage, read_write> ${name}:` : `var<storage,read> ${name}:`);
+    c = c.replace(`var<storage, read> ${name}:`, rw ? `var<storage, read_write> ${name}:` : `var<storage, read> ${name}:`);
   }
   return { key, code: c };
 }
