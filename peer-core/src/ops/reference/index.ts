@@ -10,6 +10,7 @@ export * from './matmul.ts';
 export * from './encoder.ts';
 export * from './layernorm.ts';
 export * from './attention.ts';
+export * from './flash-attention.ts';
 export * from './gelu.ts';
 export * from './residual.ts';
 export * from './crossentropy.ts';
