@@ -44,10 +44,19 @@ export interface RoundReport {
   weights: Map<PeerId, number>;
 }
 
+export interface InitOptions {
+  /** The swarm has been mixing before this peer (re)entered it. Default false (fresh start). */
+  joining?: boolean;
+}
+
 export interface Averager {
   readonly name: AlgorithmName;
-  /** Set up state from the initial parameters (all peers start from the same x0). */
-  init(x: Float32Array): void;
+  /**
+   * Set up state from the initial parameters (all peers start from the same x0). `joining`: this
+   * peer enters a swarm that has already been mixing (a late joiner, or a resume after a pause),
+   * so state that assumes a common start (CHOCO's zero public copies) must be re-synchronised.
+   */
+  init(x: Float32Array, opts?: InitOptions): void;
   /** Communicate and mix `x` in place after the local step of iteration `step`. */
   mix(x: Float32Array, step: number): Promise<RoundReport>;
   /** Stop background work (responders). */
@@ -97,7 +106,7 @@ export abstract class GossipPeer implements Averager {
     });
   }
 
-  abstract init(x: Float32Array): void;
+  abstract init(x: Float32Array, opts?: InitOptions): void;
   abstract mix(x: Float32Array, step: number): Promise<RoundReport>;
 
   stop(): void {

@@ -16,7 +16,7 @@
 import { type CodecSpec, createCodec } from '../codecs/index.ts';
 import type { Codec } from '../codecs/types.ts';
 import { encodeWire } from '../codecs/wire.ts';
-import { type AlgorithmName, GossipPeer, type GossipInit, type RoundReport } from './base.ts';
+import { type AlgorithmName, GossipPeer, type GossipInit, type InitOptions, type RoundReport } from './base.ts';
 import { DEFAULT_CHOCO_GAMMA } from './constants.ts';
 import { GossipConfigError } from './errors.ts';
 import { FLAG_RESYNC } from './frame.ts';
@@ -54,10 +54,18 @@ export class Choco extends GossipPeer {
     if (!(this.gamma > 0 && this.gamma <= 1)) throw new GossipConfigError(`choco: gamma must be in (0, 1], got ${this.gamma}`);
   }
 
-  init(x: Float32Array): void {
+  /**
+   * Fresh start: every public copy is 0 on every peer, so the copies of the neighbours start at 0
+   * and in sync. Joining a swarm that has been mixing (`joining`): the neighbours' x̂ are not 0
+   * and this peer cannot know them, so every neighbour starts out of sync and is asked for its
+   * full x̂ in the first round (the neighbours, seeing a new peer, ask for ours the same way).
+   */
+  init(x: Float32Array, opts: InitOptions = {}): void {
     this.xhat = new Float32Array(x.length);
     this.copies.clear();
-    for (const j of this.neighbours()) this.copies.set(j, new Float32Array(x.length));
+    this.outOfSync.clear();
+    this.owesFull.clear();
+    if (!opts.joining) for (const j of this.neighbours()) this.copies.set(j, new Float32Array(x.length));
   }
 
   async mix(x: Float32Array, step: number): Promise<RoundReport> {

@@ -486,7 +486,8 @@ export class PeerRuntime extends EventTarget {
         await sleep(100);
       }
     }
-    this.averager!.init(this.x!);
+    // Pulled from a training peer, or resuming after a pause: the others have been mixing.
+    this.averager!.init(this.x!, { joining: pulled || this.localSteps > 0 });
     t.setState('training');
     this.setState('training');
   }

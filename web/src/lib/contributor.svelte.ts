@@ -17,7 +17,7 @@ import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';
 import type { CapabilityRecord } from '@swarmgrad/peer-core';
 import type { TrainingBackend } from './backend-choice.ts';
-import { JobAveraging } from './averaging.ts';
+import { ALGORITHM_LABELS, JobAveraging } from './averaging.ts';
 import { LocalTrainer } from './trainer.ts';
 
 export type ContributionState = 'idle' | 'connecting' | 'waiting' | 'loading' | 'training' | 'paused' | 'error';
@@ -50,7 +50,7 @@ export interface Availability {
 }
 
 export const NO_AVERAGING_NOTICE =
-  'This job does not use AD-PSGD, the one averaging algorithm the web app runs so far: this device trains its own replica of the job and reports its progress to the host.';
+  'Not connected to the swarm: this device trains its own replica of the job without averaging with other volunteers.';
 
 /** Contributing needs a relay (the page must be served by one) and Web Workers. */
 export async function contributionAvailability(): Promise<Availability> {
@@ -137,7 +137,10 @@ export class Contributor {
           },
           onProgress: (p, from) => {
             if (!this.averaging || p.jobId !== this.status.jobId || p.peerId !== from) return;
-            if (p.state === 'training') this.averaging.link.admit(from);
+            if (p.state === 'training') {
+              this.averaging.link.admit(from);
+              if (typeof p.round === 'number' && Number.isSafeInteger(p.round) && p.round >= 0) this.averaging.noteRound(from, p.round);
+            }
             else this.averaging.link.dismiss(from);
           },
           onJoin: () => this.countPeers(),
@@ -206,9 +209,9 @@ export class Contributor {
     this.status.state = 'loading';
     this.init.onSession(await saveSession({ jobId, joinedAt: Date.now() }));
     const saved = await db().weights.get(weightsKey('volunteer', jobId));
-    if (spec.algorithm.name === 'adpsgd' && this.swarm) {
+    if (this.swarm) {
       this.averaging = new JobAveraging(this.swarm.node, jobId, spec);
-      this.status.averaging = { algorithm: `AD-PSGD, ${spec.codec.name}`, peers: 0, mixed: 0, missing: 0, compressionRatio: null };
+      this.status.averaging = { algorithm: `${ALGORITHM_LABELS[spec.algorithm.name]}, ${spec.codec.name}`, peers: 0, mixed: 0, missing: 0, compressionRatio: null };
     } else {
       this.status.notice = NO_AVERAGING_NOTICE;
     }
@@ -233,7 +236,7 @@ export class Contributor {
       // Say so, then train on the CPU path instead.
       this.trainer?.terminate();
       this.trainingBackend = 'wasm';
-      this.status.notice = `WebGPU training failed (${(e as Error).message}); training on WebAssembly instead. ${NO_AVERAGING_NOTICE}`;
+      this.status.notice = `WebGPU training failed (${(e as Error).message}); training on WebAssembly instead.${this.averaging ? '' : ` ${NO_AVERAGING_NOTICE}`}`;
       this.swarm?.setCapabilities(this.capabilities());
       await startTrainer('wasm');
     }
@@ -259,7 +262,7 @@ export class Contributor {
         const a = this.averaging;
         if (!a) return null;
         const mixed = await a.mix(step, params);
-        this.status.averaging = { ...(this.status.averaging ?? { algorithm: 'AD-PSGD' }), peers: a.link.peers().length, mixed: a.stats.mixed, missing: a.stats.missing, compressionRatio: a.stats.compressionRatio } as ContributionStatus['averaging'];
+        this.status.averaging = { ...(this.status.averaging ?? { algorithm: ALGORITHM_LABELS[a.algorithm] }), peers: a.link.peers().length, mixed: a.stats.mixed, missing: a.stats.missing, compressionRatio: a.stats.compressionRatio } as ContributionStatus['averaging'];
         return mixed;
       },
       onError: (message) => {
@@ -326,6 +329,7 @@ export class Contributor {
         bytesDownPerSecond: this.status.bytesDownPerSecond,
         compressionRatio: this.status.averaging?.compressionRatio ?? null,
         averagings: this.status.averaging?.mixed ?? 0,
+        round: this.averaging?.nextRound,
         time: Date.now(),
       };
       void this.swarm.publish(PROGRESS_TOPIC, report);

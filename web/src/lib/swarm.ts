@@ -34,6 +34,8 @@ export interface ProgressReport {
   compressionRatio?: number | null;
   /** Averagings applied so far (active + passive). */
   averagings?: number;
+  /** Next averaging round, for synchronous algorithms (dpsgd, choco, allreduce): late peers align to it. */
+  round?: number;
   time: number;
 }
 
