@@ -12,6 +12,9 @@ const dawn = (await import(pathToFileURL(`${root}/.gpu-bundle/webgpu/index.js`).
   globals: Record<string, unknown>;
 };
 Object.assign(globalThis, dawn.globals);
-const flags = (process.env.DAWN_FLAGS ?? '').split(' ').filter(Boolean);
+// Default toggles: expose shader-f16 and subgroup matrices (tensor cores; gpu-shaders'
+// matmul-tc) on NVIDIA. They only add features; DAWN_FLAGS (space-separated) replaces them.
+export const DEFAULT_DAWN_FLAGS = 'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia';
+const flags = (process.env.DAWN_FLAGS ?? DEFAULT_DAWN_FLAGS).split(' ').filter(Boolean);
 export const gpu = dawn.create(flags);
 Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node-dawn' }, configurable: true, writable: true });

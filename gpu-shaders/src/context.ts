@@ -82,7 +82,9 @@ export class GpuContext {
     const adapter = await gpu.requestAdapter({ powerPreference: init.powerPreference ?? 'high-performance' });
     if (!adapter) throw new WebGpuUnavailableError('navigator.gpu.requestAdapter() returned null: no usable GPU adapter.');
     const limits = adapter.limits;
-    const wanted: GPUFeatureName[] = ['subgroups', 'timestamp-query'];
+    // shader-f16 and Dawn's subgroup matrices serve the tensor-core matmul (matmul-tc/); Dawn
+    // offers them only with the toggles allow_unsafe_apis,vulkan_enable_f16_on_nvidia.
+    const wanted = ['subgroups', 'timestamp-query', 'shader-f16', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[];
     const device = await adapter.requestDevice({
       requiredFeatures: wanted.filter((f) => adapter.features.has(f)),
       requiredLimits: {

@@ -7,6 +7,7 @@
  */
 export type * from './types.ts';
 export * from './matmul.ts';
+export * from './matmul-f16.ts';
 export * from './encoder.ts';
 export * from './layernorm.ts';
 export * from './attention.ts';

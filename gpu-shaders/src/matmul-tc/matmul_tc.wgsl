@@ -1,0 +1,201 @@
+// Tensor-core matmul (mixed precision): out(M,N) = A·B with f16 operands and f32
+// accumulation on subgroup matrices (Dawn's chromium_experimental_subgroup_matrix, which maps
+// to cooperative matrices / NVIDIA tensor cores). A and B are f32 in memory; each K step
+// stages a BM×BK tile of A and a BK×BN tile of B into workgroup memory, rounding them to f16
+// on the way. Each subgroup owns an SG_M×SG_N block of the workgroup's BM×BN tile, held as
+// (SG_M/16)×(SG_N/16) 16×16 f32 result matrices.
+//
+// - Shapes: M % BM == 0, N % BN == 0, K % BK == 0 (the wrapper checks; no edge handling here).
+// - TRANS_A: A is stored (K,M); TRANS_B: B is stored (N,K). A transposed operand is staged as
+//   stored (contiguous vec4 loads) and read back as a column-major subgroup matrix.
+// - Double buffering: the next K tile is loaded into registers while the current one is
+//   multiplied, then written into the other workgroup buffer; one barrier per K tile.
+// - The wrapper replaces the `const` lines below (tile sizes, subgroup size, flags) per variant
+//   and unrolls the loops marked `// @unroll` (constant trip counts), so that subgroup matrices
+//   in arrays are indexed by constants and stay in registers.
+//
+// NOT here: f32 operands (the H200's configs are f16/int only), bias, alpha, strides, batching,
+// shapes that are not tile multiples.
+enable f16;
+enable chromium_experimental_subgroup_matrix;
+// Subgroup index = local_invocation_index / SG_SIZE, which the uniformity analysis cannot
+// prove subgroup-uniform. It is on devices that pack subgroups in invocation order (NVIDIA),
+// and the wrapper only runs where min and max subgroup size equal SG_SIZE.
+diagnostic(off, chromium.subgroup_matrix_uniformity);
+
+const BM: u32 = 128u;
+const BN: u32 = 128u;
+const BK: u32 = 32u;
+const SG_M: u32 = 32u;
+const SG_N: u32 = 64u;
+const SG_SIZE: u32 = 32u;
+const TRANS_A: bool = false;
+const TRANS_B: bool = false;
+const ACCUMULATE: bool = false;
+
+alias LeftT = subgroup_matrix_left<f16, 16, 16>;
+alias RightT = subgroup_matrix_right<f16, 16, 16>;
+alias ResultT = subgroup_matrix_result<f32, 16, 16>;
+
+const TM: u32 = SG_M / 16u;
+const TN: u32 = SG_N / 16u;
+const SGS_N: u32 = BN / SG_N;
+const WG: u32 = (BM / SG_M) * SGS_N * SG_SIZE;
+// Padding (in f16) of each staged row, to spread rows over shared-memory banks.
+const PAD: u32 = 8u;
+// Staged tiles keep the stored layout: A is BM×BK (or BK×BM when TRANS_A), B is BK×BN (or BN×BK).
+const A_ROWS: u32 = select(BM, BK, TRANS_A);
+const A_COLS: u32 = select(BK, BM, TRANS_A);
+const B_ROWS: u32 = select(BK, BN, TRANS_B);
+const B_COLS: u32 = select(BN, BK, TRANS_B);
+const A_LD: u32 = A_COLS + PAD;
+const B_LD: u32 = B_COLS + PAD;
+const A_SIZE: u32 = A_ROWS * A_LD;
+const B_SIZE: u32 = B_ROWS * B_LD;
+const A_VEC: u32 = BM * BK / 4u / WG;
+const B_VEC: u32 = BK * BN / 4u / WG;
+
+struct Params {
+  M: u32,
+  K: u32,
+  N: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+var<workgroup> As: array<f16, 2u * A_SIZE>;
+var<workgroup> Bs: array<f16, 2u * B_SIZE>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let M = params.M;
+  let K = params.K;
+  let N = params.N;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let sg = lid / SG_SIZE;
+  let sm = (sg / SGS_N) * SG_M;
+  let sn = (sg % SGS_N) * SG_N;
+
+  // Stored-layout tile origins and row strides of A and B in vec4 units.
+  let a_ld4 = select(K, M, TRANS_A) / 4u;
+  let b_ld4 = select(N, K, TRANS_B) / 4u;
+
+  var acc: array<ResultT, TM * TN>;
+  if (ACCUMULATE) {
+    // @unroll
+    for (var i = 0u; i < TM; i++) {
+      // @unroll
+      for (var j = 0u; j < TN; j++) {
+        let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
+        acc[i * TN + j] = subgroupMatrixLoad<ResultT, row_major>(&out, off, N);
+      }
+    }
+  }
+
+  var ra: array<vec4<f32>, A_VEC>;
+  var rb: array<vec4<f32>, B_VEC>;
+
+  // Global -> registers for the K tile starting at k0.
+  let nk = K / BK;
+  for (var t = 0u; t <= nk; t++) {
+    let cur = t % 2u;
+    if (t < nk) {
+      let k0 = t * BK;
+      let a_r0 = select(m0, k0, TRANS_A);
+      let a_c0 = select(k0, m0, TRANS_A) / 4u;
+      // @unroll
+      for (var v = 0u; v < A_VEC; v++) {
+        let i = lid + v * WG;
+        let r = i / (A_COLS / 4u);
+        let c = i % (A_COLS / 4u);
+        ra[v] = a[(a_r0 + r) * a_ld4 + a_c0 + c];
+      }
+      let b_r0 = select(k0, n0, TRANS_B);
+      let b_c0 = select(n0, k0, TRANS_B) / 4u;
+      // @unroll
+      for (var v = 0u; v < B_VEC; v++) {
+        let i = lid + v * WG;
+        let r = i / (B_COLS / 4u);
+        let c = i % (B_COLS / 4u);
+        rb[v] = b[(b_r0 + r) * b_ld4 + b_c0 + c];
+      }
+    }
+
+    // Multiply the tile staged in the previous iteration (buffer 1 - cur).
+    if (t > 0u) {
+      let abase = (1u - cur) * A_SIZE;
+      let bbase = (1u - cur) * B_SIZE;
+      // @unroll
+      for (var kk = 0u; kk < BK; kk += 16u) {
+        var left: array<LeftT, TM>;
+        // @unroll
+        for (var i = 0u; i < TM; i++) {
+          if (TRANS_A) {
+            left[i] = subgroupMatrixLoad<LeftT, col_major>(&As, abase + kk * A_LD + sm + 16u * i, A_LD);
+          } else {
+            left[i] = subgroupMatrixLoad<LeftT, row_major>(&As, abase + (sm + 16u * i) * A_LD + kk, A_LD);
+          }
+        }
+        // @unroll
+        for (var j = 0u; j < TN; j++) {
+          var right: RightT;
+          if (TRANS_B) {
+            right = subgroupMatrixLoad<RightT, col_major>(&Bs, bbase + (sn + 16u * j) * B_LD + kk, B_LD);
+          } else {
+            right = subgroupMatrixLoad<RightT, row_major>(&Bs, bbase + kk * B_LD + sn + 16u * j, B_LD);
+          }
+          // @unroll
+          for (var i = 0u; i < TM; i++) {
+            acc[i * TN + j] = subgroupMatrixMultiplyAccumulate(left[i], right, acc[i * TN + j]);
+          }
+        }
+      }
+    }
+
+    // Registers -> workgroup buffer `cur` (rounded to f16), for the next iteration.
+    if (t < nk) {
+      let abase = cur * A_SIZE;
+      // @unroll
+      for (var v = 0u; v < A_VEC; v++) {
+        let i = lid + v * WG;
+        let r = i / (A_COLS / 4u);
+        let c = i % (A_COLS / 4u);
+        let h = vec4<f16>(ra[v]);
+        let o = abase + r * A_LD + 4u * c;
+        As[o] = h.x;
+        As[o + 1u] = h.y;
+        As[o + 2u] = h.z;
+        As[o + 3u] = h.w;
+      }
+      let bbase = cur * B_SIZE;
+      // @unroll
+      for (var v = 0u; v < B_VEC; v++) {
+        let i = lid + v * WG;
+        let r = i / (B_COLS / 4u);
+        let c = i % (B_COLS / 4u);
+        let h = vec4<f16>(rb[v]);
+        let o = bbase + r * B_LD + 4u * c;
+        Bs[o] = h.x;
+        Bs[o + 1u] = h.y;
+        Bs[o + 2u] = h.z;
+        Bs[o + 3u] = h.w;
+      }
+    }
+    workgroupBarrier();
+  }
+
+
+  // @unroll
+  for (var i = 0u; i < TM; i++) {
+    // @unroll
+    for (var j = 0u; j < TN; j++) {
+      let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
+      subgroupMatrixStore<row_major>(&out, off, acc[i * TN + j], N);
+    }
+  }
+}
