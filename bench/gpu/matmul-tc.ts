@@ -10,7 +10,8 @@
  *   npx esbuild bench/gpu/matmul-tc.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --outfile=.gpu-bundle/bench-matmul-tc.mjs "--banner:js=..." (see docs/BENCHMARKS.md)
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-matmul-tc.mjs [sizes] [tc variants]
- * Env: BENCH_MS (time per measurement, default 1000), SKIP_TFJS=1, SKIP_FP32=1.
+ * Env: BENCH_MS (time per measurement, default 1000), SKIP_TFJS=1, SKIP_FP32=1,
+ *   SHAPES="M,K,N,tA,tB;..." (also time these shapes, tensor-core auto vs fp32 auto).
  */
 import { gpu } from './dawn.ts';
 import { GpuContext } from '@swarmgrad/gpu-shaders';
@@ -24,7 +25,7 @@ import {
 import { allclose, f16round, matmulF16AccForward, randomUniform } from '@swarmgrad/peer-core/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { timeOurMatmul, timeTfjsMatmul } from '../pages/matmul-timing.ts';
+import { timeMatmulShape, timeOurMatmul, timeTfjsMatmul } from '../pages/matmul-timing.ts';
 
 type TcVariant = Exclude<MatmulTcVariant, 'auto'>;
 const sizes = (process.argv[2] ?? '1024,2048,4096').split(',').map(Number);
@@ -106,41 +107,73 @@ async function spotCheck(n: number, variant: TcVariant, samples = 48): Promise<R
   return { worstF16: worstF16, maxAbsErrVsF16Ref: maxAbsF16, maxAbsErrVsFp32: maxAbsF32 };
 }
 
-async function timeTc(n: number, variant: TcVariant): Promise<{ tflops: number; reps: number }> {
-  const a = ctx.buffer(randomUniform(n * n, 1));
-  const b = ctx.buffer(randomUniform(n * n, 2));
-  const out = ctx.buffer(n * n * 4);
+interface Shape {
+  M: number;
+  K: number;
+  N: number;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** TFLOP/s of `encodeMatmulTc` on `shape` (fresh random inputs), batches of back-to-back products. */
+async function timeTc(shape: Shape, variant: MatmulTcVariant, minMs = ms): Promise<{ tflops: number; reps: number }> {
+  const { M, K, N } = shape;
+  const a = ctx.buffer(randomUniform(M * K, 1));
+  const b = ctx.buffer(randomUniform(K * N, 2));
+  const out = ctx.buffer(M * N * 4);
   const batch = async (k: number) => {
     await ctx.checked('matmul_tc bench', () => {
       const enc = ctx.device.createCommandEncoder();
-      for (let i = 0; i < k; i++) encodeMatmulTc(ctx, enc, { M: n, K: n, N: n, a, b, out, variant });
+      for (let i = 0; i < k; i++) encodeMatmulTc(ctx, enc, { ...shape, a, b, out, variant });
       ctx.device.queue.submit([enc.finish()]);
     });
     await ctx.device.queue.onSubmittedWorkDone();
   };
   try {
     await batch(2);
-    // Batch size so that one batch takes about ms/8 (amortises submit latency).
+    // Batch size so that one batch takes about minMs/8 (amortises submit latency).
     let k = 1;
     for (;;) {
       const t0 = performance.now();
       await batch(k);
       const dt = performance.now() - t0;
-      if (dt >= ms / 8 || k >= 512) break;
-      k = Math.min(512, k * Math.max(2, Math.ceil(ms / 8 / Math.max(dt, 0.01))));
+      if (dt >= minMs / 8 || k >= 512) break;
+      k = Math.min(512, k * Math.max(2, Math.ceil(minMs / 8 / Math.max(dt, 0.01))));
     }
     let reps = 0;
     const t0 = performance.now();
-    while (performance.now() - t0 < ms) {
+    while (performance.now() - t0 < minMs) {
       await batch(k);
       reps += k;
     }
     const s = (performance.now() - t0) / 1000 / reps;
-    return { tflops: (2 * n ** 3) / s / 1e12, reps };
+    return { tflops: (2 * M * K * N) / s / 1e12, reps };
   } finally {
     a.destroy();
     b.destroy();
     out.destroy();
+  }
+}
+
+if (support.ok) {
+  // Warm-up (clocks ramp up on the first seconds of work; the first timing would read low).
+  await timeTc({ M: 4096, K: 4096, N: 4096 }, 'tc128', 1500);
+}
+
+// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): time the tensor-core path (auto) and our fp32 matmul
+// (auto) on these shapes only, e.g. GPT-2 124M's products.
+if (process.env.SHAPES && support.ok) {
+  for (const spec of process.env.SHAPES.split(';')) {
+    const [M, K, N, tA, tB] = spec.split(',').map(Number) as [number, number, number, number, number];
+    const shape = { M, K, N, transA: !!tA, transB: !!tB };
+    try {
+      const t = await timeTc(shape, 'auto');
+      log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', shape: spec, ...t });
+    } catch (e) {
+      log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', shape: spec, error: String(e) });
+    }
+    const f = await timeMatmulShape(ctx, shape, ms, 'auto');
+    log({ impl: 'ours-fp32', variant: 'auto', shape: spec, tflops: f.gflops / 1000, reps: f.reps });
   }
 }
 
@@ -151,7 +184,7 @@ if (support.ok) {
       if (!matmulTcEligible({ M: n, K: n, N: n }, v)) continue;
       try {
         const check = await spotCheck(n, v);
-        const t = await timeTc(n, v);
+        const t = await timeTc({ M: n, K: n, N: n }, v);
         log({ impl: 'ours-tc-f16in-f32acc', variant: v, n, ...t, ...check });
       } catch (e) {
         log({ impl: 'ours-tc-f16in-f32acc', variant: v, n, error: String(e) });

@@ -8,6 +8,11 @@
 // - Shapes: M % BM == 0, N % BN == 0, K % BK == 0 (the wrapper checks; no edge handling here).
 // - TRANS_A: A is stored (K,M); TRANS_B: B is stored (N,K). A transposed operand is staged as
 //   stored (contiguous vec4 loads) and read back as a column-major subgroup matrix.
+// - Staged tiles are f16 packed four to a vec2<u32> (pack2x16float, round to nearest even on
+//   NVIDIA), read back with the templated subgroupMatrixLoad<T, row_major|col_major>(ptr,
+//   offset, stride), whose offset and stride count array elements (4 f16 each). That form
+//   (Dawn/Tint from mid-2026, npm `webgpu` 0.6.2) replaces the deprecated one with a
+//   col_major bool argument and an f16 array.
 // - Double buffering: the next K tile is loaded into registers while the current one is
 //   multiplied, then written into the other workgroup buffer; one barrier per K tile.
 // - The wrapper replaces the `const` lines below (tile sizes, subgroup size, flags) per variant
@@ -67,8 +72,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-var<workgroup> As: array<f16, 2u * A_SIZE>;
-var<workgroup> Bs: array<f16, 2u * B_SIZE>;
+// Staged f16 values, four per vec2<u32> (pack2x16float): one 8-byte store per staged vec4.
+// subgroupMatrixLoad reads them as f16 with offsets and strides in vec2<u32> units (/ 4).
+var<workgroup> As: array<vec2<u32>, 2u * A_SIZE / 4u>;
+var<workgroup> Bs: array<vec2<u32>, 2u * B_SIZE / 4u>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -136,18 +143,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         // @unroll
         for (var i = 0u; i < TM; i++) {
           if (TRANS_A) {
-            left[i] = subgroupMatrixLoad<LeftT, col_major>(&As, abase + kk * A_LD + sm + 16u * i, A_LD);
+            left[i] = subgroupMatrixLoad<LeftT, col_major>(&As, (abase + kk * A_LD + sm + 16u * i) / 4u, A_LD / 4u);
           } else {
-            left[i] = subgroupMatrixLoad<LeftT, row_major>(&As, abase + (sm + 16u * i) * A_LD + kk, A_LD);
+            left[i] = subgroupMatrixLoad<LeftT, row_major>(&As, (abase + (sm + 16u * i) * A_LD + kk) / 4u, A_LD / 4u);
           }
         }
         // @unroll
         for (var j = 0u; j < TN; j++) {
           var right: RightT;
           if (TRANS_B) {
-            right = subgroupMatrixLoad<RightT, col_major>(&Bs, bbase + (sn + 16u * j) * B_LD + kk, B_LD);
+            right = subgroupMatrixLoad<RightT, col_major>(&Bs, (bbase + (sn + 16u * j) * B_LD + kk) / 4u, B_LD / 4u);
           } else {
-            right = subgroupMatrixLoad<RightT, row_major>(&Bs, bbase + kk * B_LD + sn + 16u * j, B_LD);
+            right = subgroupMatrixLoad<RightT, row_major>(&Bs, (bbase + kk * B_LD + sn + 16u * j) / 4u, B_LD / 4u);
           }
           // @unroll
           for (var i = 0u; i < TM; i++) {
@@ -165,12 +172,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let i = lid + v * WG;
         let r = i / (A_COLS / 4u);
         let c = i % (A_COLS / 4u);
-        let h = vec4<f16>(ra[v]);
-        let o = abase + r * A_LD + 4u * c;
-        As[o] = h.x;
-        As[o + 1u] = h.y;
-        As[o + 2u] = h.z;
-        As[o + 3u] = h.w;
+        let f = ra[v];
+        As[(abase + r * A_LD) / 4u + c] = vec2<u32>(pack2x16float(f.xy), pack2x16float(f.zw));
       }
       let bbase = cur * B_SIZE;
       // @unroll
@@ -178,12 +181,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let i = lid + v * WG;
         let r = i / (B_COLS / 4u);
         let c = i % (B_COLS / 4u);
-        let h = vec4<f16>(rb[v]);
-        let o = bbase + r * B_LD + 4u * c;
-        Bs[o] = h.x;
-        Bs[o + 1u] = h.y;
-        Bs[o + 2u] = h.z;
-        Bs[o + 3u] = h.w;
+        let f = rb[v];
+        Bs[(bbase + r * B_LD) / 4u + c] = vec2<u32>(pack2x16float(f.xy), pack2x16float(f.zw));
       }
     }
     workgroupBarrier();
