@@ -3,14 +3,18 @@
  * a relay, pairs of headless Chromium peers (one shared browser, one context per peer), and
  * an 8-peer mesh. Writes a JSON array of results to --out. Invoked by bench/suites/net.ts.
  *
- * Per pair, A sends 16 MiB tensors to B (seeded bytes, CRC32 checked on arrival):
- *  - libp2p stream on the direct WebRTC connection (SwarmNode's default path; its warm-up on);
- *  - the same with the warm-up off (anchor of the first-transfer stall);
- *  - simple-peer (a second RTCDataChannel, offer/answer over a libp2p stream);
- *  - libp2p stream over the relayed circuit connection.
- * first transfer = the first tensor on a fresh connection; warm = median of the next ones.
+ * Per pair, A sends 16 MiB tensors to B (seeded bytes, CRC32 checked on arrival) over the two
+ * data paths of a direct connection, side by side:
+ *  - libp2p: one libp2p stream per tensor on the direct WebRTC connection;
+ *  - simple-peer: the bulk channel of peer-core/src/net/bulk (a second RTCPeerConnection whose
+ *    offer/answer went over a libp2p stream);
+ *  - default: SwarmNode.sendTensor (whichever of the two is the default), warm-up on;
+ *  - the default with the warm-up off, on a fresh pair (anchor of the first-transfer stall);
+ *  - a libp2p stream over the relayed circuit connection.
+ * first transfer = the first tensor on a fresh connection; warm = median of the next ones,
+ * the paths interleaved.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +23,7 @@ import { type LaunchSwarmInit, launchBrowser, launchSwarm, type SwarmPeer } from
 import { startRelay } from '../../relay/src/relay.ts';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, mib: { type: 'string' }, warm: { type: 'string' }, mesh: { type: 'string' } },
+  options: { out: { type: 'string' }, mib: { type: 'string' }, warm: { type: 'string' }, mesh: { type: 'string' }, start: { type: 'string' } },
 });
 const MiB = 1024 * 1024;
 const size = Number(values.mib ?? 16) * MiB;
@@ -45,8 +49,13 @@ const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: d
 const browser = await launchBrowser({ swiftshader: false });
 const chromium = browser.version();
 
+/** Extra SwarmNode options for every pair (JSON, e.g. '{"bulkChannel":"libp2p"}'): experiments. */
+/** SG_NET_CPU_BREAKDOWN=1: log CPU ms per MiB per browser process for every warm transfer. */
+const breakdown = process.env.SG_NET_CPU_BREAKDOWN === '1';
+const startExtra = JSON.parse(values.start ?? '{}') as Record<string, unknown>;
+
 async function pair(start: Record<string, unknown> = {}): Promise<{ a: SwarmPeer; b: SwarmPeer; close: () => Promise<void> }> {
-  const init: LaunchSwarmInit = { relay: relay.http.url, peers: 2, page, nodeShims: true, browser, start };
+  const init: LaunchSwarmInit = { relay: relay.http.url, peers: 2, page, browser, start: { ...startExtra, ...start } };
   const s = await launchSwarm(init);
   await s.waitForMesh(60_000);
   const [a, b] = s.peers as [SwarmPeer, SwarmPeer];
@@ -54,37 +63,88 @@ async function pair(start: Record<string, unknown> = {}): Promise<{ a: SwarmPeer
 }
 
 type Sent = { ms: number; crc: number };
-async function series(send: (seed: number) => Promise<Sent>, check: (crc: number) => Promise<boolean>) {
-  const first = await send(1);
-  if (!(await check(first.crc))) throw new Error('first transfer arrived with a wrong checksum');
-  const warm: number[] = [];
-  for (let i = 0; i < warmRuns; i++) {
-    const r = await send(100 + i);
-    if (!(await check(r.crc))) throw new Error('warm transfer arrived with a wrong checksum');
-    warm.push(r.ms);
+
+/** CPU time (ms, user + system) of this process's descendants: the browser, its renderers and
+ *  network service. Unlike wall time it barely moves when other work shares the machine, so
+ *  CPU ms per MiB compares data paths fairly on a busy 2-core box. Linux /proc only. */
+function childCpuMs(byType?: Record<string, number>): number {
+  const tick = 10; // USER_HZ = 100 on Linux
+  const ppid = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  const kind = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      ppid.set(Number(d), Number(f[1]));
+      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) * tick);
+      if (byType) kind.set(Number(d), /--type=(\S+)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' '))?.[1] ?? 'main');
+    } catch {
+      // the process exited meanwhile
+    }
   }
-  return { firstMs: first.ms, warmMs: median(warm) };
+  let sum = 0;
+  for (const [pid, ms] of cpu) {
+    for (let p = ppid.get(pid); p !== undefined && p > 1; p = ppid.get(p)) {
+      if (p === process.pid) {
+        sum += ms;
+        if (byType) byType[`${kind.get(pid)}:${pid}`] = ms;
+        break;
+      }
+    }
+  }
+  return sum;
 }
 
 try {
+  // All transfers: A sends 16 MiB to B; B checks the CRC32 of what arrived.
+  type Kind = 'libp2p' | 'simple-peer';
+  const rx = (p: { b: SwarmPeer }) => async (crc: number) => (await p.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
+  const via = (p: { a: SwarmPeer; b: SwarmPeer }, kind: Kind) => (seed: number) => p.a.call<Sent>('sendVia', p.b.peerId, { kind, bytes: size, seed, tensorId: seed });
+  const dflt = (p: { a: SwarmPeer; b: SwarmPeer }) => (seed: number) => p.a.call<Sent>('sendTensor', p.b.peerId, { bytes: size, seed, tensorId: seed });
+  const cpuPerMib: Record<Kind | 'default', number[]> = { libp2p: [], 'simple-peer': [], default: [] };
+  const once = async (p: { b: SwarmPeer }, send: (seed: number) => Promise<Sent>, seed: number, cpuOf?: Kind | 'default') => {
+    const b0: Record<string, number> = {};
+    const c0 = childCpuMs(breakdown ? b0 : undefined);
+    const r = await send(seed);
+    const b1: Record<string, number> = {};
+    if (cpuOf) cpuPerMib[cpuOf].push((childCpuMs(breakdown ? b1 : undefined) - c0) / (size / MiB));
+    if (cpuOf && breakdown) log(`${cpuOf} CPU ms/MiB by process: ${Object.keys(b1).map((k) => `${k} ${((b1[k]! - (b0[k] ?? 0)) / (size / MiB)).toFixed(1)}`).filter((x) => !x.endsWith(' 0.0')).join(', ')}`);
+    if (!(await rx(p)(r.crc))) throw new Error(`transfer ${seed} arrived with a wrong checksum`);
+    return r.ms;
+  };
+
   // ---- 0. anchor of the stall: a fresh pair without the warm-up. Measured FIRST, so that the
-  // default pair is not the one that pays for the browser's own cold start.
+  // default pair is not the one that pays for the browser's own cold start. The first transfer
+  // on each data path of a fresh connection (each path has its own RTCPeerConnection), then
+  // warm ones.
   const p0 = await pair({ warmupBytes: 0 });
-  const rx0 = async (crc: number) => (await p0.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
-  const cold = await series((seed) => p0.a.call<Sent>('sendTensor', p0.b.peerId, { bytes: size, seed, tensorId: seed }), rx0);
-  log(`libp2p direct, no warm-up: first ${cold.firstMs.toFixed(0)} ms, warm ${cold.warmMs.toFixed(0)} ms`);
+  const coldFirst: Record<Kind, number> = { 'simple-peer': await once(p0, via(p0, 'simple-peer'), 1), libp2p: await once(p0, via(p0, 'libp2p'), 2) };
+  const coldWarm: Record<Kind, number[]> = { libp2p: [], 'simple-peer': [] };
+  for (let i = 0; i < warmRuns; i++) for (const k of ['libp2p', 'simple-peer'] as const) coldWarm[k].push(await once(p0, via(p0, k), 10 + i));
+  const stallNoWarmup = (k: Kind) => Math.max(0, coldFirst[k] - median(coldWarm[k]));
+  log(`no warm-up: first libp2p ${coldFirst.libp2p.toFixed(0)} ms / simple-peer ${coldFirst['simple-peer'].toFixed(0)} ms; warm ${median(coldWarm.libp2p).toFixed(0)} / ${median(coldWarm['simple-peer']).toFixed(0)} ms`);
   await p0.close();
 
-  // ---- 1. SwarmNode default (libp2p stream on direct WebRTC, warm-up on)
+  // ---- 1. SwarmNode as configured by default (warm-up on): first transfer, then warm rounds of
+  // both data paths and the default one, interleaved so load changes hit them alike.
   const p1 = await pair();
+  const defaultKind = await p1.a.call<Kind>('defaultChannel', p1.b.peerId);
   const infoA = (await p1.a.info()) as unknown as { stats: { dials: { ms: number }[]; warmupMs: Record<string, number> } };
   const infoB = (await p1.b.info()) as unknown as { stats: { dials: { ms: number }[]; warmupMs: Record<string, number> } };
   const t = [p1.a.timings, p1.b.timings];
   const dial = [...infoA.stats.dials, ...infoB.stats.dials][0]?.ms ?? Number.NaN;
   const warmup = Math.max(...Object.values(infoA.stats.warmupMs), ...Object.values(infoB.stats.warmupMs));
-  const rxB = async (crc: number) => (await p1.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
-  const libp2p = await series((seed) => p1.a.call<Sent>('sendTensor', p1.b.peerId, { bytes: size, seed, tensorId: seed }), rxB);
-  log(`libp2p direct: first ${libp2p.firstMs.toFixed(0)} ms, warm ${libp2p.warmMs.toFixed(0)} ms`);
+  const firstDefault = await once(p1, dflt(p1), 1);
+  const warm: Record<Kind | 'default', number[]> = { libp2p: [], 'simple-peer': [], default: [] };
+  for (let i = 0; i < warmRuns; i++) {
+    warm.default.push(await once(p1, dflt(p1), 100 + i, 'default'));
+    warm.libp2p.push(await once(p1, via(p1, 'libp2p'), 200 + i, 'libp2p'));
+    warm['simple-peer'].push(await once(p1, via(p1, 'simple-peer'), 300 + i, 'simple-peer'));
+  }
+  const bulkA = await p1.a.call<{ service?: { setupMs: number[] }; fallbacks: number; errors: Record<string, string> }>('bulkStats');
+  log(`default (${defaultKind}): first ${firstDefault.toFixed(0)} ms, warm ${median(warm.default).toFixed(0)} ms; libp2p warm ${warm.libp2p.map((x) => x.toFixed(0)).join(', ')}; simple-peer warm ${warm['simple-peer'].map((x) => x.toFixed(0)).join(', ')} ms; CPU ms/MiB libp2p ${cpuPerMib.libp2p.map((x) => x.toFixed(1)).join(', ')}, simple-peer ${cpuPerMib['simple-peer'].map((x) => x.toFixed(1)).join(', ')}; bulk ${JSON.stringify(bulkA)}`);
 
   // ---- 2. relayed path on the same pair (the circuit connection that carried the signalling)
   const relayed: number[] = [];
@@ -97,54 +157,34 @@ try {
     }
   }
   log(`relayed: ${relayed.map((x) => x.toFixed(0)).join(', ')} ms${relayErrors.length ? `; failed attempts: ${relayErrors.join(' | ')}` : ''}`);
-
-  // ---- 3. simple-peer on the same pair
-  const spSetup = await p1.a.call<{ ms: number }>('spConnect', p1.b.peerId, { highBytes: 1 * MiB, lowBytes: 256 * 1024 });
-  const spRx = async (crc: number) => (await p1.b.call<{ crc: number }[]>('spReceived', p1.a.peerId)).some((r) => r.crc === crc);
-  const sp = await series((seed) => p1.a.call<Sent>('spSend', p1.b.peerId, { bytes: size, seed, tensorId: seed }), spRx);
-  log(`simple-peer: setup ${spSetup.ms.toFixed(0)} ms, first ${sp.firstMs.toFixed(0)} ms, warm ${sp.warmMs.toFixed(0)} ms`);
   await p1.close();
 
-  // ---- 4. libp2p's own data channel buffer (16 MiB) instead of SwarmNode's 4 MiB, fresh pair.
-  // Chromium's RTCDataChannel send queue also holds 16 MiB: a full queue throws and kills the
-  // stream, which is why SwarmNode lowers the buffer. Recorded, not fatal.
-  let b16: { firstMs: number; warmMs: number } | undefined;
-  let b16Error = '';
-  const p16 = await pair({ dataChannel: { maxBufferedAmount: 16 * MiB } });
-  try {
-    const rx16 = async (crc: number) => (await p16.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
-    b16 = await series((seed) => p16.a.call<Sent>('sendTensor', p16.b.peerId, { bytes: size, seed, tensorId: seed }), rx16);
-    log(`libp2p direct, 16 MiB buffer: first ${b16.firstMs.toFixed(0)} ms, warm ${b16.warmMs.toFixed(0)} ms`);
-  } catch (e) {
-    b16Error = (e as Error).message.split('\n')[0]!.replace(/^.*page\.evaluate: /, '');
-    log(`libp2p direct, 16 MiB buffer: failed: ${b16Error}`);
-  }
-  await p16.close();
-
-  const dLibp2p = mibps(libp2p.warmMs);
-  const dSp = mibps(sp.warmMs);
+  const dLibp2p = mibps(median(warm.libp2p));
+  const dSp = mibps(median(warm['simple-peer']));
+  const dDefault = mibps(median(warm.default));
+  const other: Kind = defaultKind === 'libp2p' ? 'simple-peer' : 'libp2p';
+  const dOther = other === 'libp2p' ? dLibp2p : dSp;
   const dRelay = relayed.length ? mibps(median(relayed)) : Number.NaN;
   const best = Math.max(dLibp2p, dSp);
-  const stall = Math.max(0, libp2p.firstMs - libp2p.warmMs);
-  const stallCold = Math.max(0, cold.firstMs - cold.warmMs);
+  const stall = Math.max(0, firstDefault - median(warm.default));
+  const stallCold = stallNoWarmup(defaultKind);
+  const unit = `MiB/s (higher is better), ${size / MiB} MiB, median of ${warmRuns} warm, interleaved`;
   rows.push(
-    { name: 'direct_mib_per_s_libp2p', value: dLibp2p, unit: 'MiB/s (higher is better), 16 MiB, warm median', anchor: 'simple-peer RTCDataChannel, same pair', anchorValue: dSp, ratio: dLibp2p / dSp },
-    { name: 'direct_mib_per_s_simple_peer', value: dSp, unit: 'MiB/s (higher is better), 16 MiB, warm median', anchor: 'libp2p stream, same pair', anchorValue: dLibp2p, ratio: dSp / dLibp2p },
-    { name: 'relay_mib_per_s', value: dRelay, unit: `MiB/s, 16 MiB over the circuit (direct/relay ratio: higher is better)${relayErrors.length ? `; ${relayErrors.length} failed attempt(s): ${relayErrors[0]}` : ''}`, anchor: 'best direct channel', anchorValue: best, ratio: best / dRelay },
-    { name: 'first_transfer_stall_ms', value: stall, unit: 'ms (lower is better): first 16 MiB minus warm, SwarmNode warm-up on', anchor: 'same without warm-up (fresh pair)', anchorValue: stallCold, ratio: stall > 0 ? stallCold / stall : undefined },
-    ...(b16
-      ? [
-          { name: 'direct_mib_per_s_libp2p_buffer16m', value: mibps(b16.warmMs), unit: "MiB/s, libp2p's default 16 MiB data channel buffer (fresh pair)", anchor: 'SwarmNode default (4 MiB)', anchorValue: dLibp2p, ratio: mibps(b16.warmMs) / dLibp2p },
-          { name: 'first_transfer_stall_ms_buffer16m', value: Math.max(0, b16.firstMs - b16.warmMs), unit: 'ms (lower is better), 16 MiB buffer, warm-up on' },
-        ]
-      : [{ name: 'libp2p_buffer16m_failed', value: 1, unit: `16 MiB transfers with libp2p's 16 MiB buffer failed: ${b16Error}` }]),
-    { name: 'first_transfer_stall_ms_simple_peer', value: Math.max(0, sp.firstMs - sp.warmMs), unit: 'ms (lower is better), first simple-peer transfer on a fresh channel' },
+    { name: 'direct_mib_per_s_libp2p', value: dLibp2p, unit: `${unit}; libp2p stream per tensor`, anchor: 'simple-peer bulk channel, same pair', anchorValue: dSp, ratio: dLibp2p / dSp },
+    { name: 'direct_mib_per_s_simple_peer', value: dSp, unit: `${unit}; simple-peer bulk channel`, anchor: 'libp2p stream, same pair', anchorValue: dLibp2p, ratio: dSp / dLibp2p },
+    { name: 'direct_mib_per_s_default', value: dDefault, unit: `${unit}; SwarmNode.sendTensor (default: ${defaultKind})`, anchor: `${other}, same pair`, anchorValue: dOther, ratio: dDefault / dOther },
+    { name: 'cpu_ms_per_mib_libp2p', value: median(cpuPerMib.libp2p), unit: 'CPU ms per MiB (lower is better): browser + renderers + network service, warm median; insensitive to other load', anchor: 'simple-peer bulk channel', anchorValue: median(cpuPerMib['simple-peer']), ratio: median(cpuPerMib['simple-peer']) / median(cpuPerMib.libp2p) },
+    { name: 'cpu_ms_per_mib_simple_peer', value: median(cpuPerMib['simple-peer']), unit: 'CPU ms per MiB (lower is better), as above', anchor: 'libp2p stream', anchorValue: median(cpuPerMib.libp2p), ratio: median(cpuPerMib.libp2p) / median(cpuPerMib['simple-peer']) },
+    { name: 'relay_mib_per_s', value: dRelay, unit: `MiB/s, ${size / MiB} MiB over the circuit (direct/relay ratio: higher is better)${relayErrors.length ? `; ${relayErrors.length} failed attempt(s): ${relayErrors[0]}` : ''}`, anchor: 'best direct channel', anchorValue: best, ratio: best / dRelay },
+    { name: 'first_transfer_stall_ms', value: stall, unit: `ms (lower is better): first ${size / MiB} MiB minus warm median, default channel (${defaultKind}), SwarmNode warm-up on`, anchor: 'same channel without warm-up (fresh pair)', anchorValue: stallCold, ratio: stall > 0 ? stallCold / stall : undefined },
+    { name: 'first_transfer_stall_ms_libp2p', value: stallNoWarmup('libp2p'), unit: 'ms (lower is better), first libp2p-stream transfer on a fresh connection, no warm-up' },
+    { name: 'first_transfer_stall_ms_simple_peer', value: stallNoWarmup('simple-peer'), unit: 'ms (lower is better), first transfer on a fresh simple-peer channel, no warm-up' },
     { name: 'setup_ms_create', value: Math.max(...t.map((x) => x.create_ms!)), unit: 'ms, createLibp2p (max of 2 pages)' },
     { name: 'setup_ms_dial_relay', value: Math.max(...t.map((x) => x.dial_relay_ms!)), unit: 'ms, WebSockets + noise + yamux to the relay' },
     { name: 'setup_ms_reservation', value: Math.max(...t.map((x) => x.reservation_ms!)), unit: 'ms, until the /p2p-circuit/webrtc address appears' },
     { name: 'setup_ms_direct_dial', value: dial, unit: 'ms, WebRTC dial through the circuit until the direct connection is open' },
-    { name: 'setup_ms_warmup', value: warmup, unit: 'ms, 1 MiB warm-up transfer on the new connection' },
-    { name: 'setup_ms_simple_peer', value: spSetup.ms, unit: 'ms, simple-peer offer/answer over a libp2p stream until connect' },
+    { name: 'setup_ms_warmup', value: warmup, unit: `ms, 1 MiB warm-up transfer on the new connection (${defaultKind}${defaultKind === 'simple-peer' ? ', incl. opening the bulk channel' : ''})` },
+    ...(bulkA.service?.setupMs.length ? [{ name: 'setup_ms_simple_peer', value: bulkA.service.setupMs[0]!, unit: 'ms, bulk channel: offer/answer over a libp2p stream until the data channel is open' }] : []),
   );
 
   // ---- 6. an N-peer mesh: dial times

@@ -1,15 +1,13 @@
 /**
  * The net benchmark's peer page: the e2e peer API plus the measurements that need page-side
- * code: the simple-peer channel (connect + transfers) and sends over the relayed path.
+ * code: sends over a chosen data path (the libp2p stream or the simple-peer bulk channel of
+ * peer-core/src/net/bulk, whichever SwarmNode's default is), sends over the relayed path, and
+ * bulk-channel statistics.
  */
-import type { Stream } from '@libp2p/interface';
-import { crc32, isDirectConnection, type WireTensor } from '../../peer-core/src/net/index.ts';
+import { type BulkChannelKind, crc32, isDirectConnection, type WireTensor } from '../../peer-core/src/net/index.ts';
 import { makePeerApi, seededBytes } from '../../test/e2e/pages/peer-api.ts';
-import { acceptSimplePeer, connectSimplePeer, SP_SIGNAL_PROTOCOL, type SimplePeerChannel, type SpChannelOptions } from './sp-channel.ts';
 
 const base = makePeerApi();
-const channels = new Map<string, SimplePeerChannel>();
-const spOpts: SpChannelOptions = {};
 
 const tensor = (bytes: number, seed: number, tensorId: number): WireTensor => ({
   jobId: 2,
@@ -23,34 +21,27 @@ const tensor = (bytes: number, seed: number, tensorId: number): WireTensor => ({
 
 const api = {
   ...base,
-  async start(opts: Parameters<typeof base.start>[0]) {
-    const r = await base.start(opts);
-    await base._node().libp2p.handle(
-      SP_SIGNAL_PROTOCOL,
-      (stream: Stream, conn) => {
-        acceptSimplePeer(stream, spOpts).then((ch) => channels.set(conn.remotePeer.toString(), ch));
-      },
-      { runOnLimitedConnection: true },
-    );
-    return r;
-  },
-  /** Connect a simple-peer channel to `peerId` (signalling over the direct libp2p connection). */
-  async spConnect(peerId: string, o: SpChannelOptions = {}) {
-    Object.assign(spOpts, o);
-    const conn = await base._node().connectDirect(peerId);
-    const t0 = performance.now();
-    channels.set(peerId, await connectSimplePeer(conn, spOpts));
-    return { ms: performance.now() - t0 };
-  },
-  async spSend(peerId: string, o: { bytes: number; seed: number; tensorId?: number }) {
-    const ch = channels.get(peerId);
-    if (!ch) throw new Error(`no simple-peer channel to ${peerId}`);
+  /** Send over one data path of the direct connection to `peerId`, whatever the default is. */
+  async sendVia(peerId: string, o: { kind: BulkChannelKind; bytes: number; seed: number; tensorId?: number }) {
+    const node = base._node();
+    const conn = await node.connectDirect(peerId);
     const t = tensor(o.bytes, o.seed, o.tensorId ?? 0);
-    const r = await ch.send(t);
+    let r: { ms: number };
+    if (o.kind === 'libp2p') r = await node.sendOn(conn, t);
+    else {
+      if (!node.bulk) throw new Error('SwarmNode has no bulk service');
+      r = await node.bulk.send(peerId, conn, node.isDialerFor(peerId), t);
+    }
     return { ms: r.ms, mibPerS: o.bytes / 1048576 / (r.ms / 1000), crc: crc32(t.data) };
   },
-  spReceived(peerId: string) {
-    return (channels.get(peerId)?.received ?? []).map((t) => ({ tensorId: t.tensorId, bytes: t.data.length, crc: crc32(t.data) }));
+  /** The data path SwarmNode.sendTensor takes to `peerId`. */
+  async defaultChannel(peerId: string) {
+    const node = base._node();
+    return node.channelFor(await node.connectDirect(peerId));
+  },
+  bulkStats() {
+    const node = base._node();
+    return { service: node.bulk?.stats, fallbacks: node.stats.bulkFallbacks, errors: node.stats.bulkErrors };
   },
   /** Send over the relayed (circuit) connection to `peerId`, bypassing the direct one. */
   async sendRelayed(peerId: string, o: { bytes: number; seed: number }) {

@@ -1,8 +1,9 @@
 /**
  * Swarmgrad networking: the tensor wire protocol (frame.ts), tensor transport over libp2p
- * streams with backpressure (stream.ts), per-link WAN shaping (shaper.ts), and SwarmNode
+ * streams with backpressure (stream.ts), the simple-peer bulk channel (bulk/), per-link WAN shaping (shaper.ts), and SwarmNode
  * (swarm-node.ts), one libp2p peer API for the browser and Node.
  */
+export * from './bulk/index.ts';
 export * from './constants.ts';
 export * from './crc32.ts';
 export * from './errors.ts';

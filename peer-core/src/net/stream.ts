@@ -10,6 +10,11 @@
  * resets the stream.
  *
  * Ack: magic "SGTA" u32 | tensor id u32 | status u8 (0 = ok) | 3 bytes 0 | total length u32.
+ *
+ * On a libp2p WebRTC stream the sender also lowers the data channel's idle point: libp2p sets
+ * `bufferedAmountLowThreshold = 0`, so its 'drain' fires only once the channel's send queue is
+ * EMPTY and the link idles while JavaScript encodes the next frames. writeTensor raises the
+ * threshold to `lowWaterBytes` (STREAM_DEFAULTS) so the queue is refilled before it runs dry.
  */
 import { ACK_BYTES, ACK_MAGIC, NET_DEFAULTS, READY_MAGIC } from './constants.ts';
 import { FrameTruncatedError, TensorAckError } from './errors.ts';
@@ -24,8 +29,17 @@ export interface ByteStream extends AsyncIterable<Uint8Array | { subarray(): Uin
   abort(err: Error): void;
 }
 
+export const STREAM_DEFAULTS = {
+  /** bufferedAmountLowThreshold of the RTCDataChannel under a libp2p WebRTC stream while a
+   *  tensor is written (libp2p's own is 0: drain only when the queue is empty). */
+  lowWaterBytes: 1024 * 1024,
+} as const;
+
 export interface SendOptions {
   chunkBytes?: number;
+  /** Data-channel low-water mark for libp2p WebRTC streams (STREAM_DEFAULTS.lowWaterBytes);
+   *  0 keeps libp2p's behaviour. */
+  lowWaterBytes?: number;
   shaper?: LinkShaper;
   signal?: AbortSignal;
 }
@@ -49,6 +63,13 @@ export function encodeAck(tensorId: number, totalLength: number, status = 0): Ui
   b[8] = status;
   v.setUint32(12, totalLength, true);
   return b;
+}
+
+/** Raise the low-water mark of the RTCDataChannel under a libp2p WebRTC stream (its public
+ *  `channel` field); other streams are left alone. */
+export function tuneLowWater(stream: ByteStream, bytes: number): void {
+  const ch = (stream as { channel?: { bufferedAmountLowThreshold?: unknown } }).channel;
+  if (bytes > 0 && ch && typeof ch.bufferedAmountLowThreshold === 'number') ch.bufferedAmountLowThreshold = bytes;
 }
 
 /** Read exactly `n` bytes from an iterator, keeping any surplus in `state.rest`. */
@@ -76,6 +97,7 @@ export async function writeTensor(stream: ByteStream, t: WireTensor, opts: SendO
   const state = { rest: new Uint8Array(0) };
   const ready = await readExact(reader, 4, state, 'the ready marker');
   if (new DataView(ready.buffer, ready.byteOffset, 4).getUint32(0, true) !== READY_MAGIC) throw new TensorAckError('bad ready marker');
+  tuneLowWater(stream, opts.lowWaterBytes ?? STREAM_DEFAULTS.lowWaterBytes);
   await opts.shaper?.beforeMessage();
   const t0 = performance.now();
   let n = 0;

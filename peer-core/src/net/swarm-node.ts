@@ -38,6 +38,7 @@ import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, 
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, sendTensorOverStream } from './stream.ts';
+import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable, DEFAULT_BULK_CHANNEL } from './bulk/index.ts';
 
 /** What a peer can do, published in every heartbeat (the scheduler's input). */
 export interface CapabilityRecord {
@@ -78,6 +79,14 @@ export interface SwarmNodeInit {
   dataChannel?: { maxMessageSize?: number; maxBufferedAmount?: number };
   /** Initial per-peer link shapes (WAN emulation); see setLinkShape. */
   linkShapes?: Record<string, LinkShape>;
+  /** Data path of tensors on direct connections: 'simple-peer' (a second RTCDataChannel, the
+   *  bulk channel of bulk/) or 'libp2p' (one libp2p stream per tensor). Default
+   *  DEFAULT_BULK_CHANNEL; docs/NETWORK.md says why. Relayed sends always use libp2p streams. */
+  bulkChannel?: BulkChannelKind;
+  /** Options of the simple-peer bulk channel (water marks, timeouts, `wrtc` for Node). */
+  bulk?: Omit<BulkServiceInit, 'onTensor' | 'onError' | 'limits'>;
+  /** Low-water mark of the data channel under a libp2p tensor stream (stream.ts STREAM_DEFAULTS). */
+  streamLowWaterBytes?: number;
 }
 
 export interface Member {
@@ -124,6 +133,10 @@ export interface SwarmNodeStats {
   dials: DialRecord[];
   /** Warm-up transfer time per peer (ms). */
   warmupMs: Record<string, number>;
+  /** Sends that went over a libp2p stream because the bulk channel could not be opened. */
+  bulkFallbacks: number;
+  /** Last bulk channel error per peer (open failures, bad messages). */
+  bulkErrors: Record<string, string>;
 }
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
@@ -192,7 +205,11 @@ export class SwarmNode extends EventTarget {
     warmupBytes: number;
     chunkBytes: number;
   };
-  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {} };
+  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {} };
+  /** The simple-peer bulk channels (after start()). */
+  bulk: BulkService | undefined;
+  /** Connections on which the bulk channel failed to open: their sends use libp2p streams. */
+  private readonly bulkFailed = new WeakSet<Connection>();
   /** Setup phase times of start() (ms). */
   readonly timings: Record<string, number> = {};
   private node: Libp2p<Services> | undefined;
@@ -286,6 +303,28 @@ export class SwarmNode extends EventTarget {
     node.addEventListener('connection:open', (e) => this.onConnectionOpen(e.detail));
     node.addEventListener('connection:close', (e) => this.onConnectionClose(e.detail));
     await node.handle(TENSOR_PROTOCOL, (stream, conn) => this.onTensorStream(stream, conn), { runOnLimitedConnection: true, maxInboundStreams: 256 });
+    // Only runtimes with WebRTC for simple-peer (browsers; Node with `bulk.wrtc`) offer the bulk
+    // protocol; identify tells peers, and they use libp2p streams to the others.
+    if (bulkAvailable(this.init.bulk?.wrtc)) this.bulk = new BulkService({
+      ...this.init.bulk,
+      limits: this.init.limits,
+      onTensor: (t, from) => this.deliver(t, from),
+      onError: (peerId, e) => {
+        this.stats.bulkErrors[peerId] = `${e.name}: ${e.message}`;
+        if (e instanceof FrameError) this.stats.frameErrors[e.name] = (this.stats.frameErrors[e.name] ?? 0) + 1;
+        this.dispatchEvent(new CustomEvent('bulk:error', { detail: { peerId, name: e.name, message: e.message } }));
+      },
+    });
+    if (this.bulk) {
+      await node.handle(
+        BULK_SIGNAL_PROTOCOL,
+        (stream, conn) => {
+          if (!isDirectConnection(conn)) stream.abort(new Error('bulk channels are signalled on direct connections only'));
+          else void this.bulk?.accept(stream, conn.remotePeer.toString());
+        },
+        { maxInboundStreams: 8 },
+      );
+    }
     await node.handle(PROBE_PROTOCOL, (stream) => this.onProbeStream(stream), { runOnLimitedConnection: true, maxInboundStreams: 32 });
     await node.handle(HEARTBEAT_PROTOCOL, (stream, conn) => this.onHeartbeatStream(stream, conn), { maxInboundStreams: 8 });
     const ps = node.services.pubsub;
@@ -319,6 +358,7 @@ export class SwarmNode extends EventTarget {
   }
 
   async stop(): Promise<void> {
+    this.bulk?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     const n = this.node;
@@ -393,8 +433,10 @@ export class SwarmNode extends EventTarget {
     if (!conn) throw new PeerNotConnectedError(`no connection to ${peerId}`);
     await this.ready.get(peerId);
     try {
-      return await this.sendOn(conn, t, opts.signal);
+      return await this.sendDirect(conn, t, opts.signal);
     } catch (e) {
+      // The bulk channel died but the connection lives: one retry on a libp2p stream.
+      if (e instanceof BulkChannelClosedError && conn.status === 'open' && !opts.signal?.aborted) return this.sendOn(conn, t, opts.signal);
       // The connection died under us (e.g. it was the stale half of a retried dial): retry once
       // on the connection that is now the best one, if there is a different one.
       // (A reset without an ack means the receiver did not complete the tensor.)
@@ -404,7 +446,54 @@ export class SwarmNode extends EventTarget {
     }
   }
 
-  /** Send on a specific connection (benchmarks compare the direct and the relayed path). */
+  /** Which data path sends to `conn`'s peer take: the bulk channel on a direct connection
+   *  (unless bulkChannel is 'libp2p' or it failed to open there), else a libp2p stream. */
+  channelFor(conn: Connection): BulkChannelKind {
+    const kind = this.init.bulkChannel ?? DEFAULT_BULK_CHANNEL;
+    return kind === 'simple-peer' && this.bulk && isDirectConnection(conn) && !this.bulkFailed.has(conn) ? 'simple-peer' : 'libp2p';
+  }
+
+  /** Send on `conn` over the configured data path (channelFor). A bulk channel that cannot be
+   *  opened on this connection is recorded (stats.bulkFallbacks, 'bulk:error') and the tensor
+   *  goes over a libp2p stream instead. */
+  async sendDirect(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    const peerId = conn.remotePeer.toString();
+    if (this.channelFor(conn) === 'simple-peer' && this.bulk && !(await this.remoteOffersBulk(conn))) this.bulkFailed.add(conn);
+    if (this.channelFor(conn) === 'simple-peer' && this.bulk) {
+      let ch: Awaited<ReturnType<BulkService['channelFor']>>;
+      try {
+        ch = await this.bulk.channelFor(peerId, conn, this.isDialerFor(peerId));
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        this.bulkFailed.add(conn);
+        this.stats.bulkFallbacks++;
+        this.stats.bulkErrors[peerId] = `${(e as Error).name}: ${(e as Error).message}`;
+        this.dispatchEvent(new CustomEvent('bulk:error', { detail: { peerId, name: (e as Error).name, message: (e as Error).message } }));
+        return this.sendOn(conn, t, signal);
+      }
+      const r = await ch.send(t, { shaper: this.shapers.get(peerId), signal });
+      if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
+        this.stats.tensorsOut++;
+        this.stats.bytesOut += t.data.length;
+      }
+      return r;
+    }
+    return this.sendOn(conn, t, signal);
+  }
+
+  /** False when identify says the peer does not offer the bulk channel (e.g. a Node peer);
+   *  true when it does or its protocols are not known yet. */
+  private async remoteOffersBulk(conn: Connection): Promise<boolean> {
+    try {
+      const protocols = (await this.libp2p.peerStore.get(conn.remotePeer)).protocols;
+      return protocols.length === 0 || protocols.includes(BULK_SIGNAL_PROTOCOL);
+    } catch {
+      return true;
+    }
+  }
+
+  /** Send on a specific connection over a libp2p stream (benchmarks compare the direct and the
+   *  relayed path, and the libp2p stream with the bulk channel). */
   async sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
     const open = () => conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
     // Opening a stream (a new data channel + protocol negotiation) can time out on a starved
@@ -413,7 +502,7 @@ export class SwarmNode extends EventTarget {
       if (signal?.aborted || conn.status !== 'open') throw e;
       return open();
     });
-    const r = await sendTensorOverStream(stream as unknown as ByteStream, t, { chunkBytes: this.cfg.chunkBytes, shaper: this.shapers.get(conn.remotePeer.toString()), signal });
+    const r = await sendTensorOverStream(stream as unknown as ByteStream, t, { chunkBytes: this.cfg.chunkBytes, lowWaterBytes: this.init.streamLowWaterBytes, shaper: this.shapers.get(conn.remotePeer.toString()), signal });
     if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
       this.stats.tensorsOut++;
       this.stats.bytesOut += t.data.length;
@@ -443,7 +532,7 @@ export class SwarmNode extends EventTarget {
     await stream.close();
     rtts.sort((a, b) => a - b);
     const bytes = opts.bytes ?? NET_DEFAULTS.probeBytes;
-    const r = await this.sendOn(conn, { jobId: PROBE_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [bytes], data: new Uint8Array(bytes) });
+    const r = await this.sendDirect(conn, { jobId: PROBE_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [bytes], data: new Uint8Array(bytes) });
     return { peerId, rttMs: rtts[rtts.length >> 1]!, mibPerS: bytes / 1048576 / (r.ms / 1000), bytes };
   }
 
@@ -575,6 +664,7 @@ export class SwarmNode extends EventTarget {
   private onConnectionClose(c: Connection): void {
     if (!isDirectConnection(c) || !this.node) return;
     const peerId = c.remotePeer.toString();
+    if (!this.directConnection(peerId)) this.bulk?.closePeer(peerId, 'its direct connection closed');
     if (this.directConnection(peerId) || !this.members.has(peerId)) return;
     this.ready.delete(peerId);
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId)) this.dialDirect(peerId).catch(() => {});
@@ -583,7 +673,7 @@ export class SwarmNode extends EventTarget {
   private async warmup(c: Connection): Promise<void> {
     const t0 = performance.now();
     const n = this.cfg.warmupBytes;
-    await this.sendOn(c, { jobId: WARMUP_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [n], data: new Uint8Array(n) });
+    await this.sendDirect(c, { jobId: WARMUP_JOB_ID, step: 0, tensorId: 0, codec: 'none', dtype: 'u8', shape: [n], data: new Uint8Array(n) });
     this.stats.warmupMs[c.remotePeer.toString()] = performance.now() - t0;
   }
 
@@ -592,24 +682,27 @@ export class SwarmNode extends EventTarget {
     try {
       await receiveTensors(stream as unknown as ByteStream, {
         ...this.init.limits,
-        onTensor: (t) => {
-          if (t.jobId === WARMUP_JOB_ID || t.jobId === PROBE_JOB_ID) return;
-          this.stats.tensorsIn++;
-          this.stats.bytesIn += t.data.length;
-          this.touch(from);
-          for (const h of this.handlers) {
-            try {
-              h(t, from);
-            } catch (e) {
-              this.dispatchEvent(new CustomEvent('handler:error', { detail: { error: String(e) } }));
-            }
-          }
-        },
+        onTensor: (t) => this.deliver(t, from),
       });
     } catch (e) {
       const name = e instanceof FrameError ? e.name : 'StreamError';
       this.stats.frameErrors[name] = (this.stats.frameErrors[name] ?? 0) + 1;
       this.dispatchEvent(new CustomEvent('frame:error', { detail: { from, name, message: (e as Error).message } }));
+    }
+  }
+
+  /** A tensor arrived (libp2p stream or bulk channel): count it and hand it to onTensor handlers. */
+  private deliver(t: WireTensor, from: string): void {
+    if (t.jobId === WARMUP_JOB_ID || t.jobId === PROBE_JOB_ID) return;
+    this.stats.tensorsIn++;
+    this.stats.bytesIn += t.data.length;
+    this.touch(from);
+    for (const h of this.handlers) {
+      try {
+        h(t, from);
+      } catch (e) {
+        this.dispatchEvent(new CustomEvent('handler:error', { detail: { error: String(e) } }));
+      }
     }
   }
 
@@ -717,6 +810,7 @@ export class SwarmNode extends EventTarget {
       if (now - m.lastSeen > this.cfg.leaveTimeoutMs) {
         this.members.delete(id);
         this.ready.delete(id);
+        this.bulk?.closePeer(id, 'it left (no heartbeat)');
         this.dispatchEvent(new CustomEvent('peer:leave', { detail: { peerId: id, silentMs: now - m.lastSeen } }));
       }
     }

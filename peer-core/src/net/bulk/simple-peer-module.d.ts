@@ -1,16 +1,21 @@
-/** Minimal types of simple-peer 9 (the package ships none), as used by the net benchmark. */
+/** Minimal types of simple-peer 9 (the package ships none), as used by the bulk channel. */
 declare module 'simple-peer' {
   interface SimplePeerOptions {
     initiator?: boolean;
     trickle?: boolean;
     config?: RTCConfiguration;
     channelConfig?: RTCDataChannelInit;
+    channelName?: string;
+    /** WebRTC implementation where there is no global RTCPeerConnection. */
+    wrtc?: unknown;
+    allowHalfTrickle?: boolean;
   }
   class SimplePeer {
     constructor(opts?: SimplePeerOptions);
     signal(data: unknown): void;
     send(data: Uint8Array | string): void;
     destroy(err?: Error): void;
+    readonly destroyed: boolean;
     on(event: 'signal', cb: (data: unknown) => void): this;
     on(event: 'connect' | 'close', cb: () => void): this;
     on(event: 'error', cb: (err: Error) => void): this;
