@@ -24,7 +24,7 @@ export const REPLAN_AMORTIZE_ITERATIONS = 50;
  * with the problem size, so a 64-peer plan takes well under a second and a 1000-peer plan
  * stays within tens of seconds. Counts, not clocks, so plans are reproducible under a seed.
  */
-export const SEARCH_WORK_UNITS = 2e7;
+export const SEARCH_WORK_UNITS = 1e7;
 export const MIN_GENERATIONS = 6;
 /** Small instances need far fewer evaluations than the work budget allows. */
 export const MAX_EVALUATIONS_PER_PEER = 250;
@@ -36,6 +36,8 @@ export const MAX_GENERATIONS = 400;
 
 /** Distinct best plans per shape that the simulator re-ranks at the end of a search. */
 export const FINALISTS = 6;
+/** Plans re-timed under another schedule or microbatch size that are polished and simulated (scheduleSearch). */
+export const SCHEDULE_FINALISTS = 4;
 
 /**
  * Layer splits tried per genome besides the uniform one: compute-balanced with each group's

@@ -26,6 +26,11 @@ export interface Layout {
   ranges: Array<[number, number]>;
   /** [stage][replica] = peer index. */
   assignment: number[][];
+  /**
+   * Microbatches of each replica (the batch split unevenly across replicas, slower replicas
+   * taking fewer); absent: every replica runs inst.m.
+   */
+  micro?: ArrayLike<number>;
 }
 
 export interface Evaluation extends CostBreakdown {
@@ -48,8 +53,8 @@ export interface PipelineEstimate {
 }
 
 /** Cost of one replica's pipeline through `chain` (peer per stage). */
-export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>, chain: ArrayLike<number>): PipelineEstimate {
-  const { P, m, n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
+export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>, chain: ArrayLike<number>, m = inst.m): PipelineEstimate {
+  const { P, n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
   let sumF = 0;
   let sumB = 0;
   let maxF = 0;
@@ -164,10 +169,102 @@ export function memoryViolations(inst: Instance, layout: Layout): number {
   let v = 0;
   for (let s = 0; s < inst.P; s++) {
     const [a, b] = layout.ranges[s]!;
-    const need = stageMemory(inst, a, b, s);
-    for (const p of layout.assignment[s]!) if (need > inst.memory[p]!) v++;
+    const row = layout.assignment[s]!;
+    for (let r = 0; r < row.length; r++) if (stageMemory(inst, a, b, s, layout.micro?.[r] ?? inst.m) > inst.memory[row[r]!]!) v++;
   }
   return v;
+}
+
+/**
+ * Uneven split of the batch across replicas: ⌈batch / microbatch⌉ microbatches in all, at
+ * least one per replica, each given in turn to the replica whose predicted pipeline time
+ * grows least (min-max of the replicas' pipeline times, the closed form above). Replicas
+ * through slow GPUs or slow links take fewer microbatches; gradients are then averaged
+ * weighted by samples. Returns null when there are fewer microbatches than replicas.
+ */
+export function balanceMicrobatches(inst: Instance, ranges: Array<[number, number]>, assignment: number[][]): Int32Array | null {
+  const { P } = inst;
+  const D = assignment[0]!.length;
+  const total = Math.ceil(inst.problem.training.batchSize / inst.microbatchSize);
+  if (total < D) return null;
+  const micro = new Int32Array(D).fill(1);
+  const curves: PipelineCurve[] = [];
+  const nextT = new Float64Array(D);
+  const chain = new Int32Array(P);
+  for (let r = 0; r < D; r++) {
+    for (let s = 0; s < P; s++) chain[s] = assignment[s]![r]!;
+    const c = pipelineCurve(inst, ranges, chain);
+    curves.push(c);
+    nextT[r] = curveTime(c, 2);
+  }
+  for (let k = D; k < total; k++) {
+    let best = 0;
+    for (let r = 1; r < D; r++) if (nextT[r]! < nextT[best]!) best = r;
+    micro[best]!++;
+    nextT[best] = curveTime(curves[best]!, micro[best]! + 1);
+  }
+  return micro;
+}
+
+/** The parts of pipelineEstimate's T that do not depend on the microbatch count m. */
+export interface PipelineCurve {
+  gpipe: boolean;
+  /** GPipe: T = base + (m-1)·slope. 1F1B: T = base + max((m-1)·slope, max_k over m > depth[k] of (m-1)/depth[k]·roundTrip[k]). */
+  base: number;
+  slope: number;
+  depth: Float64Array;
+  roundTrip: Float64Array;
+}
+
+/** pipelineEstimate's T as a function of m, for one chain (m-independent parts computed once). */
+export function pipelineCurve(inst: Instance, ranges: Array<[number, number]>, chain: ArrayLike<number>): PipelineCurve {
+  const est = pipelineEstimate(inst, ranges, chain, 1);
+  const two = pipelineEstimate(inst, ranges, chain, 2);
+  const { P } = inst;
+  if (inst.schedule === 'gpipe') return { gpipe: true, base: est.T, slope: two.T - est.T, depth: new Float64Array(0), roundTrip: new Float64Array(0) };
+  // 1F1B: recompute the per-stage round trips (as in pipelineEstimate).
+  const { n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
+  const depth = new Float64Array(P);
+  const roundTrip = new Float64Array(P);
+  let maxFB = 0;
+  let maxUp = 0;
+  let prevXb = 0;
+  let rk = 0;
+  const f = new Float64Array(P);
+  const tf = new Float64Array(P);
+  const tb = new Float64Array(P);
+  for (let s = 0; s < P; s++) {
+    const [a, b] = ranges[s]!;
+    const p = chain[s]!;
+    f[s] = (mb * (inst.cumFlops[b]! - inst.cumFlops[a]!)) / speed[p]!;
+    maxFB = Math.max(maxFB, (1 + beta) * f[s]!);
+    let xf = 0;
+    let xb = 0;
+    if (s < P - 1) {
+      const q = chain[s + 1]!;
+      const bytes = inst.actOut[b - 1]! * mb * inst.activationRatio;
+      xf = bytes * secPerByte[p * n + q]!;
+      xb = bytes * secPerByte[q * n + p]!;
+      tf[s] = xf + lat[p * n + q]!;
+      tb[s] = xb + lat[q * n + p]!;
+    }
+    maxUp = Math.max(maxUp, xf + prevXb);
+    prevXb = xb;
+  }
+  for (let k = P - 1; k >= 0; k--) {
+    rk += (1 + beta) * f[k]! + (k < P - 1 ? tf[k]! + tb[k]! : 0);
+    depth[k] = P - k;
+    roundTrip[k] = rk;
+  }
+  return { gpipe: false, base: est.T, slope: Math.max(maxFB, maxUp), depth, roundTrip };
+}
+
+/** Pipeline time of a PipelineCurve at m microbatches (equals pipelineEstimate(...).T). */
+export function curveTime(c: PipelineCurve, m: number): number {
+  if (c.gpipe) return c.base + (m - 1) * c.slope;
+  let cycle = (m - 1) * c.slope;
+  for (let k = 0; k < c.depth.length; k++) if (m > c.depth[k]!) cycle = Math.max(cycle, ((m - 1) / c.depth[k]!) * c.roundTrip[k]!);
+  return c.base + cycle;
 }
 
 /** Predicted iteration time of a layout, with its breakdown. */
@@ -180,7 +277,7 @@ export function evaluateLayout(inst: Instance, layout: Layout): Evaluation {
   let crit: PipelineEstimate | undefined;
   for (let r = 0; r < D; r++) {
     for (let s = 0; s < P; s++) chain[s] = layout.assignment[s]![r]!;
-    const est = pipelineEstimate(inst, layout.ranges, chain);
+    const est = pipelineEstimate(inst, layout.ranges, chain, layout.micro?.[r] ?? inst.m);
     pipeline.push(est.T);
     if (!crit || est.T > crit.T) crit = est;
     for (let s = 0; s < P; s++) stageEnd[s] = Math.max(stageEnd[s]!, est.T - est.drain[s]!);

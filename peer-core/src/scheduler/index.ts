@@ -12,7 +12,7 @@
  */
 import { DEFAULT_SEED } from './constants.ts';
 import { evaluateLayout } from './costmodel.ts';
-import { dtfmPlan, greedyPlan, layoutOf, planSchedule, randomPlan, replanSchedule } from './plan.ts';
+import { dtfmPlan, greedyPlan, layoutOf, planSchedule, problemForPlan, randomPlan, replanSchedule } from './plan.ts';
 import { makeInstance } from './problem.ts';
 import { simulateLayout } from './simulator.ts';
 import type { CostBreakdown, Plan, ReplanOptions, ReplanResult, SchedulingProblem, SearchOptions, SimulateOptions, SimulationResult } from './types.ts';
@@ -26,17 +26,17 @@ export { taskOrder } from './simulator.ts';
 export { buildScenario, transformerModel } from './scenarios.ts';
 export type { GpuKind, RegionSpec, Scenario, ScenarioFile, TransformerShape } from './scenarios.ts';
 export type * from './types.ts';
-export { dtfmPlan, greedyPlan, planSchedule, randomPlan, replanSchedule };
+export { dtfmPlan, greedyPlan, planSchedule, problemForPlan, randomPlan, replanSchedule };
 
-/** Predicted iteration time of any plan (e.g. one made by hand or by a baseline) for a problem. */
+/** Predicted iteration time of any plan (e.g. one made by hand or by a baseline) for a problem, run with the plan's schedule and microbatches. */
 export function evaluatePlan(problem: SchedulingProblem, plan: Plan): CostBreakdown & { memoryViolations: number } {
-  const ev = evaluateLayout(makeInstance(problem), layoutOf(plan));
+  const ev = evaluateLayout(makeInstance(problemForPlan(problem, plan)), layoutOf(plan));
   return { total: ev.total, compute: ev.compute, bubble: ev.bubble, pipelineComm: ev.pipelineComm, dataParallelComm: ev.dataParallelComm, memoryViolations: ev.memoryViolations };
 }
 
-/** Simulate one iteration of a plan, event by event. */
+/** Simulate one iteration of a plan (with its schedule and microbatches), event by event. */
 export function simulatePlan(problem: SchedulingProblem, plan: Plan, opts?: SimulateOptions): SimulationResult {
-  return simulateLayout(makeInstance(problem), layoutOf(plan), opts);
+  return simulateLayout(makeInstance(problemForPlan(problem, plan)), layoutOf(plan), opts);
 }
 
 export interface SchedulerInit {

@@ -4,12 +4,12 @@
  * join or leave. All deterministic under a seed; pure functions (Web Worker and Node).
  */
 import { mulberry32 } from '../util/random.ts';
-import { DEFAULT_SEED, FINALISTS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS } from './constants.ts';
-import { evaluateLayout, type Layout, uniformRanges } from './costmodel.ts';
+import { DEFAULT_SEED, FINALISTS, MEMORY_PENALTY_SECONDS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS, SCHEDULE_FINALISTS } from './constants.ts';
+import { balanceMicrobatches, evaluateLayout, type Layout, uniformRanges } from './costmodel.ts';
 import { type Instance, makeInstance } from './problem.ts';
 import { type Decoded, Decoder, geneticSearch, layersMoved, type MoveCost, polishPlan, reshapeGenome, type SearchInit, shuffled, speedSortedGenome } from './search.ts';
 import { simulateLayout } from './simulator.ts';
-import type { Plan, ReplanOptions, ReplanResult, SchedulingProblem, SearchOptions } from './types.ts';
+import type { PipelineSchedule, Plan, ReplanOptions, ReplanResult, SchedulingProblem, SearchOptions } from './types.ts';
 
 /** A Plan (public shape) from a layout. */
 export function toPlan(inst: Instance, layout: Layout, method: string): Plan {
@@ -28,7 +28,8 @@ export function toPlan(inst: Instance, layout: Layout, method: string): Plan {
     spare,
     schedule: inst.schedule,
     microbatchSize: inst.microbatchSize,
-    microbatches: inst.m,
+    microbatches: layout.micro ? Math.max(...Array.from(layout.micro)) : inst.m,
+    microbatchesPerReplica: layout.micro ? Array.from(layout.micro) : new Array<number>(layout.assignment[0]!.length).fill(inst.m),
     predicted: { total: ev.total, compute: ev.compute, bubble: ev.bubble, pipelineComm: ev.pipelineComm, dataParallelComm: ev.dataParallelComm },
     memoryViolations: ev.memoryViolations,
   };
@@ -36,27 +37,56 @@ export function toPlan(inst: Instance, layout: Layout, method: string): Plan {
 
 /** The layout of a plan (for evaluation and simulation). */
 export function layoutOf(plan: Plan): Layout {
-  return { ranges: plan.layerRanges, assignment: plan.assignment };
+  const even = plan.microbatchesPerReplica.every((x) => x === plan.microbatchesPerReplica[0]);
+  return { ranges: plan.layerRanges, assignment: plan.assignment, micro: even ? undefined : plan.microbatchesPerReplica };
+}
+
+/** The problem as a plan runs it: the plan's replica count, schedule and microbatch size. */
+export function problemForPlan(problem: SchedulingProblem, plan: Plan): SchedulingProblem {
+  return { ...problem, replicas: plan.replicas, training: { ...problem.training, schedule: plan.schedule, microbatchSize: plan.microbatchSize } };
 }
 
 function searchInit(opts: SearchOptions | undefined): SearchInit {
   return { seed: opts?.seed ?? DEFAULT_SEED, population: opts?.population, generations: opts?.generations, localSearchTrials: opts?.localSearchTrials };
 }
 
+/** (schedule, microbatch size) pairs the planner tries: both schedules × the configured size, twice it and its halvings down to 1. */
+export function scheduleCandidates(problem: SchedulingProblem, D: number): Array<{ schedule: PipelineSchedule; microbatchSize: number }> {
+  const mb = problem.training.microbatchSize;
+  const sizes = new Set<number>([mb]);
+  if (Math.ceil(problem.training.batchSize / (2 * mb)) >= D) sizes.add(2 * mb);
+  for (let x = Math.floor(mb / 2); x >= 1; x = Math.floor(x / 2)) sizes.add(x);
+  const out: Array<{ schedule: PipelineSchedule; microbatchSize: number }> = [];
+  for (const schedule of ['1f1b', 'gpipe'] as const) for (const microbatchSize of sizes) out.push({ schedule, microbatchSize });
+  return out;
+}
+
+interface Candidate {
+  inst: Instance;
+  cand: Decoded;
+}
+
 /**
  * Our planner. For each candidate replica count (the largest that fits, and one fewer when
  * that leaves a stage's worth of peers spare): a short DT-FM network-only search provides a
- * seed, then GA + local search on the full cost model (compute, memory, network). The best
- * few distinct plans of every shape get their replica chains and layer boundaries polished
- * under the full cost model; they and the DT-FM plan that seeded them are then run through the discrete-event simulator and the
- * fastest simulated one is returned (its `predicted` stays the cost model's estimate).
+ * seed, then GA + local search on the full cost model (compute, memory, network) with the
+ * configured schedule and microbatch size. The best few distinct plans of every shape get
+ * their replica chains, layer boundaries and (unevenBatch) per-replica microbatch counts
+ * polished under the full cost model. Then (scheduleSearch) every plan is re-timed under
+ * every other schedule and microbatch size (scheduleCandidates) and the best few of those
+ * are polished too. All of them, and the DT-FM plan that seeded the search, are run through
+ * the discrete-event simulator and the fastest simulated one is returned (its `predicted`
+ * stays the cost model's estimate).
  */
 export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): Plan {
   const base = makeInstance(problem);
   const init = searchInit(opts);
+  const uneven = opts?.unevenBatch !== false;
   const shapes = [base.D];
   if (problem.replicas === undefined && base.D > 2) shapes.push(base.D - 1);
-  let best: { plan: Plan; simulated: number } | undefined;
+  const pool: Candidate[] = [];
+  // Polish budget: bounded in evaluations and in work (one evaluation costs ~P·D² for the all-reduces).
+  const polishBudget = (inst: Instance) => Math.min(POLISH_MAX_EVALUATIONS, 2 * inst.P * inst.D * inst.D, Math.round(POLISH_WORK_UNITS / (inst.P * inst.D * (inst.D + inst.P))));
   let netSeed: Int32Array | undefined;
   for (const D of shapes) {
     const inst = D === base.D ? base : makeInstance({ ...problem, replicas: D });
@@ -70,17 +100,67 @@ export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): 
     const dec = new Decoder(inst, 'full');
     extra.push(dec.decode(seed.slice(), true));
     const res = geneticSearch(dec, { ...init, seeds: [seed], finalists: FINALISTS, effortScale: 1 / shapes.length });
-    // Polish budget: bounded in evaluations and in work (one evaluation costs ~P·D² for the all-reduces).
-    const polishBudget = Math.min(POLISH_MAX_EVALUATIONS, 2 * inst.P * inst.D * inst.D, Math.round(POLISH_WORK_UNITS / (inst.P * inst.D * (inst.D + inst.P))));
-    const polished = res.finalists.map((c) => polishPlan(inst, c, polishBudget));
-    for (const cand of [...polished, ...extra]) {
-      if (cand.evaluation!.memoryViolations > 0 && best && best.plan.memoryViolations === 0) continue;
-      const simulated = opts?.rerank === 'prediction' ? cand.evaluation!.total : simulateLayout(inst, cand.layout).iterationSeconds;
-      const plan = toPlan(inst, cand.layout, 'ours');
-      if (!best || plan.memoryViolations < best.plan.memoryViolations || (plan.memoryViolations === best.plan.memoryViolations && simulated < best.simulated)) best = { plan, simulated };
-    }
+    for (const c of res.finalists) pool.push({ inst, cand: polishPlan(inst, c, polishBudget(inst), uneven) });
+    for (const c of extra) pool.push({ inst, cand: c });
+  }
+  if (opts?.scheduleSearch !== false) pool.push(...retimeSchedules(problem, pool, uneven, polishBudget));
+  let best: { plan: Plan; simulated: number } | undefined;
+  for (const { inst, cand } of pool) {
+    if (cand.evaluation!.memoryViolations > 0 && best && best.plan.memoryViolations === 0) continue;
+    const simulated = opts?.rerank === 'prediction' ? cand.evaluation!.total : simulateLayout(inst, cand.layout).iterationSeconds;
+    const plan = toPlan(inst, cand.layout, 'ours');
+    if (!best || plan.memoryViolations < best.plan.memoryViolations || (plan.memoryViolations === best.plan.memoryViolations && simulated < best.simulated)) best = { plan, simulated };
   }
   return best!.plan;
+}
+
+/**
+ * The same stage groups with each stage's peers re-ordered by speed across replicas, so that
+ * slow peers share replicas (which then take fewer microbatches) instead of slowing every
+ * replica. Ignores the links (bottleneck matching chose the chains for those).
+ */
+export function speedAlignedChains(inst: Instance, assignment: number[][]): number[][] {
+  return assignment.map((row) => [...row].sort((a, b) => inst.speed[b]! - inst.speed[a]! || a - b));
+}
+
+/**
+ * The planned layouts re-timed under every other (schedule, microbatch size): each with its
+ * own layer split and the uniform one, the batch split evenly and by replica speed; the
+ * SCHEDULE_FINALISTS best predictions are polished and returned.
+ */
+function retimeSchedules(problem: SchedulingProblem, pool: Candidate[], uneven: boolean, polishBudget: (inst: Instance) => number): Candidate[] {
+  const scored: Candidate[] = [];
+  const configured = { schedule: pool[0]!.inst.schedule, microbatchSize: pool[0]!.inst.microbatchSize };
+  const instances = new Map<string, Instance>();
+  for (const { inst: from, cand } of pool) {
+    const D = from.D;
+    for (const c of scheduleCandidates(problem, D)) {
+      if (c.schedule === configured.schedule && c.microbatchSize === configured.microbatchSize) continue;
+      const key = `${D}|${c.schedule}|${c.microbatchSize}`;
+      let inst = instances.get(key);
+      if (!inst) {
+        inst = makeInstance({ ...problem, replicas: D, training: { ...problem.training, ...c } });
+        instances.set(key, inst);
+      }
+      for (const assignment of [cand.layout.assignment, speedAlignedChains(inst, cand.layout.assignment)])
+      for (const ranges of [cand.layout.ranges, uniformRanges(inst.L, inst.P)]) {
+        const layout: Layout = { ranges, assignment };
+        const micro = uneven ? balanceMicrobatches(inst, ranges, layout.assignment) : null;
+        for (const v of micro ? [layout, { ...layout, micro }] : [layout]) {
+          const evaluation = evaluateLayout(inst, v);
+          scored.push({ inst, cand: { score: evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations, layout: v, evaluation } });
+        }
+      }
+    }
+  }
+  scored.sort((a, b) => a.cand.score - b.cand.score);
+  const out: Candidate[] = [];
+  for (const c of scored) {
+    if (out.length >= SCHEDULE_FINALISTS) break;
+    if (out.some((o) => o.inst === c.inst && Math.abs(o.cand.score - c.cand.score) <= 1e-9 * c.cand.score)) continue;
+    out.push({ inst: c.inst, cand: polishPlan(c.inst, c.cand, polishBudget(c.inst), uneven) });
+  }
+  return out;
 }
 
 /** Baseline: peers placed uniformly at random, layers split uniformly. */
@@ -140,7 +220,9 @@ function movedPeers(prev: Int32Array, layout: Layout): number {
 export function replanSchedule(problem: SchedulingProblem, previous: Plan, opts?: ReplanOptions): ReplanResult {
   // The incremental candidate keeps the previous replica count when there are enough peers.
   const fits = Math.floor(problem.peers.length / problem.stages);
-  const inst = makeInstance(problem.replicas === undefined ? { ...problem, replicas: Math.max(1, Math.min(previous.replicas, fits)) } : problem);
+  // It also keeps the schedule and microbatch size the previous plan runs with.
+  const training = { ...problem.training, schedule: previous.schedule, microbatchSize: previous.microbatchSize };
+  const inst = makeInstance({ ...problem, training, replicas: problem.replicas ?? Math.max(1, Math.min(previous.replicas, fits)) });
   const { n, P, D } = inst;
   const secondsPerLayer = opts?.moveCostPerLayer ?? defaultMoveCost(inst);
   const prevStage = new Map<string, number>();
@@ -180,7 +262,7 @@ export function replanSchedule(problem: SchedulingProblem, previous: Plan, opts?
   }
   const sameShape = previous.stages === P && previous.layerRanges.length === P;
   const move: MoveCost = { previous: prevRange, secondsPerLayer, previousRanges: sameShape ? previous.layerRanges : uniformRanges(inst.L, P) };
-  const dec = new Decoder(inst, 'full', move);
+  const dec = new Decoder(inst, 'full', move, opts?.unevenBatch !== false);
   const init = searchInit(opts);
   const res = geneticSearch(dec, { ...init, seeds: [genome], population: init.population ?? 4, generations: init.generations ?? 0 });
   const incLayout = res.best.layout;

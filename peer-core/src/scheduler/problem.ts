@@ -157,8 +157,8 @@ export function makeInstance(problem: SchedulingProblem): Instance {
   };
 }
 
-/** Memory a peer needs to hold layers [a, b) at pipeline position s (bytes). */
-export function stageMemory(inst: Instance, a: number, b: number, s: number): number {
-  const inflight = inst.schedule === 'gpipe' ? inst.m : Math.min(inst.m, inst.P - s);
+/** Memory a peer needs to hold layers [a, b) at pipeline position s, running m microbatches (bytes). */
+export function stageMemory(inst: Instance, a: number, b: number, s: number, m = inst.m): number {
+  const inflight = inst.schedule === 'gpipe' ? m : Math.min(m, inst.P - s);
   return inst.stateFactor * (inst.cumParams[b]! - inst.cumParams[a]!) + inflight * inst.microbatchSize * (inst.cumStored[b]! - inst.cumStored[a]!);
 }

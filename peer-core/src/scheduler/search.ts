@@ -19,7 +19,7 @@
  */
 import { mulberry32 } from '../util/random.ts';
 import { ALLREDUCE_CAP_MULTIPLES, EXACT_ORDER_MAX_STAGES, MAX_EVALUATIONS_PER_PEER, MAX_GENERATIONS, POLISH_EXACT_SPLITS, POLISH_IN_DECODE_MAX_PEERS, MEMORY_PENALTY_SECONDS, MIN_GENERATIONS, SEARCH_WORK_UNITS } from './constants.ts';
-import { allreduceTime, balancedRanges, evaluateLayout, type Evaluation, type Layout, uniformRanges } from './costmodel.ts';
+import { allreduceTime, balancedRanges, balanceMicrobatches, evaluateLayout, type Evaluation, type Layout, uniformRanges } from './costmodel.ts';
 import { bottleneckMatching } from './matching.ts';
 import type { Instance } from './problem.ts';
 import { openLoopTsp, type TspPath } from './tsp.ts';
@@ -83,8 +83,12 @@ export class Decoder {
   private readonly fixedOrder: boolean;
   private readonly move: MoveCost | undefined;
 
-  constructor(inst: Instance, objective: Objective, move?: MoveCost) {
+  /** Also score every layout with the batch split by replica speed (balanceMicrobatches). */
+  private readonly uneven: boolean;
+
+  constructor(inst: Instance, objective: Objective, move?: MoveCost, uneven = false) {
     this.inst = inst;
+    this.uneven = uneven && objective === 'full';
     this.objective = objective;
     this.move = move;
     this.fixedOrder = move !== undefined;
@@ -226,8 +230,13 @@ export class Decoder {
       const assignment = this.chains(order);
       const candidates = [...this.splits(assignment), uniformRanges(inst.L, P)];
       if (this.move) candidates.push(this.move.previousRanges);
+      const layouts: Layout[] = [];
       for (const ranges of candidates) {
-        const layout = { ranges, assignment };
+        layouts.push({ ranges, assignment });
+        const micro = this.uneven ? balanceMicrobatches(inst, ranges, assignment) : null;
+        if (micro) layouts.push({ ranges, assignment, micro });
+      }
+      for (const layout of layouts) {
         const evaluation = evaluateLayout(inst, layout);
         let score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
         let moved: number | undefined;
@@ -503,7 +512,7 @@ function localSearch(dec: Decoder, genome: Int32Array, current: Decoded, trials:
  *    at most POLISH_EXACT_SPLITS possible splits, score every move with its best split.
  * Stage groups keep their members.
  */
-export function polishPlan(inst: Instance, start: Decoded, maxEvaluations: number): Decoded {
+export function polishPlan(inst: Instance, start: Decoded, maxEvaluations: number, uneven = false): Decoded {
   const { P } = inst;
   const assignment = start.layout.assignment.map((row) => [...row]);
   const ranges = start.layout.ranges.map(([a, b]) => [a, b] as [number, number]);
@@ -516,12 +525,18 @@ export function polishPlan(inst: Instance, start: Decoded, maxEvaluations: numbe
     let won = false;
     for (const r of splits ?? [ranges]) {
       spent++;
-      const layout = { ranges: r.map(([a, b]) => [a, b] as [number, number]), assignment: assignment.map((x) => [...x]) };
-      const evaluation = evaluateLayout(inst, layout);
-      const score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
-      if (score < best.score * (1 - 1e-12)) {
-        best = { score, layout, evaluation };
-        won = true;
+      const layout: Layout = { ranges: r.map(([a, b]) => [a, b] as [number, number]), assignment: assignment.map((x) => [...x]) };
+      // The batch split evenly, and (uneven) by replica speed.
+      const variants: Layout[] = [layout];
+      const micro = uneven ? balanceMicrobatches(inst, layout.ranges, layout.assignment) : null;
+      if (micro) variants.push({ ...layout, micro });
+      for (const v of variants) {
+        const evaluation = evaluateLayout(inst, v);
+        const score = evaluation.total + MEMORY_PENALTY_SECONDS * evaluation.memoryViolations;
+        if (score < best.score * (1 - 1e-12)) {
+          best = { score, layout: v, evaluation };
+          won = true;
+        }
       }
     }
     if (won && splits) best.layout.ranges.forEach(([a, b], s) => {
@@ -557,17 +572,26 @@ export function polishPlan(inst: Instance, start: Decoded, maxEvaluations: numbe
         if (tryCurrent()) improved = true;
         else [assignment[s1], assignment[s2]] = [assignment[s2]!, assignment[s1]!];
       }
-    for (let s = 1; s < P && spent < maxEvaluations && !splits; s++)
-      for (const delta of [-1, 1]) {
-        const x = ranges[s]![0] + delta;
-        if (x <= ranges[s - 1]![0] || x >= ranges[s]![1]) continue;
-        ranges[s - 1]![1] = x;
-        ranges[s]![0] = x;
-        if (tryCurrent()) improved = true;
-        else {
-          ranges[s - 1]![1] = x - delta;
-          ranges[s]![0] = x - delta;
+    // Move one layer from stage `from` to stage `to` (every boundary in between shifts by one):
+    // adjacent stages trade compute balance against traffic; distant ones move gradient bytes
+    // away from the stages whose all-reduce ends last (the first stages finish their last
+    // backward last), which single boundary moves cannot do without first making things worse.
+    for (let from = 0; from < P && spent < maxEvaluations && !splits; from++)
+      for (let to = 0; to < P && spent < maxEvaluations; to++) {
+        if (to === from || ranges[from]![1] - ranges[from]![0] < 2) continue;
+        const saved = ranges.map(([a, b]) => [a, b] as [number, number]);
+        if (from < to) for (let s = from; s < to; s++) {
+          ranges[s]![1]--;
+          ranges[s + 1]![0]--;
         }
+        else for (let s = to; s < from; s++) {
+          ranges[s]![1]++;
+          ranges[s + 1]![0]++;
+        }
+        if (tryCurrent()) improved = true;
+        else saved.forEach(([a, b], s) => {
+          ranges[s] = [a, b];
+        });
       }
   }
   return best;

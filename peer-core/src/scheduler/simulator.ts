@@ -97,8 +97,11 @@ export function taskOrder(schedule: 'gpipe' | '1f1b', P: number, m: number, s: n
 
 /** Simulate one iteration of `layout` on `inst`. */
 export function simulateLayout(inst: Instance, layout: Layout, opts: SimulateOptions = {}): SimulationResult {
-  const { P, m, n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
+  const { P, n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
   const D = layout.assignment[0]!.length;
+  // Microbatches of each replica (uneven when the plan splits the batch by replica speed).
+  const micro = Array.from({ length: D }, (_, r) => layout.micro?.[r] ?? inst.m);
+  const m = Math.max(...micro);
   const jitter = opts.jitter ?? 0;
   const rand = mulberry32(opts.seed ?? 1);
   const jit = (x: number) => (jitter > 0 ? x * (1 + jitter * (2 * rand() - 1)) : x);
@@ -114,7 +117,15 @@ export function simulateLayout(inst: Instance, layout: Layout, opts: SimulateOpt
   };
 
   // Pipeline state, index [r*P+s].
-  const orders = Array.from({ length: P }, (_, s) => taskOrder(inst.schedule, P, m, s));
+  const orderCache = new Map<number, number[][]>();
+  const orders = micro.map((mr) => {
+    let o = orderCache.get(mr);
+    if (!o) {
+      o = Array.from({ length: P }, (_, s) => taskOrder(inst.schedule, P, mr, s));
+      orderCache.set(mr, o);
+    }
+    return o;
+  });
   const next = new Int32Array(D * P);
   const busy = new Uint8Array(D * P);
   const fwdIn = new Uint8Array(D * P * m); // input activation present
@@ -125,12 +136,13 @@ export function simulateLayout(inst: Instance, layout: Layout, opts: SimulateOpt
   const stageDoneCount = new Int32Array(P);
   const allreduceEnd = new Array<number>(P).fill(0);
   const current = new Int32Array(D * P);
-  for (let r = 0; r < D; r++) for (let i = 0; i < m; i++) fwdIn[(r * P + 0) * m + i] = 1;
+  for (let r = 0; r < D; r++) for (let i = 0; i < micro[r]!; i++) fwdIn[(r * P + 0) * m + i] = 1;
 
   const tryStart = (now: number, r: number, s: number) => {
     const k = r * P + s;
-    if (busy[k] || next[k]! >= orders[s]!.length) return;
-    const task = orders[s]![next[k]!]!;
+    const order = orders[r]![s]!;
+    if (busy[k] || next[k]! >= order.length) return;
+    const task = order[next[k]!]!;
     const ready = task >= 0 ? fwdIn[k * m + task] : bwdIn[k * m + (-task - 1)];
     if (!ready) return;
     busy[k] = 1;
@@ -176,7 +188,7 @@ export function simulateLayout(inst: Instance, layout: Layout, opts: SimulateOpt
         } else {
           const i = -task - 1;
           if (s > 0) send(now, p, layout.assignment[s - 1]![r]!, actBytes[s - 1]!, { k: 'bwd', r, s: s - 1, mb: i });
-          if (next[k] === orders[s]!.length) {
+          if (next[k] === orders[r]![s]!.length) {
             if (s === 0) pipelineSeconds[r] = now;
             if (++stageDoneCount[s] === D) startAllreduce(now, s);
           }

@@ -96,10 +96,16 @@ export interface Plan {
   assignmentIds: string[][];
   /** Peers left out (not enough for another replica, or better left out). */
   spare: number[];
+  /** The microbatch schedule and size this plan was made for (the planner may choose them: see SearchOptions.scheduleSearch). */
   schedule: PipelineSchedule;
   microbatchSize: number;
-  /** Microbatches per replica per iteration. */
+  /** Microbatches per replica per iteration: the most of any replica (see microbatchesPerReplica). */
   microbatches: number;
+  /**
+   * Microbatches of each replica. Even (⌈batch / (D·microbatch)⌉ each) unless the planner split
+   * the batch by replica speed; gradients are then averaged weighted by samples.
+   */
+  microbatchesPerReplica: number[];
   predicted: CostBreakdown;
   /** Number of (stage, replica) slots whose peer lacks memory for its stage. */
   memoryViolations: number;
@@ -120,6 +126,14 @@ export interface SearchOptions {
    * one with the lowest cost-model prediction.
    */
   rerank?: 'simulation' | 'prediction';
+  /**
+   * Also choose the microbatch schedule (GPipe or 1F1B) and the microbatch size (the
+   * configured one, twice it, and its halvings down to 1) for the best plans found with the
+   * configured ones (default true; false keeps training.schedule and training.microbatchSize).
+   */
+  scheduleSearch?: boolean;
+  /** Split the batch unevenly across replicas so that slower replicas take fewer microbatches (default true). */
+  unevenBatch?: boolean;
 }
 
 export interface ReplanOptions extends SearchOptions {

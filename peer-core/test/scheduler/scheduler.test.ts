@@ -15,6 +15,7 @@ import {
   openLoopTsp,
   type Plan,
   planSchedule,
+  problemForPlan,
   randomPlan,
   replanSchedule,
   type ScenarioFile,
@@ -24,10 +25,14 @@ import {
   taskOrder,
   uniformRanges,
 } from '../../src/scheduler/index.ts';
-import { evaluateLayout, type Layout } from '../../src/scheduler/costmodel.ts';
+import { curveTime, evaluateLayout, type Layout, pipelineCurve, pipelineEstimate } from '../../src/scheduler/costmodel.ts';
 import { makeInstance, stageMemory } from '../../src/scheduler/problem.ts';
+import { simulateLayout } from '../../src/scheduler/simulator.ts';
 import { freshSeed, mulberry32 } from '../../src/util/random.ts';
 import { randomProblem } from './helpers.ts';
+import { balanceMicrobatches } from '../../src/scheduler/costmodel.ts';
+
+const planMicro = (inst: ReturnType<typeof makeInstance>, layout: Layout) => balanceMicrobatches(inst, layout.ranges, layout.assignment)!;
 
 const scenarioDir = new URL('../../src/scheduler/scenarios/', import.meta.url);
 const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'));
@@ -57,7 +62,7 @@ function allSplits(L: number, P: number): Array<Array<[number, number]>> {
 }
 
 function checkInvariants(problem: SchedulingProblem, plan: Plan) {
-  const inst = makeInstance({ ...problem, replicas: plan.replicas });
+  const inst = makeInstance(problemForPlan(problem, plan));
   const L = problem.model.layers.length;
   // Every layer assigned exactly once, in order, every stage non-empty.
   const covered = new Array<number>(L).fill(0);
@@ -75,10 +80,18 @@ function checkInvariants(problem: SchedulingProblem, plan: Plan) {
   expect(new Set(used).size).toBe(used.length);
   expect(new Set([...used, ...plan.spare]).size).toBe(problem.peers.length);
   expect(plan.assignmentIds.flat()).toEqual(used.map((i) => problem.peers[i]!.id));
-  // Memory limits respected (recomputed here from the plan).
+  // The batch is covered: every replica runs at least one microbatch, and all of them together at least the batch.
+  expect(plan.microbatchesPerReplica).toHaveLength(plan.replicas);
+  for (const k of plan.microbatchesPerReplica) expect(k).toBeGreaterThanOrEqual(1);
+  const samples = plan.microbatchesPerReplica.reduce((x, y) => x + y, 0) * plan.microbatchSize;
+  expect(samples).toBeGreaterThanOrEqual(problem.training.batchSize);
+  expect(plan.microbatches).toBe(Math.max(...plan.microbatchesPerReplica));
+  // Memory limits respected (recomputed here from the plan, with each replica's microbatch count).
   plan.assignment.forEach((row, s) => {
     const [a, b] = plan.layerRanges[s]!;
-    for (const p of row) expect(stageMemory(inst, a, b, s)).toBeLessThanOrEqual(problem.peers[p]!.memoryBytes);
+    row.forEach((p, r) => {
+      expect(stageMemory(inst, a, b, s, plan.microbatchesPerReplica[r])).toBeLessThanOrEqual(problem.peers[p]!.memoryBytes);
+    });
   });
   expect(plan.memoryViolations).toBe(0);
   // Breakdown adds up.
@@ -189,6 +202,78 @@ describe('simulator', () => {
   });
 });
 
+describe('uneven batch split and schedule search', () => {
+  it('the per-replica pipeline curve equals the closed form at every microbatch count', () => {
+    const seed = freshSeed();
+    for (const schedule of ['gpipe', '1f1b'] as const)
+      for (let k = 0; k < 6; k++) {
+        const inst = makeInstance(randomProblem({ peers: 12, stages: 4, layers: 10, clusters: 3, seed: seed + k, schedule }));
+        const rand = mulberry32(seed + k);
+        const chain = Array.from({ length: 4 }, () => Math.floor(rand() * 12));
+        const ranges = uniformRanges(10, 4);
+        const curve = pipelineCurve(inst, ranges, chain);
+        for (let m = 1; m <= 20; m++) {
+          const want = pipelineEstimate(inst, ranges, chain, m).T;
+          expect(Math.abs(curveTime(curve, m) - want), `seed ${seed + k} ${schedule} m=${m}`).toBeLessThanOrEqual(1e-12 * want);
+        }
+      }
+  });
+
+  it('the simulator runs each replica with its own microbatch count', () => {
+    // Free links, identical peers: replica r takes (m_r + P - 1)·(f + b) with both schedules.
+    for (const schedule of ['gpipe', '1f1b'] as const) {
+      const problem = randomProblem({ peers: 8, stages: 4, replicas: 2, layers: 8, clusters: 1, seed: 3, schedule, batchSize: 16, microbatchSize: 2 });
+      for (const p of problem.peers) p.gflops = 10_000;
+      problem.links.latencyMs = problem.links.latencyMs.map((r) => r.map(() => 0));
+      problem.links.bandwidthGbps = problem.links.bandwidthGbps.map((r) => r.map(() => 1e9));
+      const inst = makeInstance(problem);
+      const layout: Layout = { ranges: uniformRanges(8, 4), assignment: [[0, 1], [2, 3], [4, 5], [6, 7]], micro: [3, 5] };
+      const fb = (3 * 2 * (inst.cumFlops[2]! - inst.cumFlops[0]!)) / 1e13;
+      const sim = simulateLayout(inst, layout);
+      expect(sim.pipelineSeconds[0]).toBeCloseTo((3 + 4 - 1) * fb, 9);
+      expect(sim.pipelineSeconds[1]).toBeCloseTo((5 + 4 - 1) * fb, 9);
+      expect(evaluateLayout(inst, layout).pipeline[1]).toBeCloseTo((5 + 4 - 1) * fb, 9);
+    }
+  });
+
+  it('slower replicas take fewer microbatches, and the split covers the batch exactly', () => {
+    const seed = freshSeed();
+    const problem = randomProblem({ peers: 8, stages: 2, replicas: 4, layers: 6, clusters: 1, seed, batchSize: 40, microbatchSize: 2 });
+    // Replica r runs on peers r and r + 4, both at (1 + r + jitter) × 5 TFLOP/s.
+    const rand = mulberry32(seed);
+    const speed = [0, 1, 2, 3].map((r) => 5000 * (1 + r + 0.5 * rand()));
+    problem.peers.forEach((p, i) => {
+      p.gflops = speed[i % 4]!;
+    });
+    const inst = makeInstance(problem);
+    const layout: Layout = { ranges: uniformRanges(6, 2), assignment: [[0, 1, 2, 3], [4, 5, 6, 7]] };
+    const micro = planMicro(inst, layout);
+    expect(micro.reduce((x, y) => x + y, 0), `seed ${seed}`).toBe(20);
+    for (let r = 1; r < 4; r++) expect(micro[r]!, `seed ${seed}`).toBeGreaterThanOrEqual(micro[r - 1]!);
+    expect(micro[3]!, `seed ${seed}`).toBeGreaterThan(micro[0]!);
+    // ... which beats the even split of the same layout.
+    expect(evaluateLayout(inst, { ...layout, micro }).total, `seed ${seed}`).toBeLessThan(evaluateLayout(inst, layout).total);
+    // The planner's plan covers the batch with ⌈batch / microbatch⌉ microbatches when it splits unevenly.
+    const plan = planSchedule(problem, { ...light, scheduleSearch: false });
+    checkInvariants(problem, plan);
+    if (new Set(plan.microbatchesPerReplica).size > 1) expect(plan.microbatchesPerReplica.reduce((x, y) => x + y, 0)).toBe(20);
+  });
+
+  it('searching the schedule and microbatch size never predicts worse than the configured ones', () => {
+    const problem = randomProblem({ peers: 16, stages: 4, layers: 8, clusters: 3, seed: 11, batchSize: 32, microbatchSize: 4 });
+    const fixed = planSchedule(problem, { ...light, rerank: 'prediction', scheduleSearch: false });
+    expect(fixed.schedule).toBe('1f1b');
+    expect(fixed.microbatchSize).toBe(4);
+    const searched = planSchedule(problem, { ...light, rerank: 'prediction' });
+    expect(searched.predicted.total).toBeLessThanOrEqual(fixed.predicted.total * (1 + 1e-12));
+    checkInvariants(problem, searched);
+    // evaluatePlan and simulatePlan run a plan with its own schedule and microbatches.
+    expect(evaluatePlan(problem, searched).total).toBeCloseTo(searched.predicted.total, 9);
+    const sim = simulatePlan(problem, searched).iterationSeconds;
+    expect(Math.abs(sim - searched.predicted.total) / sim).toBeLessThan(0.15);
+  });
+});
+
 describe('plans', () => {
   it('rejects malformed problems with SchedulerInputError', () => {
     const good = randomProblem({ peers: 8, stages: 2, layers: 4, clusters: 2, seed: 5 });
@@ -251,7 +336,8 @@ describe('plans', () => {
           if (ev.memoryViolations === 0) best = Math.min(best, ev.total);
         }
       }
-      const plan = planSchedule(problem, { seed, rerank: 'prediction' });
+      // The exhaustive search above covers the configured schedule with the batch split evenly: the same space here.
+      const plan = planSchedule(problem, { seed, rerank: 'prediction', scheduleSearch: false, unevenBatch: false });
       expect(plan.memoryViolations).toBe(0);
       expect(plan.predicted.total, `seed ${seed + k}, shape ${JSON.stringify(shape)}`).toBeLessThanOrEqual(1.05 * best);
     });
@@ -322,8 +408,11 @@ describe('re-planning', () => {
       }
     });
     expect(r.layersMoved).toBe(moved);
-    expect(r.incremental.layersMoved).toBeLessThan(r.fromScratch.layersMoved + 1);
-    expect(r.incremental.layersMoved).toBeLessThan(problem.model.layers.length * 3);
+    // When moving is expensive, only the slots left empty fetch layers (a spare or the newcomer fills each).
+    const expensive = replanSchedule(next, first, { ...light, moveCostPerLayer: 1e3 });
+    checkInvariants(next, expensive.plan);
+    const holes = [1, 2].map((s) => first.layerRanges[s]![1] - first.layerRanges[s]![0]).reduce((x, y) => x + y, 0);
+    expect(expensive.layersMoved).toBeLessThanOrEqual(holes);
   });
 });
 
