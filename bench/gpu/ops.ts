@@ -5,7 +5,8 @@
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-ops.mjs
  */
 import { gpu } from './dawn.ts';
-import { encodeMatmul, type MatmulVariant } from '@swarmgrad/gpu-shaders';
+import { encodeMatmul, flashTiles, type MatmulVariant } from '@swarmgrad/gpu-shaders';
+import { mulberry32 } from '../../peer-core/src/util/random.ts';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 
 const [B, T, C, NH, V] = [8, 1024, 768, 12, 50257];
@@ -50,6 +51,20 @@ await time('head fwd (8192x768x50257, transB)', mm(BT, C, V), () => be.matmulFor
 await time('head bwd (dA, dB)', 2 * mm(BT, C, V), () => be.matmulBackward(x, wte, null, logits, x, wte, { M: BT, K: C, N: V, transB: true }), 2);
 await time('attention fwd', 0, () => be.attentionForward(y, preatt, att, qkv, B, T, C, NH), 3);
 await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qkv, att, B, T, C, NH), 3);
+// Fused (flash) attention, one layer: keeps lse (B,NH,T) instead of preatt/att (B,NH,T,T).
+// FLOPs counted as the causal products only (FlashAttention's convention): forward q·kᵀ and
+// p·v = 2·(2·T²·hs)/2 per head; backward 2.5× forward (the kernels recompute q·kᵀ and dout·vᵀ
+// in both dq and dkv, so they execute 3.5× forward).
+{
+  const lse = f(B * NH * T);
+  const r = mulberry32(3);
+  be.write(qkv, Float32Array.from({ length: BT * 3 * C }, () => r() * 2 - 1));
+  const fwdFlops = 2 * 2 * T * T * (C / NH) * B * NH * 0.5;
+  await time('flash attention fwd', fwdFlops, () => be.flashAttentionForward(y, lse, qkv, B, T, C, NH), 3);
+  await time('flash attention bwd', 2.5 * fwdFlops, () => be.flashAttentionBackward(x, y, qkv, y, lse, B, T, C, NH), 3);
+  const tiles = flashTiles(C / NH, be.ctx.device.limits.maxComputeWorkgroupStorageSize);
+  console.log(JSON.stringify({ op: 'flash attention tiles', ...tiles, workgroupBytes: be.ctx.device.limits.maxComputeWorkgroupStorageSize, bytesPerLayerFused: B * NH * T * 4, bytesPerLayerUnfused: 2 * B * NH * T * T * 4 }));
+}
 await time('softmax xent fwd', 0, () => be.softmaxCrossEntropyForward(losses, probs, logits, targets, BT, V), 3);
 await time('softmax xent bwd', 0, () => be.softmaxCrossEntropyBackward(logits, losses, probs, targets, BT, V), 3);
 await time('layernorm fwd', 0, () => be.layernormForward(y, mean, rstd, x, bias, bias, BT, C));

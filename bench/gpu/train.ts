@@ -6,6 +6,8 @@
  *   npx esbuild bench/gpu/train.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --outfile=.gpu-bundle/bench-train.mjs
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-train.mjs [preset|json-config] [B] [T] [steps]
+ * ATTENTION_IMPL=flash (default: fused kernels, lse only) | matmul (unfused: batched matmuls
+ * and softmax rows, preatt/att (B,NH,T,T) per layer) picks the attention for an A/B.
  */
 import { gpu } from './dawn.ts';
 import { matmulTuning } from '@swarmgrad/gpu-shaders';
@@ -29,7 +31,9 @@ if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATM
 if (process.env.MATMUL_RO_INPUTS === '0') matmulTuning.readOnlyInputs = false;
 // MATMUL_COPY_ALIASED=0: bind an A/B that aliases out's buffer read_write instead of copying it.
 if (process.env.MATMUL_COPY_ALIASED === '0') matmulTuning.copyAliasedInputs = false;
-const backend = await createWebGpuBackend({ gpu });
+const attnImpl = process.env.ATTENTION_IMPL ?? 'flash';
+if (attnImpl !== 'flash' && attnImpl !== 'matmul') throw new Error(`ATTENTION_IMPL must be flash or matmul, got ${attnImpl}`);
+const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused' });
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });
 const r = mulberry32(7);
@@ -46,6 +50,7 @@ const s = (performance.now() - t0) / 1000;
 console.log(
   JSON.stringify({
     impl: 'swarmgrad-webgpu',
+    attention: attnImpl,
     config: cfg,
     B,
     T,

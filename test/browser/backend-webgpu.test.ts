@@ -1,6 +1,7 @@
 /**
  * The peer-core `webgpu` backend in headless Chromium (SwiftShader WebGPU here): a tiny GPT
- * gives the same loss and parameter gradients as on the `cpu` reference backend (vocabularies
+ * gives the same loss and parameter gradients as on the `cpu` reference backend (unfused
+ * attention) with fused (flash, the default) and unfused attention on the GPU (vocabularies
  * that take the blocked and the scalar matmul paths), trains (loss falls on a learnable
  * batch), and after the first steps a step creates no new pipelines, uniforms, bind groups or
  * pool buffers and needs only a few command buffers.
@@ -24,12 +25,14 @@ describe('webgpu backend: tiny GPT vs the cpu backend', () => {
     { cfg: { vocabSize: 64, contextLength: 16, nLayer: 1, nHead: 4, nEmbd: 32 }, B: 3, T: 16 },
   ];
   for (const { cfg, B, T } of configs) {
-    it(`same loss and gradients: ${JSON.stringify(cfg)} B=${B} T=${T}`, async () => {
-      const seed = freshSeed();
-      const r = await t.page.evaluate(([c, b, t, s]) => window.swarmgradBackendTest.compare(c, b, t, s), [cfg, B, T, seed] as const);
-      expect(Math.abs(r.gpuLoss - r.cpuLoss), `seed ${seed}: gpu ${r.gpuLoss} cpu ${r.cpuLoss}`).toBeLessThan(1e-4 * Math.max(1, r.cpuLoss));
-      expect(r.grads.ok, `seed ${seed}: ${r.grads.message}`).toBe(true);
-    });
+    for (const attention of ['fused', 'unfused'] as const) {
+      it(`same loss and gradients (${attention} attention): ${JSON.stringify(cfg)} B=${B} T=${T}`, async () => {
+        const seed = freshSeed();
+        const r = await t.page.evaluate(([c, b, t, s, a]) => window.swarmgradBackendTest.compare(c, b, t, s, a), [cfg, B, T, seed, attention] as const);
+        expect(Math.abs(r.gpuLoss - r.cpuLoss), `seed ${seed}: gpu ${r.gpuLoss} cpu ${r.cpuLoss}`).toBeLessThan(1e-4 * Math.max(1, r.cpuLoss));
+        expect(r.grads.ok, `seed ${seed}: ${r.grads.message}`).toBe(true);
+      });
+    }
   }
 
   it('trains: loss falls, and steady-state steps create nothing and submit few command buffers', async () => {

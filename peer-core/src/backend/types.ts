@@ -24,6 +24,15 @@ export type DType = 'f32' | 'i32';
 export type BackendName = 'cpu' | 'wasm' | 'webgpu';
 
 /**
+ * Which attention the model runs on a backend. `unfused`: attentionForward/Backward, which
+ * keep the scores and probabilities, preatt and att (B,NH,T,T), between forward and backward.
+ * `fused`: flashAttentionForward/Backward, which keep only the per-row logsumexp lse
+ * (B,NH,T) and recompute the probabilities in backward (the memory of the (B,NH,T,T)
+ * tensors is never allocated). Same function, same gradients up to rounding.
+ */
+export type AttentionKind = 'fused' | 'unfused';
+
+/**
  * Offsets of views into one allocation that a GPU backend binds directly must be multiples
  * of this many elements: 64 × 4 bytes = 256 bytes, WebGPU's default
  * `minStorageBufferOffsetAlignment`. The flat parameter layout and the activation arenas
@@ -46,6 +55,12 @@ export interface Tensor {
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * The attention a model built on this backend uses (GPTStage reads it when it allocates
+   * its activations; stages built earlier keep theirs). Every backend implements both kinds;
+   * this picks one, and may be set to A/B them.
+   */
+  attention: AttentionKind;
 
   // ---- memory ----------------------------------------------------------------------------
   /** A new zero-filled tensor of `length` elements. */
@@ -138,6 +153,21 @@ export interface Backend {
     dout: Tensor,
     qkv: Tensor,
     att: Tensor,
+    B: number,
+    T: number,
+    C: number,
+    NH: number,
+  ): void;
+
+  // Fused (flash) attention: qkv (B,T,3C) -> out (B,T,C), lse (B,NH,T) = per-row logsumexp of
+  // the scaled scores; backward accumulates (+=) into dqkv from dout and the forward's out, lse.
+  flashAttentionForward(out: Tensor, lse: Tensor, qkv: Tensor, B: number, T: number, C: number, NH: number): void;
+  flashAttentionBackward(
+    dqkv: Tensor,
+    dout: Tensor,
+    qkv: Tensor,
+    out: Tensor,
+    lse: Tensor,
     B: number,
     T: number,
     C: number,

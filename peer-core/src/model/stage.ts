@@ -12,11 +12,15 @@
  * buffer, so gradients of several micro-batches add up; the caller zeroes them per step.
  * The loss is mean-reduced by `lossScale` = 1 / (valid targets in the whole step).
  *
+ * Attention is fused or unfused as `StageInit.attention` says (default: the backend's
+ * `attention`): fused keeps only the per-row logsumexp lse (B,NH,T) per layer and needs no
+ * dpreatt/datt scratch; unfused keeps preatt and att (B,NH,T,T) per layer.
+ *
  * The op sequence follows llm.c's gpt2_forward/gpt2_backward. Returned tensors belong to the
  * stage: activationsOut stays valid until the next forward into the same slot, gradIn until
  * the next backward. Across peers, read them and write them into the next stage's input.
  */
-import type { Backend, Tensor } from '../backend/types.ts';
+import type { AttentionKind, Backend, Tensor } from '../backend/types.ts';
 import { ArenaBuilder } from './arena.ts';
 import { ModelInputError } from './errors.ts';
 import type { GPT } from './gpt.ts';
@@ -31,6 +35,8 @@ export interface StageInit {
   T: number;
   /** Micro-batches whose activations are kept at once (default 1). */
   slots?: number;
+  /** Fused (flash) or unfused attention; default the backend's `attention`. */
+  attention?: AttentionKind;
 }
 
 /** Host-side data of one micro-batch: token ids and next-token targets, B*T each (row-major). */
@@ -47,8 +53,11 @@ interface LayerActs {
   ln1Rstd: Tensor;
   qkv: Tensor;
   atty: Tensor;
-  preatt: Tensor;
-  att: Tensor;
+  /** Unfused attention only: scores and probabilities (B,NH,T,T). */
+  preatt: Tensor | null;
+  att: Tensor | null;
+  /** Fused attention only: per-row logsumexp (B,NH,T). */
+  lse: Tensor | null;
   attproj: Tensor;
   res2: Tensor;
   ln2: Tensor;
@@ -86,8 +95,9 @@ interface Scratch {
   dattproj: Tensor;
   datty: Tensor;
   dqkv: Tensor;
-  dpreatt: Tensor;
-  datt: Tensor;
+  /** Unfused attention only. */
+  dpreatt: Tensor | null;
+  datt: Tensor | null;
   dln1: Tensor;
   dlnf: Tensor | null;
   dlogits: Tensor | null;
@@ -102,6 +112,7 @@ export class GPTStage {
   readonly B: number;
   readonly T: number;
   readonly slots: number;
+  readonly attention: AttentionKind;
   private readonly backend: Backend;
   private readonly slotData: Slot[] = [];
   private readonly scratch: Scratch;
@@ -109,7 +120,7 @@ export class GPTStage {
 
   constructor(
     readonly model: GPT,
-    { firstLayer, endLayer, B, T, slots = 1 }: StageInit,
+    { firstLayer, endLayer, B, T, slots = 1, attention }: StageInit,
   ) {
     const { nLayer: L, contextLength, nEmbd: C, nHead: NH, vocabSize: V } = model.config;
     if (!Number.isInteger(firstLayer) || !Number.isInteger(endLayer) || firstLayer < 0 || endLayer > L || endLayer <= firstLayer) {
@@ -119,6 +130,10 @@ export class GPTStage {
       throw new ModelInputError(`micro-batch B=${B}, T=${T} must be positive with T <= contextLength ${contextLength}`);
     }
     if (!Number.isInteger(slots) || slots <= 0) throw new ModelInputError(`slots must be a positive integer, got ${slots}`);
+    const kind = attention ?? model.backend.attention;
+    if (kind !== 'fused' && kind !== 'unfused') throw new ModelInputError(`attention must be 'fused' or 'unfused', got ${String(kind)}`);
+    this.attention = kind;
+    const fused = kind === 'fused';
     this.firstLayer = firstLayer;
     this.endLayer = endLayer;
     this.B = B;
@@ -131,6 +146,7 @@ export class GPTStage {
     const BT = B * T;
     const nl = endLayer - firstLayer;
     const att = B * NH * T * T;
+    const none = -1;
 
     for (let s = 0; s < slots; s++) {
       const f = new ArenaBuilder('f32');
@@ -141,8 +157,9 @@ export class GPTStage {
         ln1Rstd: f.reserve(BT),
         qkv: f.reserve(BT * 3 * C),
         atty: f.reserve(BT * C),
-        preatt: f.reserve(att),
-        att: f.reserve(att),
+        preatt: fused ? none : f.reserve(att),
+        att: fused ? none : f.reserve(att),
+        lse: fused ? f.reserve(B * NH * T) : none,
         attproj: f.reserve(BT * C),
         res2: f.reserve(BT * C),
         ln2: f.reserve(BT * C),
@@ -163,7 +180,7 @@ export class GPTStage {
       const ia = ints.build(be);
       for (const r of [fa.root, ia.root]) if (r) this.roots.push(r);
       const v = fa.views;
-      const layers = layerIx.map((ix) => Object.fromEntries(Object.entries(ix).map(([k, i]) => [k, v[i]])) as unknown as LayerActs);
+      const layers = layerIx.map((ix) => Object.fromEntries(Object.entries(ix).map(([k, i]) => [k, i >= 0 ? v[i] : null])) as unknown as LayerActs);
       this.slotData.push({
         input: v[input],
         layers,
@@ -191,8 +208,8 @@ export class GPTStage {
       dattproj: g.reserve(BT * C),
       datty: g.reserve(BT * C),
       dqkv: g.reserve(BT * 3 * C),
-      dpreatt: g.reserve(att),
-      datt: g.reserve(att),
+      dpreatt: fused ? none : g.reserve(att),
+      datt: fused ? none : g.reserve(att),
       dln1: g.reserve(BT * C),
       dlnf: this.isLast ? g.reserve(BT * C) : -1,
       dlogits: this.isLast ? g.reserve(BT * V) : -1,
@@ -244,7 +261,8 @@ export class GPTStage {
       const a = s.layers[i];
       be.layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, res, this.p(l, 'ln_1.weight'), this.p(l, 'ln_1.bias'), BT, C);
       be.matmulForward(a.qkv, a.ln1, this.p(l, 'attn.c_attn.weight'), this.p(l, 'attn.c_attn.bias'), { M: BT, K: C, N: 3 * C });
-      be.attentionForward(a.atty, a.preatt, a.att, a.qkv, B, T, C, NH);
+      if (a.lse) be.flashAttentionForward(a.atty, a.lse, a.qkv, B, T, C, NH);
+      else be.attentionForward(a.atty, a.preatt!, a.att!, a.qkv, B, T, C, NH);
       be.matmulForward(a.attproj, a.atty, this.p(l, 'attn.c_proj.weight'), this.p(l, 'attn.c_proj.bias'), { M: BT, K: C, N: C });
       be.residualForward(a.res2, res, a.attproj, BT * C);
       be.layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, this.p(l, 'ln_2.weight'), this.p(l, 'ln_2.bias'), BT, C);
@@ -323,9 +341,12 @@ export class GPTStage {
       be.zero(d.datty);
       be.matmulBackward(d.datty, this.g(l, 'attn.c_proj.weight'), this.g(l, 'attn.c_proj.bias'), d.dattproj, a.atty, this.p(l, 'attn.c_proj.weight'), { M: BT, K: C, N: C });
       be.zero(d.dqkv);
-      be.zero(d.dpreatt);
-      be.zero(d.datt);
-      be.attentionBackward(d.dqkv, d.dpreatt, d.datt, d.datty, a.qkv, a.att, B, T, C, NH);
+      if (a.lse) be.flashAttentionBackward(d.dqkv, d.datty, a.qkv, a.atty, a.lse, B, T, C, NH);
+      else {
+        be.zero(d.dpreatt!);
+        be.zero(d.datt!);
+        be.attentionBackward(d.dqkv, d.dpreatt!, d.datt!, d.datty, a.qkv, a.att!, B, T, C, NH);
+      }
       be.zero(d.dln1);
       be.matmulBackward(d.dln1, this.g(l, 'attn.c_attn.weight'), this.g(l, 'attn.c_attn.bias'), d.dqkv, a.ln1, this.p(l, 'attn.c_attn.weight'), { M: BT, K: C, N: 3 * C });
       be.layernormBackward(dprev, this.g(l, 'ln_1.weight'), this.g(l, 'ln_1.bias'), d.dln1, resIn, this.p(l, 'ln_1.weight'), a.ln1Mean, a.ln1Rstd, BT, C);

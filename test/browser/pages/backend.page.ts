@@ -5,7 +5,7 @@
  */
 // imported by path: the package root also exports the network stack, which this page does not need
 import { createCpuBackend } from '../../../peer-core/src/backend/cpu/index.ts';
-import type { Backend } from '../../../peer-core/src/backend/types.ts';
+import type { AttentionKind, Backend } from '../../../peer-core/src/backend/types.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../../../peer-core/src/backend/webgpu/index.ts';
 import { GPT } from '../../../peer-core/src/model/gpt.ts';
 import { AdamW } from '../../../peer-core/src/train/optimizer.ts';
@@ -50,9 +50,15 @@ async function lossAndGrads(backend: Backend, cfg: Cfg, seed: number, b: Batch) 
 }
 
 const api = {
-  async compare(cfg: Cfg, B: number, T: number, seed: number) {
+  /** `attention`: the kind the webgpu model runs (the cpu reference stays unfused). */
+  async compare(cfg: Cfg, B: number, T: number, seed: number, attention: AttentionKind = 'fused') {
     const b = batch(B, T, cfg.vocabSize, seed + 1);
-    const gpu = await lossAndGrads(await webgpu(), cfg, seed, b);
+    const be = await webgpu();
+    const kind = be.attention;
+    be.attention = attention;
+    const gpu = await lossAndGrads(be, cfg, seed, b).finally(() => {
+      be.attention = kind;
+    });
     const cpu = await lossAndGrads(createCpuBackend(), cfg, seed, b);
     return {
       gpuLoss: gpu.loss,

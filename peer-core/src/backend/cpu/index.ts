@@ -5,7 +5,7 @@
  */
 import * as ref from '../../ops/reference/index.ts';
 import { BackendInputError, ForeignTensorError, requireDims, requireTensor } from '../errors.ts';
-import type { AdamWParams, Backend, DType, MatmulShape, SgdParams, Tensor } from '../types.ts';
+import type { AdamWParams, AttentionKind, Backend, DType, MatmulShape, SgdParams, Tensor } from '../types.ts';
 
 export class CpuTensor implements Tensor {
   readonly backend = 'cpu' as const;
@@ -41,6 +41,12 @@ function own(t: Tensor): CpuTensor {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  /** Unfused by default (the plain reference the others are checked against); both work. */
+  attention: AttentionKind;
+
+  constructor(init: CpuBackendInit = {}) {
+    this.attention = init.attention ?? 'unfused';
+  }
 
   alloc(length: number, dtype: DType = 'f32'): Tensor {
     if (!Number.isInteger(length) || length < 0) throw new BackendInputError('alloc', `bad length ${length}`);
@@ -221,6 +227,30 @@ export class CpuBackend implements Backend {
     );
   }
 
+  flashAttentionForward(out: Tensor, lse: Tensor, qkv: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionForward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    ref.flashAttentionForward(t32(op, 'out', out, B * T * C), t32(op, 'lse', lse, B * NH * T), t32(op, 'qkv', qkv, B * T * 3 * C), B, T, C, NH);
+  }
+
+  flashAttentionBackward(dqkv: Tensor, dout: Tensor, qkv: Tensor, out: Tensor, lse: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionBackward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    ref.flashAttentionBackward(
+      t32(op, 'dqkv', dqkv, B * T * 3 * C),
+      t32(op, 'dout', dout, B * T * C),
+      t32(op, 'qkv', qkv, B * T * 3 * C),
+      t32(op, 'out', out, B * T * C),
+      t32(op, 'lse', lse, B * NH * T),
+      B,
+      T,
+      C,
+      NH,
+    );
+  }
+
   geluForward(out: Tensor, inp: Tensor, N: number): void {
     requireDims('geluForward', { N });
     ref.geluForward(t32('geluForward', 'out', out, N), t32('geluForward', 'inp', inp, N), N);
@@ -282,6 +312,11 @@ export class CpuBackend implements Backend {
 }
 
 /** The plain-TypeScript reference backend. */
-export function createCpuBackend(): CpuBackend {
-  return new CpuBackend();
+export interface CpuBackendInit {
+  /** The attention models on this backend use (default 'unfused'). */
+  attention?: AttentionKind;
+}
+
+export function createCpuBackend(init: CpuBackendInit = {}): CpuBackend {
+  return new CpuBackend(init);
 }

@@ -11,7 +11,8 @@
  */
 import { createWasmKernels, createWasmKernelsSync, WasmKernelInputError, type WasmKernels, type WasmKernelsInit, type WasmTensor } from '@swarmgrad/wasm';
 import { BackendInputError, BackendUnavailableError, ForeignTensorError, requireDims, requireTensor } from '../errors.ts';
-import type { AdamWParams, Backend, DType, MatmulShape, SgdParams, Tensor } from '../types.ts';
+import * as ref from '../../ops/reference/index.ts';
+import type { AdamWParams, AttentionKind, Backend, DType, MatmulShape, SgdParams, Tensor } from '../types.ts';
 
 export class WasmBackendTensor implements Tensor {
   readonly backend = 'wasm' as const;
@@ -32,6 +33,11 @@ export class WasmBackendTensor implements Tensor {
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
+  /**
+   * Unfused by default: the fused path here is the plain TS reference on views of linear
+   * memory (correct, not fast), offered so a model can save the (B,NH,T,T) memory.
+   */
+  attention: AttentionKind = 'unfused';
   private disposed = false;
 
   constructor(readonly kernels: WasmKernels) {}
@@ -226,6 +232,32 @@ export class WasmBackend implements Backend {
       this.f32(op, 'att', att, TT),
     ] as const;
     this.run(op, () => this.kernels.attentionBackward(...args, B, T, C, NH));
+  }
+
+  // The fused path runs the TS reference on live views of linear memory (taken after every
+  // check; the reference allocates nothing in wasm memory, so the views stay valid).
+  flashAttentionForward(out: Tensor, lse: Tensor, qkv: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionForward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    const h = [this.f32(op, 'out', out, B * T * C), this.f32(op, 'lse', lse, B * NH * T), this.f32(op, 'qkv', qkv, B * T * 3 * C)] as const;
+    const [o, l, q] = h.map((t) => this.kernels.f32(t));
+    ref.flashAttentionForward(o!, l!, q!, B, T, C, NH);
+  }
+
+  flashAttentionBackward(dqkv: Tensor, dout: Tensor, qkv: Tensor, out: Tensor, lse: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionBackward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    const h = [
+      this.f32(op, 'dqkv', dqkv, B * T * 3 * C),
+      this.f32(op, 'dout', dout, B * T * C),
+      this.f32(op, 'qkv', qkv, B * T * 3 * C),
+      this.f32(op, 'out', out, B * T * C),
+      this.f32(op, 'lse', lse, B * NH * T),
+    ] as const;
+    const [dq, g, q, o, l] = h.map((t) => this.kernels.f32(t));
+    ref.flashAttentionBackward(dq!, g!, q!, o!, l!, B, T, C, NH);
   }
 
   geluForward(out: Tensor, inp: Tensor, N: number): void {

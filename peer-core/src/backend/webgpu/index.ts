@@ -23,6 +23,8 @@ import {
   encodeCrossEntropyForward,
   encodeEncoderBackward,
   encodeEncoderForward,
+  encodeFlashAttentionBackward,
+  encodeFlashAttentionForward,
   encodeGeluBackward,
   encodeGeluForward,
   encodeGlobalNormSquared,
@@ -39,7 +41,7 @@ import {
   sgdHyper,
 } from '@swarmgrad/gpu-shaders';
 import { BackendInputError, BackendUnavailableError, ForeignTensorError, requireDims, requireTensor } from '../errors.ts';
-import { type AdamWParams, type Backend, type DType, type MatmulShape, type SgdParams, type Tensor, VIEW_ALIGN_ELEMENTS } from '../types.ts';
+import { type AdamWParams, type AttentionKind, type Backend, type DType, type MatmulShape, type SgdParams, type Tensor, VIEW_ALIGN_ELEMENTS } from '../types.ts';
 
 export class WebGpuTensor implements Tensor {
   readonly backend = 'webgpu' as const;
@@ -56,10 +58,16 @@ export class WebGpuTensor implements Tensor {
 export interface WebGpuBackendInit extends GpuContextInit {
   /** Use this context (and its device) instead of creating one; it is not destroyed on dispose. */
   context?: GpuContext;
+  /**
+   * The attention models on this backend use (default 'fused': the flash kernels, no
+   * (B,NH,T,T) tensors). 'unfused' runs the batched-matmul attention, for A/B comparisons.
+   */
+  attention?: AttentionKind;
 }
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
+  attention: AttentionKind = 'fused';
   private encoder: GPUCommandEncoder | null = null;
   private readonly roots = new Set<WebGpuTensor>();
   private readonly staging = new Map<number, GPUBuffer[]>();
@@ -308,6 +316,38 @@ export class WebGpuBackend implements Backend {
     });
   }
 
+  flashAttentionForward(out: Tensor, lse: Tensor, qkv: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionForward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    encodeFlashAttentionForward(this.ctx, this.enc(), {
+      out: bind(f32(op, 'out', out, B * T * C)),
+      lse: bind(f32(op, 'lse', lse, B * NH * T)),
+      qkv: bind(f32(op, 'qkv', qkv, B * T * 3 * C)),
+      B,
+      T,
+      C,
+      NH,
+    });
+  }
+
+  flashAttentionBackward(dqkv: Tensor, dout: Tensor, qkv: Tensor, out: Tensor, lse: Tensor, B: number, T: number, C: number, NH: number): void {
+    const op = 'flashAttentionBackward';
+    requireDims(op, { B, T, C, NH });
+    if (C % NH !== 0) throw new BackendInputError(op, `C=${C} is not a multiple of NH=${NH}`);
+    encodeFlashAttentionBackward(this.ctx, this.enc(), {
+      dqkv: bind(f32(op, 'dqkv', dqkv, B * T * 3 * C)),
+      dout: bind(f32(op, 'dout', dout, B * T * C)),
+      qkv: bind(f32(op, 'qkv', qkv, B * T * 3 * C)),
+      out: bind(f32(op, 'out', out, B * T * C)),
+      lse: bind(f32(op, 'lse', lse, B * NH * T)),
+      B,
+      T,
+      C,
+      NH,
+    });
+  }
+
   geluForward(out: Tensor, inp: Tensor, N: number): void {
     const op = 'geluForward';
     requireDims(op, { N });
@@ -472,11 +512,16 @@ function bind(t: WebGpuTensor): BufferArg {
  * where WebGPU or an adapter is missing.
  */
 export async function createWebGpuBackend(init: WebGpuBackendInit = {}): Promise<WebGpuBackend> {
-  if (init.context) return new WebGpuBackend(init.context, false);
-  try {
-    return new WebGpuBackend(await GpuContext.create(init), true);
-  } catch (e) {
-    if ((e as Error).name === 'WebGpuUnavailableError') throw new BackendUnavailableError((e as Error).message);
-    throw e;
+  let backend: WebGpuBackend;
+  if (init.context) backend = new WebGpuBackend(init.context, false);
+  else {
+    try {
+      backend = new WebGpuBackend(await GpuContext.create(init), true);
+    } catch (e) {
+      if ((e as Error).name === 'WebGpuUnavailableError') throw new BackendUnavailableError((e as Error).message);
+      throw e;
+    }
   }
+  if (init.attention) backend.attention = init.attention;
+  return backend;
 }

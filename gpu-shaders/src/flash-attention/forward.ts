@@ -1,0 +1,49 @@
+/**
+ * Thin wrapper for forward.wgsl: fused (flash-style) causal multi-head attention, forward.
+ * out (B,T,C) and lse (B,NH,T) from qkv (B,T,3C); overwrites both. Reference:
+ * `flashAttentionForward` in @swarmgrad/peer-core/reference. Any T, head size hs = C/NH <= 256.
+ * One dispatch: ceil(T/BR) × B·NH workgroups of BR invocations.
+ */
+import type { BufferArg, GpuContext } from '../context.ts';
+import { checkBuffers, encodeDispatches, packParams } from '../kernel.ts';
+import code from './forward.wgsl';
+import { checkFlashShape, flashTiles, specialise, tilesKey } from './tiles.ts';
+
+export interface FlashAttentionForwardArgs {
+  out: BufferArg;
+  lse: BufferArg;
+  qkv: BufferArg;
+  B: number;
+  T: number;
+  C: number;
+  NH: number;
+}
+
+/** Validates shapes and buffer sizes (KernelInputError); returns hs. */
+export function validateFlashAttentionForward(args: FlashAttentionForwardArgs): number {
+  const { B, T, C, NH } = args;
+  const hs = checkFlashShape('flashAttention', B, T, C, NH);
+  checkBuffers('flashAttention', [
+    ['out', args.out, B * T * C],
+    ['lse', args.lse, B * NH * T],
+    ['qkv', args.qkv, B * T * 3 * C],
+  ]);
+  return hs;
+}
+
+export function encodeFlashAttentionForward(ctx: GpuContext, encoder: GPUCommandEncoder, args: FlashAttentionForwardArgs): void {
+  const hs = validateFlashAttentionForward(args);
+  const { B, T, C, NH } = args;
+  const tiles = flashTiles(hs, ctx.device.limits.maxComputeWorkgroupStorageSize);
+  const nqb = Math.ceil(T / tiles.BR);
+  encodeDispatches(ctx, encoder, 'flashAttention', [
+    {
+      kernel: tilesKey('flashAttention', tiles),
+      code: specialise(code, tiles),
+      entryPoint: 'forward',
+      params: packParams([B, T, C, NH, hs, nqb]),
+      buffers: [args.qkv, args.out, args.lse],
+      workgroups: [nqb, B * NH],
+    },
+  ]);
+}

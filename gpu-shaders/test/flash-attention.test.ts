@@ -1,0 +1,66 @@
+/**
+ * The fused attention wrappers' decisions before any GPU work, in Node without a GPU: input
+ * validation (named KernelInputError), tile sizes under a workgroup-memory budget, and the
+ * specialisation of the WGSL constants. Numerics: test/browser/flash-attention.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { FLASH_MAX_HS, flashTiles, KernelInputError, specialise, tilesKey, validateFlashAttentionBackward, validateFlashAttentionForward } from '../src/index.ts';
+import backwardCode from '../src/flash-attention/backward.wgsl';
+import forwardCode from '../src/flash-attention/forward.wgsl';
+
+const buf = (floats: number) => ({ size: floats * 4, mapState: 'unmapped' }) as unknown as GPUBuffer;
+
+describe('flash attention validation', () => {
+  const [B, T, C, NH] = [2, 5, 12, 3];
+  const fwd = { out: buf(B * T * C), lse: buf(B * NH * T), qkv: buf(B * T * 3 * C), B, T, C, NH };
+  const bwd = { dqkv: buf(B * T * 3 * C), dout: buf(B * T * C), qkv: buf(B * T * 3 * C), out: buf(B * T * C), lse: buf(B * NH * T), B, T, C, NH };
+
+  it('accepts buffers of exactly the needed size and returns hs', () => {
+    expect(validateFlashAttentionForward(fwd)).toBe(4);
+    expect(validateFlashAttentionBackward(bwd)).toBe(4);
+  });
+
+  it('names the short buffer, bad shapes and an oversized head', () => {
+    expect(() => validateFlashAttentionForward({ ...fwd, lse: buf(B * NH * T - 1) })).toThrow(/buffer lse holds 29 floats, needs 30/);
+    expect(() => validateFlashAttentionBackward({ ...bwd, dqkv: buf(10) })).toThrow(KernelInputError);
+    expect(() => validateFlashAttentionForward({ ...fwd, NH: 5 })).toThrow(/C=12 is not a multiple of NH=5/);
+    expect(() => validateFlashAttentionForward({ ...fwd, T: 0 })).toThrow(/T must be a positive integer/);
+    expect(() => validateFlashAttentionForward({ ...fwd, T: 2.5 })).toThrow(KernelInputError);
+    const big = 2 * FLASH_MAX_HS;
+    expect(() => validateFlashAttentionForward({ out: buf(big), lse: buf(1), qkv: buf(3 * big), B: 1, T: 1, C: big, NH: 1 })).toThrow(/head size 512 exceeds 256/);
+  });
+});
+
+describe('flashTiles', () => {
+  it('fits the workgroup-memory budget for every head size, BQ <= BC, powers of two', () => {
+    for (const limit of [16384, 32768, 49152])
+      for (const hs of [1, 6, 8, 16, 63, 64, 100, 128, 256]) {
+        const t = flashTiles(hs, limit);
+        expect(t.HS4).toBe(Math.ceil(hs / 4));
+        expect(2 * t.BC * t.HS4 * 16).toBeLessThanOrEqual(limit);
+        expect(2 * t.BQ * t.HS4 * 16 + 8 * t.BQ).toBeLessThanOrEqual(limit);
+        expect(t.BQ).toBeLessThanOrEqual(t.BC);
+        for (const n of [t.BC, t.BQ]) expect(Math.log2(n) % 1).toBe(0);
+      }
+  });
+
+  it('takes the largest tiles the caps allow: hs 64 at 16 KiB gives 32 keys and 16 queries', () => {
+    expect(flashTiles(64, 16384)).toEqual({ HS4: 16, BR: 64, BC: 32, BQ: 16 });
+    expect(flashTiles(128, 16384)).toMatchObject({ BC: 16, BQ: 8 });
+    expect(flashTiles(64, 16384, { rows: 32, maxKeyTile: 8, maxQueryTile: 2 })).toEqual({ HS4: 16, BR: 32, BC: 8, BQ: 2 });
+  });
+});
+
+describe('specialise', () => {
+  it('replaces every tile constant of both kernels and names them in the cache key', () => {
+    const t = { HS4: 3, BR: 32, BC: 8, BQ: 4 };
+    const f = specialise(forwardCode, t);
+    expect(f).toContain('const HS4: u32 = 3u;');
+    expect(f).toContain('const BR: u32 = 32u;');
+    expect(f).toContain('const BC: u32 = 8u;');
+    const b = specialise(backwardCode, t);
+    for (const line of ['const HS4: u32 = 3u;', 'const BR: u32 = 32u;', 'const BC: u32 = 8u;', 'const BQ: u32 = 4u;']) expect(b).toContain(line);
+    expect(b.match(/const (HS4|BR|BC|BQ): u32 = \d+u;/g)).toHaveLength(4);
+    expect(tilesKey('flashAttention', t)).toBe('flashAttention[hs4=3,br=32,bc=8,bq=4]');
+  });
+});
