@@ -34,6 +34,15 @@ const api = {
     }
     return { ms: r.ms, mibPerS: o.bytes / 1048576 / (r.ms / 1000), crc: crc32(t.data) };
   },
+  /** sendVia, returning the error's class name and message instead of throwing (Playwright
+   *  keeps only the message of a page error). */
+  async trySendVia(peerId: string, o: { kind: BulkChannelKind; bytes: number; seed: number; tensorId?: number }) {
+    try {
+      return { ok: true, ...(await api.sendVia(peerId, o)) };
+    } catch (e) {
+      return { ok: false, name: (e as Error).name, message: (e as Error).message };
+    }
+  },
   /** The data path SwarmNode.sendTensor takes to `peerId`. */
   async defaultChannel(peerId: string) {
     const node = base._node();

@@ -47,13 +47,14 @@ describe('bulk channel (in-memory wire)', () => {
     expect(p.errors.a.concat(p.errors.b)).toEqual([]);
   });
 
-  it('serializes concurrent sends: every tensor arrives once, in order', async () => {
+  it('serializes concurrent sends: every tensor arrives once, in order, even with a repeated id', async () => {
     const seed = freshSeed();
     const p = pair();
     const ts = [0, 1, 2, 3].map((i) => tensor(200_000 + i * 1000, seed + i, i));
+    ts.push(tensor(1000, seed + 9, 0)); // same (job, step, tensor id) as ts[0]: a later message
     const rs = await Promise.all(ts.map((t) => p.a.send(t)));
     expect(rs.map((r) => r.bytes)).toEqual(ts.map((t) => t.data.length));
-    expect(p.got.b.map((t) => t.tensorId)).toEqual([0, 1, 2, 3]);
+    expect(p.got.b.map((t) => t.tensorId)).toEqual([0, 1, 2, 3, 0]);
     expect(p.got.b.map((t) => crc32(t.data))).toEqual(ts.map((t) => crc32(t.data)));
   });
 

@@ -5,7 +5,8 @@
  * strict limits as on libp2p streams) or a 16-byte ack (stream.ts's format). The sender
  * queues frames while the wire's bufferedAmount is below highWaterBytes and otherwise waits
  * until it falls to lowWaterBytes (so the channel never runs dry), then waits for the ack.
- * Sends are serialized per channel (one tensor in flight, acks arrive in order). No ready
+ * Sends are serialized per channel (one tensor in flight, acks arrive in order), and a tensor
+ * id may repeat on a channel (a new reassembler per tensor). No ready
  * marker is needed: the receiver listens from the moment the channel opens.
  *
  * Any bad message (FrameError, or an ack nobody waits for) closes the channel: pending sends
@@ -63,7 +64,7 @@ interface AckWaiter {
 export class BulkChannel {
   readonly stats: BulkChannelStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, waits: 0 };
   readonly cfg: { chunkBytes: number; highWaterBytes: number; lowWaterBytes: number; ackTimeoutMs: number };
-  private readonly re: Reassembler;
+  private re: Reassembler;
   private ackWaiter: AckWaiter | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private closeReason: Error | undefined;
@@ -184,6 +185,10 @@ export class BulkChannel {
       }
       const t = this.re.add(decodeFrame(m, this.init.limits));
       if (!t) return;
+      // One tensor at a time on an ordered channel: a fresh reassembler per tensor, so the same
+      // (job, step, tensor id) may come again later (a stream's reassembler lives for one
+      // stream and rejects repeats; this channel lives as long as the connection).
+      this.re = new Reassembler(this.init.limits);
       this.stats.tensorsIn++;
       this.stats.bytesIn += t.data.length;
       this.wire.send(encodeAck(t.tensorId, t.data.length));
