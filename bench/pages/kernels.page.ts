@@ -5,7 +5,7 @@
  */
 import { GpuContext, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import type * as TF from '@tensorflow/tfjs-core';
-import { spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from './matmul-timing.ts';
+import { runOurFixed, runTfjsFixed, spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from './matmul-timing.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 const context = () => (ctxPromise ??= GpuContext.create());
@@ -36,8 +36,19 @@ const api = {
     await tfjs();
     return (await timeTfjsMatmul(tf, n, minMs)).gflops;
   },
-  async spotCheck(n: number) {
-    return spotCheckMatmul(await context(), n, 16);
+  /**
+   * Exactly `reps` products of ours (variant) or tfjs ('tfjs') on n×n×n after one warm-up
+   * product, each batch of `reps` submitted together; returns wall-clock ms of the timed part.
+   */
+  async runFixed(n: number, reps: number, impl: MatmulVariant | 'tfjs') {
+    if (impl === 'tfjs') {
+      await tfjs();
+      return (await runTfjsFixed(tf, n, reps)).ms;
+    }
+    return (await runOurFixed(await context(), n, reps, impl)).ms;
+  },
+  async spotCheck(n: number, variant: MatmulVariant = 'auto') {
+    return spotCheckMatmul(await context(), n, 16, variant);
   },
 };
 

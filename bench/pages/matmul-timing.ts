@@ -88,6 +88,59 @@ export async function timeOurMatmul(ctx: GpuContext, n: number, minMs: number, v
 }
 
 /**
+ * Exactly `reps` n×n×n products of ours after one warm-up product (for sizes too slow for a
+ * timing window, e.g. 4096 under SwiftShader); `ms` is the wall-clock time of the `reps`.
+ */
+export async function runOurFixed(ctx: GpuContext, n: number, reps: number, variant: MatmulVariant = 'auto'): Promise<{ ms: number; gflops: number }> {
+  const a = ctx.buffer(randomUniform(n * n, 1));
+  const b = ctx.buffer(randomUniform(n * n, 2));
+  const out = ctx.buffer(n * n * 4);
+  const batch = async (k: number) => {
+    await ctx.checked('matmul bench', () => {
+      const enc = ctx.device.createCommandEncoder();
+      for (let i = 0; i < k; i++) encodeMatmul(ctx, enc, { M: n, K: n, N: n, a, b, out, variant });
+      ctx.device.queue.submit([enc.finish()]);
+    });
+    await ctx.device.queue.onSubmittedWorkDone();
+  };
+  try {
+    await batch(1);
+    const t0 = performance.now();
+    await batch(reps);
+    const ms = performance.now() - t0;
+    return { ms, gflops: (2 * n ** 3 * reps) / (ms / 1000) / 1e9 };
+  } finally {
+    a.destroy();
+    b.destroy();
+    out.destroy();
+  }
+}
+
+/** tfjs-webgpu's tf.matMul, `reps` products after one warm-up, as `runOurFixed`. */
+export async function runTfjsFixed(tf: typeof TF, n: number, reps: number): Promise<{ ms: number; gflops: number }> {
+  const a = tf.tensor2d(randomUniform(n * n, 1), [n, n]);
+  const b = tf.tensor2d(randomUniform(n * n, 2), [n, n]);
+  const batch = async (k: number) => {
+    for (let i = 0; i < k - 1; i++) tf.matMul(a, b).dispose();
+    const last = tf.matMul(a, b);
+    const corner = tf.slice(last, [0, 0], [1, 1]);
+    await corner.data();
+    corner.dispose();
+    last.dispose();
+  };
+  try {
+    await batch(1);
+    const t0 = performance.now();
+    await batch(reps);
+    const ms = performance.now() - t0;
+    return { ms, gflops: (2 * n ** 3 * reps) / (ms / 1000) / 1e9 };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+/**
  * tfjs-webgpu's tf.matMul on n×n×n (the backend must already be 'webgpu'). tfjs owns its
  * command encoder, so a batch ends the tfjs way: read back one element of the last product
  * (a 1×1 slice), which flushes tfjs's queue and waits for it.

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { launchBrowser, openPage, servePages } from '@swarmgrad/peer-core/harness';
+import type { MatmulVariant } from '@swarmgrad/gpu-shaders';
 import { type BenchSuite, ratio } from '../lib/types.ts';
 
 const suite: BenchSuite = {
@@ -34,6 +35,7 @@ const suite: BenchSuite = {
       env.device = `chromium ${browser.version()} / ${adapter}`;
       const swiftshader = /swiftshader/i.test(adapter);
       const sizes = (options.sizes ?? (swiftshader ? '64,128,256' : '256,1024,2048,4096')).split(',').map(Number);
+      const variants = (options.variants ?? '').split(',').filter(Boolean) as MatmulVariant[];
       const ms = Number(options.ms ?? (swiftshader ? 1500 : 1000));
       const out = [];
       for (const n of sizes) {
@@ -41,6 +43,13 @@ const suite: BenchSuite = {
         if (!(worst <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${worst} of tolerance)`);
         const ours = await page.evaluate(([m, t]) => window.swarmgradBench.matmulOurs(m, t), [n, ms] as const);
         const tfjs = await page.evaluate(([m, t]) => window.swarmgradBench.matmulTfjs(m, t), [n, ms] as const);
+        for (const v of variants) {
+          const w = await page.evaluate(([m, vv]) => window.swarmgradBench.spotCheck(m, vv), [n, v] as const);
+          if (!(w <= 1)) throw new Error(`matmul ${n} ${v}: spot check failed (worst error ${w} of tolerance)`);
+          const g = await page.evaluate(([m, t, vv]) => window.swarmgradBench.matmulOurs(m, t, vv), [n, ms, v] as const);
+          log(`matmul ${n} variant ${v}: ${g.toFixed(2)} GFLOP/s (${(g / tfjs).toFixed(2)}x tfjs)`);
+          out.push({ name: `matmul_fp32_${n}_${v}`, value: g, unit: 'GFLOP/s (higher is better)', anchor: 'tfjs-webgpu 4.22 tf.matMul (same page)', anchorValue: tfjs, ratio: ratio(g, tfjs) });
+        }
         log(`matmul ${n}: ours ${ours.toFixed(2)} GFLOP/s, tfjs-webgpu ${tfjs.toFixed(2)} GFLOP/s (${(ours / tfjs).toFixed(2)}x)`);
         out.push({ name: `matmul_fp32_${n}`, value: ours, unit: 'GFLOP/s (higher is better)', anchor: 'tfjs-webgpu 4.22 tf.matMul (same page)', anchorValue: tfjs, ratio: ratio(ours, tfjs) });
       }

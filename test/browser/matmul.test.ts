@@ -2,9 +2,12 @@
  * WGSL matmul kernels on WebGPU (SwiftShader on GPU-less machines) vs the CPU reference, on
  * fresh random inputs of awkward sizes (not multiples of any tile): the plain 16×16 tiled
  * kernel, the register-blocked vec4 kernel (64×64 and 128×128 tiles, BK 8 and 16) and its
- * any-shape scalar twin, forward in every transpose variant with bias and accumulation, and
- * backward (dA, dB, dbias). `auto` picks the any-shape kernel for the ragged sizes and split-K
- * for a long K over few output tiles.
+ * any-shape scalar twin, the CPU-shaped lanes kernel (register tiles, no workgroup memory) in
+ * several tile shapes, forward in every transpose variant with bias and accumulation, and
+ * backward (dA, dB, dbias); batched, strided, scaled and causal products (as attention issues
+ * them) for the lanes and blocked kernels. `auto` picks by adapter family: on SwiftShader the
+ * lanes kernel, elsewhere the any-shape kernel for the ragged sizes and split-K for a long K
+ * over few output tiles.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +18,7 @@ import { anyBindings, chooseMatmulVariant } from '@swarmgrad/gpu-shaders';
 let t: TestPage;
 
 beforeAll(async () => {
-  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradTest');
+  t = await openTestPage(fileURLToPath(new URL('./pages/', import.meta.url)), 'swarmgradMatmul', { path: 'matmul.html' });
 });
 
 afterAll(() => t?.close());
@@ -54,6 +57,15 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 44, N: 66, opts: { variant: 'any64', transB: true, bias: true } },
     // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
     { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
+    // CPU-shaped lanes kernel: every tile shape auto may take, all transposes, K % 4 tails,
+    // edges of the 4-lane column groups and of the row tiles
+    { M: 37, K: 53, N: 29, opts: { variant: 'lanes8x8w64g1', bias: true } },
+    { M: 131, K: 18, N: 70, opts: { variant: 'lanes8x8w64g1', transA: true, accumulate: true } },
+    { M: 50, K: 31, N: 35, opts: { variant: 'lanes8x8w32g1', transB: true, bias: true, accumulate: true } },
+    { M: 21, K: 40, N: 13, opts: { variant: 'lanes8x4w16g1', transA: true, transB: true, bias: true } },
+    { M: 9, K: 7, N: 5, opts: { variant: 'lanes4x4w64g4' } },
+    { M: 67, K: 45, N: 90, opts: { variant: 'lanes2x8w128g2', transB: true } },
+    { M: 30, K: 3, N: 41, opts: { variant: 'lanes1x4w32g8', accumulate: true } },
   ];
   for (const { M, K, N, opts } of cases) {
     it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
@@ -75,6 +87,10 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 40, K: 28, N: 52, opts: { variant: 'blocked64', transA: true } },
     { M: 44, K: 36, N: 24, opts: { variant: 'blocked64', transB: true } },
     { M: 28, K: 40, N: 36, opts: { variant: 'blocked64', transA: true, transB: true } },
+    { M: 37, K: 29, N: 23, opts: { variant: 'lanes8x8w64g1' } },
+    { M: 35, K: 21, N: 27, opts: { variant: 'lanes8x8w64g1', transA: true } },
+    { M: 41, K: 19, N: 33, opts: { variant: 'lanes8x8w32g1', transB: true } },
+    { M: 31, K: 22, N: 14, opts: { variant: 'lanes8x4w16g1', transA: true, transB: true } },
   ];
   for (const { M, K, N, opts } of backward) {
     it(`backward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
@@ -83,6 +99,41 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
       for (const [name, rep] of Object.entries(r)) expect(rep.ok, `${name} seed ${seed}: ${rep.message}`).toBe(true);
     });
   }
+
+  // Attention-shaped products: a batch over (sequence, head) with strided rows, alpha, causal
+  // shortcuts, bias and accumulation, each run by the lanes kernel and by the blocked one.
+  const head = (T: number, hs: number, NH: number, B: number) => {
+    const C = NH * hs;
+    return { C, inner: NH, count: B * NH, q: { off: 0, outer: T * 3 * C, innerStride: hs }, k: { off: C, outer: T * 3 * C, innerStride: hs }, tt: { off: 0, outer: NH * T * T, innerStride: T * T } };
+  };
+  const h = head(19, 6, 3, 2);
+  const strided = [
+    // preatt = alpha · Q·Kᵀ, upper tiles skipped
+    { name: 'Q·Kᵀ skipUpper', c: { M: 19, K: 6, N: 19, transB: true, lda: 3 * h.C, ldb: 3 * h.C, ldo: 19, alpha: 0.4, causal: 'skipUpper', batch: { count: h.count, inner: h.inner, a: h.q, b: h.k, out: h.tt } } },
+    // out += att·V with att zero above the diagonal
+    { name: 'att·V kToRow', c: { M: 19, K: 19, N: 6, lda: 19, ldb: 3 * h.C, ldo: h.C, accumulate: true, causal: 'kToRow', batch: { count: h.count, inner: h.inner, a: h.tt, b: h.k, out: { off: 0, outer: 19 * h.C, innerStride: 6 } } } },
+    // dK += alpha · dpreattᵀ·Q with dpreatt zero above the diagonal
+    { name: 'dpreattᵀ·Q kFromRow', c: { M: 19, K: 19, N: 6, transA: true, lda: 19, ldb: 3 * h.C, ldo: 3 * h.C, alpha: 0.7, accumulate: true, causal: 'kFromRow', batch: { count: h.count, inner: h.inner, a: h.tt, b: h.q, out: h.k } } },
+    // a plain strided product with bias and offsets everywhere, one product
+    { name: 'strided bias', c: { M: 23, K: 13, N: 11, lda: 17, ldb: 14, ldo: 15, bias: true, batch: { count: 1, inner: 1, a: { off: 3, outer: 0, innerStride: 0 }, b: { off: 1, outer: 0, innerStride: 0 }, out: { off: 2, outer: 0, innerStride: 0 } } } },
+  ] as const;
+  for (const variant of ['lanes8x8w64g1', 'lanes8x4w16g1', 'any64', 'auto'] as const) {
+    for (const { name, c } of strided) {
+      it(`batched/strided ${name} ${variant}`, async () => {
+        const seed = freshSeed();
+        const r = await t.page.evaluate(([s, cc]) => window.swarmgradMatmul.strided(s, cc as never), [seed, { ...c, variant }] as const);
+        expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+      });
+    }
+  }
+
+  it('auto takes the lanes kernel exactly on a SwiftShader adapter', async () => {
+    const info = await t.page.evaluate(() => window.swarmgradTest.adapterInfo());
+    const got = await t.page.evaluate(() => window.swarmgradMatmul.choice({ M: 256, K: 256, N: 256 }));
+    const swiftshader = /swiftshader/i.test(`${info.architecture} ${info.description}`);
+    expect(got.family).toBe(swiftshader ? 'cpu' : 'gpu');
+    expect(got.variant.startsWith('lanes')).toBe(swiftshader);
+  });
 
   it('any-shape kernel binds the aligned operands of an LM-head-shaped product as vec4', () => {
     const buf = (floats: number) => ({ buffer: {} as GPUBuffer, size: floats * 4 });

@@ -27,13 +27,36 @@ import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel
 import { encodeColsum } from '../reduce/colsum.ts';
 import blockedCode from './matmul_blocked.wgsl';
 import blockedAnyCode from './matmul_blocked_any.wgsl';
+import lanesCode from './matmul_lanes.wgsl';
 import sumSlicesCode from '../reduce/sum_slices.wgsl';
 import { grid } from '../kernel.ts';
 import code from './matmul.wgsl';
 
 const TILE = 16;
 
-export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'blocked128k16' | 'blocked64k16' | 'any64' | 'any128';
+export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'blocked128k16' | 'blocked64k16' | 'any64' | 'any128' | LanesVariant;
+
+/**
+ * CPU-shaped variants (matmul_lanes.wgsl), named `lanes<RM>x<CN>w<WG>g<GX>`: RM rows and CN
+ * columns per invocation, WG invocations per workgroup, GX groups of 4 lanes across columns.
+ */
+export type LanesVariant = `lanes${1 | 2 | 4 | 8}x${4 | 8}w${16 | 32 | 64 | 128 | 256}g${1 | 2 | 4 | 8}`;
+
+interface LanesConfig {
+  RM: number;
+  CN: number;
+  WG: number;
+  GX: number;
+}
+
+/** The tile of a `lanes…` variant name, or undefined for any other name or an impossible tile. */
+export function lanesConfig(v: string): LanesConfig | undefined {
+  const m = /^lanes([1248])x([48])w(16|32|64|128|256)g([1248])$/.exec(v);
+  if (!m) return undefined;
+  const [RM, CN, WG, GX] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  if (WG / 4 < GX) return undefined;
+  return { RM, CN, WG, GX };
+}
 
 interface BlockedConfig {
   BM: number;
@@ -165,8 +188,51 @@ export function blockedEligible(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA
   return words.every((w) => w % 4 === 0);
 }
 
-/** The variant `auto` resolves to for this shape. */
-export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB' | 'lda' | 'ldb' | 'ldo' | 'batch'>): Exclude<MatmulVariant, 'auto'> {
+/**
+ * Which kernel family `auto` draws from on an adapter: 'gpu' (workgroup-memory tiles and
+ * barriers: matmul_blocked*.wgsl) or 'cpu' (matmul_lanes.wgsl: registers only, no barriers).
+ * The rule: SwiftShader, Chromium's CPU WebGPU (adapter architecture or description
+ * 'swiftshader'), is 'cpu'; every other adapter, and an unknown one, is 'gpu'. Measured with
+ * `npm run bench -- kernels` (docs/BENCHMARKS.md): under SwiftShader the lanes kernel is
+ * several times faster than the blocked one. Other CPU implementations (lavapipe, WARP) are
+ * plausibly alike but unmeasured, so they keep 'gpu'. `matmulTuning.family` overrides the rule.
+ */
+export type MatmulFamily = 'gpu' | 'cpu';
+
+export function matmulFamily(info?: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'> | null): MatmulFamily {
+  if (matmulTuning.family) return matmulTuning.family;
+  if (!info) return 'gpu';
+  return /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`) ? 'cpu' : 'gpu';
+}
+
+const familyCache = new WeakMap<GpuContext, MatmulFamily>();
+function familyOf(ctx: GpuContext): MatmulFamily {
+  if (matmulTuning.family) return matmulTuning.family;
+  let f = familyCache.get(ctx);
+  if (!f) {
+    f = matmulFamily(ctx.adapterInfo);
+    familyCache.set(ctx, f);
+  }
+  return f;
+}
+
+/**
+ * The variant `auto` resolves to for this shape on an adapter of `family`.
+ * 'gpu': the vec4 blocked kernel when eligible, the any-shape one otherwise, with 128×128
+ * tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
+ * 'cpu': the lanes kernel with 8×8 outputs per invocation (fewest storage loads per FMA of the
+ * tiles measured), 4 columns per invocation when N is at most 16, and a workgroup of 64, 32 or
+ * 16 invocations (tiles of 128, 64 or 32 rows) so that small M wastes few clamped rows.
+ */
+export function chooseMatmulVariant(
+  args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB' | 'lda' | 'ldb' | 'ldo' | 'batch'>,
+  family: MatmulFamily = 'gpu',
+): Exclude<MatmulVariant, 'auto'> {
+  if (family === 'cpu') {
+    const CN = args.N > 16 ? 8 : 4;
+    const WG = args.M > 64 ? 64 : args.M > 32 ? 32 : 16;
+    return `lanes8x${CN}w${WG}g1`;
+  }
   const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128) * (args.batch?.count ?? 1);
   const big = tiles128 >= 256 && args.M > 64 && args.N > 64;
   if (!blockedEligible(args)) return big ? 'any128' : 'any64';
@@ -178,8 +244,9 @@ export function chooseMatmulVariant(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'tr
  * weight gradient, 768×3072 over K = 8192): S slices of K run as a batch into pooled scratch,
  * then one pass sums them. 1 = no split.
  */
-export function splitKFactor(args: MatmulArgs): number {
+export function splitKFactor(args: MatmulArgs, family: MatmulFamily = 'gpu'): number {
   if (args.variant && args.variant !== 'auto') return 1;
+  if (family === 'cpu') return 1; // a CPU has few cores: the lanes kernel's tiles already fill them
   if (!plain(args) || (args.causal ?? 'none') !== 'none' || !blockedEligible(args)) return 1;
   const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128);
   if (tiles128 >= 256 || args.K < 2048) return 1;
@@ -213,10 +280,12 @@ const anyCodeCache = new Map<string, string>();
  * qualify, else every operand as scalars; 'perOperand' binds every qualifying operand as vec4.
  * On an H200 at GPT-2 124M, 'pairedAB' measured 270-272 ms per training step against 274-277
  * for 'perOperand' (`bench/gpu/train.ts` with MATMUL_ANY_BINDINGS); alone, the LM head's
- * backward products took 31 ms all-scalar against 44 ms with vec4 B and out.
+ * backward products took 31 ms all-scalar against 44 ms with vec4 B and out. `family`: null
+ * (default) takes the kernel family from the adapter (`matmulFamily`); 'gpu' or 'cpu' forces it.
  */
-export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean; copyAliasedInputs: boolean } = {
+export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean; copyAliasedInputs: boolean; family: MatmulFamily | null } = {
   anyBindings: 'pairedAB',
+  family: null,
   readOnlyInputs: true,
   copyAliasedInputs: true,
 };
@@ -332,7 +401,8 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       return;
     }
   }
-  const S = splitKFactor(args);
+  const family = familyOf(ctx);
+  const S = splitKFactor(args, family);
   if (S > 1) {
     // Slice s multiplies A[:, s*Kc..] by B[s*Kc.., :] into scratch slice s; then sum the slices.
     const { M, K, N } = args;
@@ -367,7 +437,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     ctx.pool.release(scratch);
     return;
   }
-  const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args) : args.variant;
+  const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args, family) : args.variant;
   const flags = { TRANS_A: !!args.transA, TRANS_B: !!args.transB, HAS_BIAS: !!args.bias, ACCUMULATE: !!args.accumulate };
   const buffers = [args.a, args.b, args.bias ?? ctx.emptyBuffer, args.out];
   if (variant === 'tiled16') {
@@ -375,6 +445,28 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     const params = packParams([args.M, args.K, args.N]);
     encodeDispatches(ctx, encoder, 'matmul:tiled16', [
       { kernel: 'matmul_tiled16', code, constants: { TILE, ...flags }, params, buffers, workgroups: [Math.ceil(args.N / TILE), Math.ceil(args.M / TILE)] },
+    ]);
+    return;
+  }
+  const lanes = lanesConfig(variant);
+  if (lanes) {
+    const L = layoutOf(args);
+    const params = packParams(
+      [args.M, args.K, args.N, L.inner, L.lda, L.ldb, L.ldo, 0, L.a.outer, L.a.innerStride, L.b.outer, L.b.innerStride, L.out.outer, L.out.innerStride, L.a.off, L.b.off, L.out.off, 0, 0, 0],
+    );
+    new Float32Array(params.buffer)[7] = args.alpha ?? 1;
+    const TM = lanes.RM * (lanes.WG / 4 / lanes.GX);
+    const TN = 4 * lanes.CN * lanes.GX;
+    const k = withAccess('matmul_lanes', lanesCode, args);
+    encodeDispatches(ctx, encoder, `matmul:${variant}`, [
+      {
+        kernel: k.kernel,
+        code: k.code,
+        constants: { ...lanes, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] },
+        params,
+        buffers,
+        workgroups: [Math.ceil(args.N / TN), Math.ceil(args.M / TM), L.count],
+      },
     ]);
     return;
   }
