@@ -19,7 +19,6 @@ import {
   MATMUL_TC_VARIANTS,
   type MatmulTcVariant,
   encodeMatmulTc,
-  matmulTcEligible,
   tensorCoreSupport,
 } from '../../gpu-shaders/src/matmul-tc/matmul-tc.ts';
 import { allclose, f16round, matmulF16AccForward, randomUniform } from '@swarmgrad/peer-core/reference';
@@ -56,29 +55,34 @@ async function runTc(args: { M: number; K: number; N: number; transA?: boolean; 
   }
 }
 
-/** Full check on a small shape against the f16-input reference. */
+/**
+ * Full checks against the f16-input reference: a shape on every variant's tile grid, one off
+ * it (edge tiles, K tail), and one with an odd N (every tile written through workgroup memory).
+ */
 async function checkSmall(variant: TcVariant): Promise<void> {
+  const cases: Array<[number, number, number, boolean, boolean]> = [];
   for (const transA of [false, true])
-    for (const transB of [false, true])
-      for (const accumulate of [false, true]) {
-        const M = 256;
-        const N = 256;
-        const K = 192;
-        const seed = 1000 + Math.floor(Math.random() * 1e6);
-        const A = randomUniform(M * K, seed);
-        const B = randomUniform(K * N, seed + 1);
-        const O = randomUniform(M * N, seed + 2);
-        const shape = { M, K, N, transA, transB };
-        try {
-          const got = await runTc({ ...shape, accumulate, variant }, A, B, accumulate ? O : undefined);
-          const ref = accumulate ? O.slice() : new Float32Array(M * N);
-          matmulF16AccForward(ref, A, B, shape, accumulate);
-          const r = allclose(got, ref, { atol: 1e-4, rtol: 1e-4 });
-          log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, M, K, N, ...r });
-        } catch (e) {
-          log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, error: String(e) });
-        }
+    for (const transB of [false, true]) {
+      cases.push([256, 192, 256, transA, transB], [196, 100, 148, transA, transB]);
+    }
+  cases.push([150, 100, 131, false, true]);
+  for (const [M, K, N, transA, transB] of cases)
+    for (const accumulate of [false, true]) {
+      const seed = 1000 + Math.floor(Math.random() * 1e6);
+      const A = randomUniform(M * K, seed);
+      const B = randomUniform(K * N, seed + 1);
+      const O = randomUniform(M * N, seed + 2);
+      const shape = { M, K, N, transA, transB };
+      try {
+        const got = await runTc({ ...shape, accumulate, variant }, A, B, accumulate ? O : undefined);
+        const ref = accumulate ? O.slice() : new Float32Array(M * N);
+        matmulF16AccForward(ref, A, B, shape, accumulate);
+        const r = allclose(got, ref, { atol: 1e-4, rtol: 1e-4 });
+        log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, M, K, N, ...r });
+      } catch (e) {
+        log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, M, K, N, error: String(e) });
       }
+    }
 }
 
 /** Sampled entries of an n³ product: worst error against the f16-input and the fp32 reference. */
@@ -181,7 +185,6 @@ if (support.ok) {
   for (const v of variants) await checkSmall(v);
   for (const n of sizes) {
     for (const v of variants) {
-      if (!matmulTcEligible({ M: n, K: n, N: n }, v)) continue;
       try {
         const check = await spotCheck(n, v);
         const t = await timeTc({ M: n, K: n, N: n }, v);

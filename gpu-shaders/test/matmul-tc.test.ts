@@ -18,6 +18,8 @@ import {
   chooseMatmulTcVariant,
   encodeMatmulTc,
   matmulTcCode,
+  matmulTcEligible,
+  matmulTcOnGrid,
   tensorCoreSupport,
   unrollLoops,
   validateMatmulTc,
@@ -83,21 +85,71 @@ describe('tensor-core support detection', () => {
 });
 
 describe('validateMatmulTc', () => {
-  it('accepts tile multiples and picks 128-tiles only where there are enough of them', () => {
+  it('picks 128-tiles only where there are enough of them, on or off the grid', () => {
     expect(validateMatmulTc(args(4096, 4096, 4096))).toBe('tc128');
     expect(validateMatmulTc(args(1024, 1024, 1024))).toBe('tc64');
     expect(chooseMatmulTcVariant({ M: 8192, K: 768, N: 2304 })).toBe('tc128');
-    expect(chooseMatmulTcVariant({ M: 8192 + 64, K: 768, N: 2304 })).toBe('tc64');
+    expect(chooseMatmulTcVariant({ M: 8192, K: 768, N: 50257, transB: true })).toBe('tc128');
+    expect(chooseMatmulTcVariant({ M: 1000, K: 64, N: 1000 })).toBe('tc64');
   });
 
-  it('rejects shapes off the tile grid, bad sizes and small buffers with KernelInputError', () => {
-    expect(() => validateMatmulTc(args(100, 128, 128))).toThrow(KernelInputError);
-    expect(() => validateMatmulTc(args(128, 48, 128))).toThrow(/multiples/);
+  it('takes shapes off the tile grid, compiling edge checks only there', () => {
+    expect(validateMatmulTc(args(100, 128, 36))).toBe('tc64');
+    expect(matmulTcOnGrid({ M: 128, K: 64, N: 128 }, 'tc64')).toBe(true);
+    expect(matmulTcOnGrid({ M: 128, K: 48, N: 128 }, 'tc64')).toBe(false);
+    expect(matmulTcOnGrid({ M: 128, K: 64, N: 128 }, 'tc128x256k16')).toBe(false);
+    // GPT-2's LM head: N = 50257 is fine when B is (N,K) with K a multiple of 4.
+    expect(matmulTcEligible({ M: 8192, K: 768, N: 50257, transB: true })).toBe(true);
+    expect(() => validateMatmulTc({ ...args(8192, 768, 50257), transB: true })).not.toThrow();
+  });
+
+  it('needs rows of A and B that split into vec4s, naming the dimension', () => {
+    expect(() => validateMatmulTc(args(128, 50, 128))).toThrow(KernelInputError);
+    expect(() => validateMatmulTc(args(128, 50, 128))).toThrow(/K \(A's row length\)/);
+    expect(() => validateMatmulTc(args(128, 64, 131))).toThrow(/N \(B's row length\)/);
+    expect(() => validateMatmulTc({ ...args(130, 64, 128), transA: true })).toThrow(/M \(A's row length\)/);
+    expect(() => validateMatmulTc({ ...args(128, 66, 128), transB: true })).toThrow(KernelInputError);
+  });
+
+  it('rejects bad sizes, small buffers and unknown variants with KernelInputError', () => {
     expect(() => validateMatmulTc({ ...args(64, 64, 64), M: 0 })).toThrow(KernelInputError);
     expect(() => validateMatmulTc({ ...args(64, 64, 64), M: 63.5 })).toThrow(KernelInputError);
     expect(() => validateMatmulTc({ ...args(128, 64, 64), b: buf(64 * 64 - 1) })).toThrow(/buffer b/);
+    expect(() => validateMatmulTc({ ...args(128, 64, 64), out: buf(128 * 64 - 1) })).toThrow(/buffer out/);
     expect(() => validateMatmulTc({ ...args(128, 128, 128), variant: 'tc999' as never })).toThrow(/unknown variant/);
-    expect(() => validateMatmulTc({ ...args(128, 128, 64), variant: 'tc128' })).toThrow(KernelInputError);
+  });
+});
+
+describe('encodeMatmulTc recording', () => {
+  it('dispatches one workgroup per output tile, rounding up off the grid, with edge checks only there', () => {
+    const dispatched: number[][] = [];
+    const codes: string[] = [];
+    const ctx = fakeCtx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16_F32_16]) as unknown as Record<string, unknown>;
+    Object.assign(ctx, {
+      uniformCached: () => ({}),
+      pipelineSync: (_k: string, code: string) => {
+        codes.push(code);
+        return {};
+      },
+      bindGroup: () => ({}),
+    });
+    const encoder = {
+      beginComputePass: () => ({
+        setPipeline() {},
+        setBindGroup() {},
+        dispatchWorkgroups: (x: number, y: number, z: number) => dispatched.push([x, y, z]),
+        end() {},
+      }),
+    } as unknown as GPUCommandEncoder;
+    encodeMatmulTc(ctx as unknown as GpuContext, encoder, { ...args(4096, 4096, 4096), variant: 'tc128' });
+    encodeMatmulTc(ctx as unknown as GpuContext, encoder, { ...args(8192, 768, 50257), transB: true });
+    expect(dispatched).toEqual([
+      [32, 32, 1],
+      [Math.ceil(50257 / 128), 8192 / 128, 1],
+    ]);
+    expect(codes[0]).toMatch(/^const EDGES: bool = false;/m);
+    expect(codes[1]).toMatch(/^const EDGES: bool = true;/m);
+    expect(codes[1]).toMatch(/^const TRANS_B: bool = true;/m);
   });
 });
 
@@ -107,10 +159,11 @@ describe('WGSL specialisation', () => {
       [false, false, false],
       [true, true, true],
     ]) {
-      const src = matmulTcCode({ BM: 128, BN: 64, BK: 32, SG_M: 32, SG_N: 32 }, 32, !!transA, !!transB, !!accumulate);
+      const src = matmulTcCode({ BM: 128, BN: 64, BK: 32, SG_M: 32, SG_N: 32 }, 32, !!transA, !!transB, !!accumulate, !!accumulate);
       expect(src).toMatch(/^const BN: u32 = 64u;/m);
       expect(src).toMatch(new RegExp(`^const TRANS_B: bool = ${transB};`, 'm'));
       expect(src).toMatch(new RegExp(`^const ACCUMULATE: bool = ${accumulate};`, 'm'));
+      expect(src).toMatch(new RegExp(`^const EDGES: bool = ${accumulate};`, 'm'));
       expect(src).not.toMatch(/^\s*\/\/ @unroll$/m);
       expect(src).toMatch(/@unroll/); // the header still describes it
       // 2x2 result matrices per subgroup, BK/16 = 2 steps: 8 multiply-accumulates written out.

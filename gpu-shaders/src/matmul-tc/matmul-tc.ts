@@ -11,9 +11,11 @@
  * fixed subgroup size; `tensorCoreSupport(ctx)` says whether and why not, and `encodeMatmulTc`
  * throws `TensorCoreUnavailableError` where it is missing.
  *
- * Shapes: M, N, K multiples of the variant's tile (`matmulTcEligible`); transA / transB as in
- * `encodeMatmul`. NOT here: bias, alpha, strides, batches, shapes off the tile grid (use
- * `encodeMatmul` from ../matmul for those, and for fp32 results).
+ * Shapes (`matmulTcEligible`): any M, N, K whose contiguous dimensions of A and B (K or M, N or
+ * K) are multiples of 4; transA / transB as in `encodeMatmul`. Off the variant's tile grid the
+ * kernel is compiled with edge checks (zero-filled loads, result matrices of edge tiles written
+ * element-wise through workgroup memory); on it, without. NOT here: bias, alpha, strides,
+ * batches (use `encodeMatmul` from ../matmul for those, and for fp32 results).
  */
 import type { BufferArg, GpuContext } from '../context.ts';
 import { KernelInputError } from '../errors.ts';
@@ -128,20 +130,31 @@ function variantConfig(v: Exclude<MatmulTcVariant, 'auto'>): TcConfig {
   return c;
 }
 
-/** Whether M, K, N sit on the variant's tile grid (the kernel has no edge handling). */
-export function matmulTcEligible(shape: { M: number; K: number; N: number }, variant: Exclude<MatmulTcVariant, 'auto'> = 'tc128'): boolean {
+type Shape = { M: number; K: number; N: number; transA?: boolean; transB?: boolean };
+
+/**
+ * Whether the kernel can take this shape: the contiguous dimension of A (K, or M when transA)
+ * and of B (N, or K when transB) must be a multiple of 4 (vec4 loads). Any M, N, K otherwise.
+ */
+export function matmulTcEligible(shape: Shape): boolean {
+  const aCols = shape.transA ? shape.M : shape.K;
+  const bCols = shape.transB ? shape.K : shape.N;
+  return aCols % 4 === 0 && bCols % 4 === 0;
+}
+
+/** Whether M, N, K sit on the variant's tile grid (then no edge checks are compiled in). */
+export function matmulTcOnGrid(shape: Shape, variant: Exclude<MatmulTcVariant, 'auto'>): boolean {
   const c = variantConfig(variant);
   return shape.M % c.BM === 0 && shape.N % c.BN === 0 && shape.K % c.BK === 0;
 }
 
 /**
- * Variant for `auto`: 128×128 tiles where there are at least ~one per SM of a large GPU (132
- * on an H100/H200) and the shape allows them, else 64×64 tiles.
+ * Variant for `auto`: 128×128 tiles where there are at least ~one workgroup per SM of a large
+ * GPU (132 on an H100/H200), else 64×64 tiles.
  */
-export function chooseMatmulTcVariant(shape: { M: number; K: number; N: number }): Exclude<MatmulTcVariant, 'auto'> {
-  const tiles128 = Math.floor(shape.M / 128) * Math.floor(shape.N / 128);
-  if (matmulTcEligible(shape, 'tc128') && tiles128 >= 128) return 'tc128';
-  return 'tc64';
+export function chooseMatmulTcVariant(shape: Shape): Exclude<MatmulTcVariant, 'auto'> {
+  const tiles128 = Math.ceil(shape.M / 128) * Math.ceil(shape.N / 128);
+  return tiles128 >= 128 ? 'tc128' : 'tc64';
 }
 
 /** Shape and buffer checks; throws KernelInputError before any GPU work. */
@@ -149,9 +162,10 @@ export function validateMatmulTc(args: MatmulTcArgs): Exclude<MatmulTcVariant, '
   const { M, K, N } = args;
   checkDims(KERNEL, { M, K, N });
   const variant = !args.variant || args.variant === 'auto' ? chooseMatmulTcVariant(args) : args.variant;
-  const c = variantConfig(variant);
-  if (!matmulTcEligible(args, variant)) {
-    throw new KernelInputError(KERNEL, `M=${M}, N=${N}, K=${K} must be multiples of ${c.BM}, ${c.BN}, ${c.BK} (variant ${variant}); use encodeMatmul for other shapes`);
+  variantConfig(variant);
+  if (!matmulTcEligible(args)) {
+    const what = `${args.transA ? 'M' : 'K'} (A's row length) and ${args.transB ? 'K' : 'N'} (B's row length)`;
+    throw new KernelInputError(KERNEL, `${what} must be multiples of 4 (M=${M}, K=${K}, N=${N}); use encodeMatmul for this shape`);
   }
   checkBuffers(KERNEL, [
     ['a', args.a, M * K],
@@ -164,8 +178,8 @@ export function validateMatmulTc(args: MatmulTcArgs): Exclude<MatmulTcVariant, '
 const specialised = new Map<string, string>();
 
 /** The .wgsl with its `const` lines set for this configuration (cached). */
-export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, transB: boolean, accumulate: boolean): string {
-  const key = `${c.BM},${c.BN},${c.BK},${c.SG_M},${c.SG_N},${sgSize},${+transA}${+transB}${+accumulate}`;
+export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, transB: boolean, accumulate: boolean, edges = false): string {
+  const key = `${c.BM},${c.BN},${c.BK},${c.SG_M},${c.SG_N},${sgSize},${+transA}${+transB}${+accumulate}${+edges}`;
   let src = specialised.get(key);
   if (src === undefined) {
     const set: Record<string, string> = {
@@ -178,6 +192,7 @@ export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, trans
       TRANS_A: `${transA}`,
       TRANS_B: `${transB}`,
       ACCUMULATE: `${accumulate}`,
+      EDGES: `${edges}`,
     };
     src = code;
     for (const [name, value] of Object.entries(set)) {
@@ -192,6 +207,7 @@ export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, trans
       BK: c.BK,
       A_VEC: (c.BM * c.BK) / 4 / wg,
       B_VEC: (c.BK * c.BN) / 4 / wg,
+      SCR_Q: 128 / sgSize,
     };
     src = unrollLoops(src, trips);
     specialised.set(key, src);
@@ -250,14 +266,15 @@ export function encodeMatmulTc(ctx: GpuContext, encoder: GPUCommandEncoder, args
   const transA = !!args.transA;
   const transB = !!args.transB;
   const accumulate = !!args.accumulate;
-  const src = matmulTcCode(c, support.subgroupSize, transA, transB, accumulate);
+  const edges = !matmulTcOnGrid(args, variant);
+  const src = matmulTcCode(c, support.subgroupSize, transA, transB, accumulate, edges);
   encodeDispatches(ctx, encoder, KERNEL, [
     {
-      kernel: `${KERNEL}:${variant}:sg${support.subgroupSize}:${+transA}${+transB}${+accumulate}`,
+      kernel: `${KERNEL}:${variant}:sg${support.subgroupSize}:${+transA}${+transB}${+accumulate}${+edges}`,
       code: src,
       params: packParams([args.M, args.K, args.N]),
       buffers: [args.a, args.b, args.out],
-      workgroups: [args.N / c.BN, args.M / c.BM],
+      workgroups: [Math.ceil(args.N / c.BN), Math.ceil(args.M / c.BM)],
     },
   ]);
 }

@@ -5,7 +5,11 @@
 // on the way. Each subgroup owns an SG_M×SG_N block of the workgroup's BM×BN tile, held as
 // (SG_M/16)×(SG_N/16) 16×16 f32 result matrices.
 //
-// - Shapes: M % BM == 0, N % BN == 0, K % BK == 0 (the wrapper checks; no edge handling here).
+// - Shapes: the contiguous dimension of A and of B (K or M, N or K) must be a multiple of 4
+//   (vec4 loads). With EDGES (set by the wrapper when M, N or K is off the tile grid) loads
+//   outside A or B read zeros, and workgroups whose tile is not wholly inside `out` (or when
+//   N % 4 != 0) move each result matrix through workgroup memory and write only the elements
+//   inside. Without EDGES none of these checks is compiled in.
 // - TRANS_A: A is stored (K,M); TRANS_B: B is stored (N,K). A transposed operand is staged as
 //   stored (contiguous vec4 loads) and read back as a column-major subgroup matrix.
 // - Staged tiles are f16 packed four to a vec2<u32> (pack2x16float, round to nearest even on
@@ -19,8 +23,7 @@
 //   and unrolls the loops marked `// @unroll` (constant trip counts), so that subgroup matrices
 //   in arrays are indexed by constants and stay in registers.
 //
-// NOT here: f32 operands (the H200's configs are f16/int only), bias, alpha, strides, batching,
-// shapes that are not tile multiples.
+// NOT here: f32 operands (the H200's configs are f16/int only), bias, alpha, strides, batching.
 enable f16;
 enable chromium_experimental_subgroup_matrix;
 // Subgroup index = local_invocation_index / SG_SIZE, which the uniformity analysis cannot
@@ -37,6 +40,7 @@ const SG_SIZE: u32 = 32u;
 const TRANS_A: bool = false;
 const TRANS_B: bool = false;
 const ACCUMULATE: bool = false;
+const EDGES: bool = false;
 
 alias LeftT = subgroup_matrix_left<f16, 16, 16>;
 alias RightT = subgroup_matrix_right<f16, 16, 16>;
@@ -59,6 +63,10 @@ const A_SIZE: u32 = A_ROWS * A_LD;
 const B_SIZE: u32 = B_ROWS * B_LD;
 const A_VEC: u32 = BM * BK / 4u / WG;
 const B_VEC: u32 = BK * BN / 4u / WG;
+// Edge tiles: each subgroup bounces a 16×16 f32 result matrix through 128 vec2<u32> of As.
+const NSG: u32 = WG / SG_SIZE;
+const SCR_Q: u32 = 128u / SG_SIZE;
+const_assert NSG * 128u <= 2u * A_SIZE / 4u;
 
 struct Params {
   M: u32,
@@ -85,12 +93,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   let sg = lid / SG_SIZE;
+  let lane = lid % SG_SIZE;
+  let scr = sg * 128u;
   let sm = (sg / SGS_N) * SG_M;
   let sn = (sg % SGS_N) * SG_N;
 
-  // Stored-layout tile origins and row strides of A and B in vec4 units.
-  let a_ld4 = select(K, M, TRANS_A) / 4u;
-  let b_ld4 = select(N, K, TRANS_B) / 4u;
+  // Stored layouts: A is a_rows×a_cols, B is b_rows×b_cols; row strides in vec4 units.
+  let a_rows = select(M, K, TRANS_A);
+  let a_cols = select(K, M, TRANS_A);
+  let b_rows = select(K, N, TRANS_B);
+  let b_cols = select(N, K, TRANS_B);
+  let a_ld4 = a_cols / 4u;
+  let b_ld4 = b_cols / 4u;
+  // Whether this workgroup's output tile can be read and written directly (workgroup-uniform).
+  let direct = !EDGES || (m0 + BM <= M && n0 + BN <= N && N % 4u == 0u);
 
   var acc: array<ResultT, TM * TN>;
   if (ACCUMULATE) {
@@ -99,7 +115,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       // @unroll
       for (var j = 0u; j < TN; j++) {
         let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
-        acc[i * TN + j] = subgroupMatrixLoad<ResultT, row_major>(&out, off, N);
+        if (direct) {
+          acc[i * TN + j] = subgroupMatrixLoad<ResultT, row_major>(&out, off, N);
+        } else {
+          // Each lane stages 2·SCR_Q elements of the matrix (zeros outside out), then the
+          // subgroup loads it from workgroup memory.
+          // @unroll
+          for (var q = 0u; q < SCR_Q; q++) {
+            let e = 2u * (lane * SCR_Q + q);
+            let row = m0 + sm + 16u * i + e / 16u;
+            let col = n0 + sn + 16u * j + e % 16u;
+            var v = vec2<f32>(0.0);
+            if (row < M && col < N) {
+              v.x = out[row * N + col];
+            }
+            if (row < M && col + 1u < N) {
+              v.y = out[row * N + col + 1u];
+            }
+            As[scr + lane * SCR_Q + q] = bitcast<vec2<u32>>(v);
+          }
+          workgroupBarrier();
+          acc[i * TN + j] = subgroupMatrixLoad<ResultT, row_major>(&As, scr, 8u);
+          workgroupBarrier();
+        }
       }
     }
   }
@@ -108,7 +146,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var rb: array<vec4<f32>, B_VEC>;
 
   // Global -> registers for the K tile starting at k0.
-  let nk = K / BK;
+  let nk = (K + BK - 1u) / BK;
   for (var t = 0u; t <= nk; t++) {
     let cur = t % 2u;
     if (t < nk) {
@@ -120,7 +158,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let i = lid + v * WG;
         let r = i / (A_COLS / 4u);
         let c = i % (A_COLS / 4u);
-        ra[v] = a[(a_r0 + r) * a_ld4 + a_c0 + c];
+        var x = vec4<f32>(0.0);
+        if (!EDGES || (a_r0 + r < a_rows && 4u * (a_c0 + c) < a_cols)) {
+          x = a[(a_r0 + r) * a_ld4 + a_c0 + c];
+        }
+        ra[v] = x;
       }
       let b_r0 = select(k0, n0, TRANS_B);
       let b_c0 = select(n0, k0, TRANS_B) / 4u;
@@ -129,7 +171,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let i = lid + v * WG;
         let r = i / (B_COLS / 4u);
         let c = i % (B_COLS / 4u);
-        rb[v] = b[(b_r0 + r) * b_ld4 + b_c0 + c];
+        var x = vec4<f32>(0.0);
+        if (!EDGES || (b_r0 + r < b_rows && 4u * (b_c0 + c) < b_cols)) {
+          x = b[(b_r0 + r) * b_ld4 + b_c0 + c];
+        }
+        rb[v] = x;
       }
     }
 
@@ -188,13 +234,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
 
-
   // @unroll
   for (var i = 0u; i < TM; i++) {
     // @unroll
     for (var j = 0u; j < TN; j++) {
-      let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
-      subgroupMatrixStore<row_major>(&out, off, acc[i * TN + j], N);
+      if (direct) {
+        let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
+        subgroupMatrixStore<row_major>(&out, off, acc[i * TN + j], N);
+      } else {
+        // Through workgroup memory (free after the last barrier): only elements inside out.
+        subgroupMatrixStore<row_major>(&As, scr, acc[i * TN + j], 8u);
+        workgroupBarrier();
+        // @unroll
+        for (var q = 0u; q < SCR_Q; q++) {
+          let e = 2u * (lane * SCR_Q + q);
+          let row = m0 + sm + 16u * i + e / 16u;
+          let col = n0 + sn + 16u * j + e % 16u;
+          let v = bitcast<vec2<f32>>(As[scr + lane * SCR_Q + q]);
+          if (row < M && col < N) {
+            out[row * N + col] = v.x;
+          }
+          if (row < M && col + 1u < N) {
+            out[row * N + col + 1u] = v.y;
+          }
+        }
+        workgroupBarrier();
+      }
     }
   }
 }
