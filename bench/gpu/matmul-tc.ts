@@ -18,6 +18,7 @@ import { GpuContext } from '@swarmgrad/gpu-shaders';
 import {
   MATMUL_TC_VARIANTS,
   type MatmulTcVariant,
+  defaultOrder,
   encodeMatmulTc,
   tensorCoreSupport,
 } from '../../gpu-shaders/src/matmul-tc/matmul-tc.ts';
@@ -37,7 +38,12 @@ const info = ctx.adapterInfo;
 const support = tensorCoreSupport(ctx);
 log({ adapter: `${info?.vendor} ${info?.architecture} ${info?.description}`, features: [...ctx.features].filter((f) => /subgroup|f16/.test(f)), maxWorkgroupStorage: ctx.device.limits.maxComputeWorkgroupStorageSize, support });
 
-async function runTc(args: { M: number; K: number; N: number; transA?: boolean; transB?: boolean; accumulate?: boolean; variant: TcVariant }, A: Float32Array, B: Float32Array, out0?: Float32Array): Promise<Float32Array> {
+async function runTc(
+  args: { M: number; K: number; N: number; transA?: boolean; transB?: boolean; accumulate?: boolean; variant: TcVariant; order?: 'mFast' | 'nFast' },
+  A: Float32Array,
+  B: Float32Array,
+  out0?: Float32Array,
+): Promise<Float32Array> {
   const a = ctx.buffer(A);
   const b = ctx.buffer(B);
   const out = ctx.buffer(out0 ?? args.M * args.N * 4);
@@ -74,7 +80,9 @@ async function checkSmall(variant: TcVariant): Promise<void> {
       const O = randomUniform(M * N, seed + 2);
       const shape = { M, K, N, transA, transB };
       try {
-        const got = await runTc({ ...shape, accumulate, variant }, A, B, accumulate ? O : undefined);
+        // Both workgroup orders are covered: M-first with accumulate, N-first without.
+        const order = accumulate ? 'mFast' : 'nFast';
+        const got = await runTc({ ...shape, accumulate, variant, order }, A, B, accumulate ? O : undefined);
         const ref = accumulate ? O.slice() : new Float32Array(M * N);
         matmulF16AccForward(ref, A, B, shape, accumulate);
         const r = allclose(got, ref, { atol: 1e-4, rtol: 1e-4 });
@@ -117,6 +125,7 @@ interface Shape {
   N: number;
   transA?: boolean;
   transB?: boolean;
+  order?: 'mFast' | 'nFast';
 }
 
 /** TFLOP/s of `encodeMatmulTc` on `shape` (fresh random inputs), batches of back-to-back products. */
@@ -170,11 +179,13 @@ if (process.env.SHAPES && support.ok) {
   for (const spec of process.env.SHAPES.split(';')) {
     const [M, K, N, tA, tB] = spec.split(',').map(Number) as [number, number, number, number, number];
     const shape = { M, K, N, transA: !!tA, transB: !!tB };
-    try {
-      const t = await timeTc(shape, 'auto');
-      log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', shape: spec, ...t });
-    } catch (e) {
-      log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', shape: spec, error: String(e) });
+    for (const order of [undefined, 'mFast', 'nFast'] as const) {
+      try {
+        const t = await timeTc({ ...shape, order }, 'auto');
+        log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', order: order ?? `auto:${defaultOrder(shape)}`, shape: spec, ...t });
+      } catch (e) {
+        log({ impl: 'ours-tc-f16in-f32acc', variant: 'auto', order, shape: spec, error: String(e) });
+      }
     }
     const f = await timeMatmulShape(ctx, shape, ms, 'auto');
     log({ impl: 'ours-fp32', variant: 'auto', shape: spec, tflops: f.gflops / 1000, reps: f.reps });

@@ -142,14 +142,20 @@ describe('encodeMatmulTc recording', () => {
       }),
     } as unknown as GPUCommandEncoder;
     encodeMatmulTc(ctx as unknown as GpuContext, encoder, { ...args(4096, 4096, 4096), variant: 'tc128' });
+    // The LM head: B (50257×768, 154 MB) is wide and big, so workgroups walk down M first.
     encodeMatmulTc(ctx as unknown as GpuContext, encoder, { ...args(8192, 768, 50257), transB: true });
+    encodeMatmulTc(ctx as unknown as GpuContext, encoder, { ...args(8192, 768, 50257), transB: true, order: 'nFast' });
     expect(dispatched).toEqual([
       [32, 32, 1],
+      [8192 / 128, Math.ceil(50257 / 128), 1],
       [Math.ceil(50257 / 128), 8192 / 128, 1],
     ]);
     expect(codes[0]).toMatch(/^const EDGES: bool = false;/m);
+    expect(codes[0]).toMatch(/^const M_FAST: bool = false;/m);
     expect(codes[1]).toMatch(/^const EDGES: bool = true;/m);
     expect(codes[1]).toMatch(/^const TRANS_B: bool = true;/m);
+    expect(codes[1]).toMatch(/^const M_FAST: bool = true;/m);
+    expect(codes[2]).toMatch(/^const M_FAST: bool = false;/m);
   });
 });
 

@@ -77,6 +77,11 @@ export interface MatmulTcArgs {
   b: BufferArg;
   out: BufferArg;
   variant?: MatmulTcVariant;
+  /**
+   * Workgroup order: 'mFast' walks down M first (consecutive workgroups share B tiles), 'nFast'
+   * across N first. Default: 'mFast' when B is larger than ~32 MiB and wider than A is tall.
+   */
+  order?: 'mFast' | 'nFast';
 }
 
 const KERNEL = 'matmul_tc';
@@ -178,8 +183,8 @@ export function validateMatmulTc(args: MatmulTcArgs): Exclude<MatmulTcVariant, '
 const specialised = new Map<string, string>();
 
 /** The .wgsl with its `const` lines set for this configuration (cached). */
-export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, transB: boolean, accumulate: boolean, edges = false): string {
-  const key = `${c.BM},${c.BN},${c.BK},${c.SG_M},${c.SG_N},${sgSize},${+transA}${+transB}${+accumulate}${+edges}`;
+export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, transB: boolean, accumulate: boolean, edges = false, mFast = false): string {
+  const key = `${c.BM},${c.BN},${c.BK},${c.SG_M},${c.SG_N},${sgSize},${+transA}${+transB}${+accumulate}${+edges}${+mFast}`;
   let src = specialised.get(key);
   if (src === undefined) {
     const set: Record<string, string> = {
@@ -193,6 +198,7 @@ export function matmulTcCode(c: TcConfig, sgSize: number, transA: boolean, trans
       TRANS_B: `${transB}`,
       ACCUMULATE: `${accumulate}`,
       EDGES: `${edges}`,
+      M_FAST: `${mFast}`,
     };
     src = code;
     for (const [name, value] of Object.entries(set)) {
@@ -252,6 +258,11 @@ export function unrollLoops(src: string, bounds: Record<string, number>): string
   return src;
 }
 
+/** Default workgroup order: M first when B is big (> 32 MiB) and wider than A is tall. */
+export function defaultOrder(shape: Shape): 'mFast' | 'nFast' {
+  return shape.K * shape.N * 4 > 32 * 2 ** 20 && shape.N > shape.M ? 'mFast' : 'nFast';
+}
+
 /** Record out = A·B (or out += A·B) on the tensor-core path. */
 export function encodeMatmulTc(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulTcArgs): void {
   const variant = validateMatmulTc(args);
@@ -267,14 +278,17 @@ export function encodeMatmulTc(ctx: GpuContext, encoder: GPUCommandEncoder, args
   const transB = !!args.transB;
   const accumulate = !!args.accumulate;
   const edges = !matmulTcOnGrid(args, variant);
-  const src = matmulTcCode(c, support.subgroupSize, transA, transB, accumulate, edges);
+  const mTiles = Math.ceil(args.M / c.BM);
+  const nTiles = Math.ceil(args.N / c.BN);
+  const mFast = (args.order ?? defaultOrder(args)) === 'mFast';
+  const src = matmulTcCode(c, support.subgroupSize, transA, transB, accumulate, edges, mFast);
   encodeDispatches(ctx, encoder, KERNEL, [
     {
-      kernel: `${KERNEL}:${variant}:sg${support.subgroupSize}:${+transA}${+transB}${+accumulate}${+edges}`,
+      kernel: `${KERNEL}:${variant}:sg${support.subgroupSize}:${+transA}${+transB}${+accumulate}${+edges}${+mFast}`,
       code: src,
       params: packParams([args.M, args.K, args.N]),
       buffers: [args.a, args.b, args.out],
-      workgroups: [Math.ceil(args.N / c.BN), Math.ceil(args.M / c.BM)],
+      workgroups: mFast ? [mTiles, nTiles] : [nTiles, mTiles],
     },
   ]);
 }

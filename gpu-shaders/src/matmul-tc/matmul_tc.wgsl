@@ -41,6 +41,9 @@ const TRANS_A: bool = false;
 const TRANS_B: bool = false;
 const ACCUMULATE: bool = false;
 const EDGES: bool = false;
+// Workgroup order: M_FAST puts M tiles on workgroup_id.x, so that consecutive workgroups share
+// a B tile column (for a wide B that does not fit in L2, e.g. the LM head); else N tiles.
+const M_FAST: bool = false;
 
 alias LeftT = subgroup_matrix_left<f16, 16, 16>;
 alias RightT = subgroup_matrix_right<f16, 16, 16>;
@@ -90,8 +93,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let M = params.M;
   let K = params.K;
   let N = params.N;
-  let m0 = wid.y * BM;
-  let n0 = wid.x * BN;
+  let m0 = select(wid.y, wid.x, M_FAST) * BM;
+  let n0 = select(wid.x, wid.y, M_FAST) * BN;
   let sg = lid / SG_SIZE;
   let lane = lid % SG_SIZE;
   let scr = sg * 128u;
