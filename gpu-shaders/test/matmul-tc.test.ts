@@ -23,6 +23,7 @@ import {
   tensorCoreSupport,
   unrollLoops,
   validateMatmulTc,
+  workgroupNeeds,
 } from '../src/matmul-tc/matmul-tc.ts';
 import type { GpuContext } from '../src/context.ts';
 
@@ -35,7 +36,7 @@ const F16_F32_16: SubgroupMatrixConfig = { componentType: 'f16', resultComponent
 function fakeCtx(features: string[], configs: SubgroupMatrixConfig[] = [], sg: [number, number] = [32, 32]): GpuContext {
   const adapterInfo = { vendor: 'fake', subgroupMinSize: sg[0], subgroupMaxSize: sg[1], subgroupMatrixConfigs: configs } as unknown as GPUAdapterInfo;
   const device = {
-    limits: { maxComputeInvocationsPerWorkgroup: 256 },
+    limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 49152 },
     createCommandEncoder() {
       throw new Error('no GPU work expected');
     },
@@ -81,6 +82,15 @@ describe('tensor-core support detection', () => {
     const ctx = fakeCtx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16_F32_16], [64, 64]);
     // tc128 = 8 subgroups; at 64 lanes that is 512 invocations > 256.
     expect(() => encodeMatmulTc(ctx, {} as GPUCommandEncoder, { ...args(128, 128, 128), variant: 'tc128' })).toThrow(TensorCoreUnavailableError);
+  });
+
+  it("refuses a variant whose workgroup memory exceeds the device's limit", () => {
+    const ctx = fakeCtx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16_F32_16]);
+    (ctx.device.limits as { maxComputeWorkgroupStorageSize: number }).maxComputeWorkgroupStorageSize = 16384; // WebGPU's default
+    expect(() => encodeMatmulTc(ctx, {} as GPUCommandEncoder, { ...args(128, 128, 128), variant: 'tc128' })).toThrow(/bytes of workgroup memory/);
+    // tc128: A 128×(32+8) and B 32×(128+8) f16, double-buffered.
+    expect(workgroupNeeds({ BM: 128, BN: 128, BK: 32, SG_M: 32, SG_N: 64 }, 32, false, false)).toEqual({ invocations: 256, bytes: 2 * 2 * (128 * 40 + 32 * 136), fits: true });
+    expect(workgroupNeeds({ BM: 64, BN: 64, BK: 32, SG_M: 32, SG_N: 32 }, 256, false, false).fits).toBe(false);
   });
 });
 

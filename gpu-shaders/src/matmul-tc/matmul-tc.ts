@@ -86,12 +86,17 @@ export interface MatmulTcArgs {
 
 const KERNEL = 'matmul_tc';
 
+type TcAdapterInfo = Partial<{ subgroupMinSize: number; subgroupMaxSize: number; subgroupMatrixConfigs: Iterable<SubgroupMatrixConfig> }>;
+
+/** The adapter info of the context, or of its device when the context was given a device. */
+function adapterInfoOf(ctx: Pick<GpuContext, 'adapterInfo' | 'device'>): TcAdapterInfo {
+  const info = ctx.adapterInfo ?? (ctx.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return (info ?? {}) as TcAdapterInfo;
+}
+
 /** Dawn's subgroup-matrix configs of this context's adapter (empty where none are reported). */
 export function subgroupMatrixConfigs(ctx: Pick<GpuContext, 'adapterInfo' | 'device'>): SubgroupMatrixConfig[] {
-  const info = (ctx.adapterInfo ?? (ctx.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo) as
-    | (GPUAdapterInfo & { subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> })
-    | undefined;
-  const list = info?.subgroupMatrixConfigs;
+  const list = adapterInfoOf(ctx).subgroupMatrixConfigs;
   if (!list) return [];
   return [...list].map((c) => ({ componentType: String(c.componentType), resultComponentType: String(c.resultComponentType), M: c.M, N: c.N, K: c.K }));
 }
@@ -120,7 +125,7 @@ export function tensorCoreSupport(ctx: Pick<GpuContext, 'adapterInfo' | 'device'
     const have = configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none';
     return { ok: false, configs, reason: `adapter has no f16->f32 16x16x16 subgroup-matrix config (has: ${have})` };
   }
-  const info = (ctx.adapterInfo ?? {}) as Partial<{ subgroupMinSize: number; subgroupMaxSize: number }>;
+  const info = adapterInfoOf(ctx);
   const min = info.subgroupMinSize;
   const max = info.subgroupMaxSize;
   if (!min || min !== max) {
@@ -263,19 +268,36 @@ export function defaultOrder(shape: Shape): 'mFast' | 'nFast' {
   return shape.K * shape.N * 4 > 32 * 2 ** 20 && shape.N > shape.M ? 'mFast' : 'nFast';
 }
 
+/**
+ * Invocations and workgroup memory of a variant (as matmul_tc.wgsl computes them), and whether
+ * its tiles split into whole vec4 loads per invocation and whole scratch rows per lane.
+ */
+export function workgroupNeeds(c: TcConfig, sgSize: number, transA: boolean, transB: boolean): { invocations: number; bytes: number; fits: boolean } {
+  const pad = 8;
+  const invocations = (c.BM / c.SG_M) * (c.BN / c.SG_N) * sgSize;
+  const aSize = transA ? c.BK * (c.BM + pad) : c.BM * (c.BK + pad);
+  const bSize = transB ? c.BN * (c.BK + pad) : c.BK * (c.BN + pad);
+  const bytes = 2 * (aSize + bSize) * 2; // two buffers of f16
+  const whole = (x: number) => Number.isInteger(x) && x >= 1;
+  const fits = whole((c.BM * c.BK) / 4 / invocations) && whole((c.BK * c.BN) / 4 / invocations) && whole(128 / sgSize);
+  return { invocations, bytes, fits };
+}
+
 /** Record out = A·B (or out += A·B) on the tensor-core path. */
 export function encodeMatmulTc(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulTcArgs): void {
   const variant = validateMatmulTc(args);
   const support = tensorCoreSupport(ctx);
   if (!support.ok || !support.subgroupSize) throw new TensorCoreUnavailableError(`${KERNEL}: ${support.reason}`);
   const c = variantConfig(variant);
-  const invocations = (c.BM / c.SG_M) * (c.BN / c.SG_N) * support.subgroupSize;
-  const limit = ctx.device.limits.maxComputeInvocationsPerWorkgroup;
-  if (invocations > limit) {
-    throw new TensorCoreUnavailableError(`${KERNEL}: variant ${variant} needs ${invocations} invocations per workgroup at subgroup size ${support.subgroupSize}; the device allows ${limit}`);
-  }
   const transA = !!args.transA;
   const transB = !!args.transB;
+  const need = workgroupNeeds(c, support.subgroupSize, transA, transB);
+  const { maxComputeInvocationsPerWorkgroup: maxInv, maxComputeWorkgroupStorageSize: maxBytes } = ctx.device.limits;
+  if (!need.fits || need.invocations > maxInv || need.bytes > maxBytes) {
+    throw new TensorCoreUnavailableError(
+      `${KERNEL}: variant ${variant} at subgroup size ${support.subgroupSize} needs ${need.invocations} invocations and ${need.bytes} bytes of workgroup memory per workgroup (device: ${maxInv}, ${maxBytes})${need.fits ? '' : ', and its tiles do not split evenly over the invocations'}`,
+    );
+  }
   const accumulate = !!args.accumulate;
   const edges = !matmulTcOnGrid(args, variant);
   const mTiles = Math.ceil(args.M / c.BM);
