@@ -3,25 +3,21 @@
  * accumulation) side by side with our fp32 matmul (`encodeMatmul`, variant auto) and
  * tfjs-webgpu 4.22's tf.matMul, in one process on one adapter (Node + Dawn). Prints one JSON
  * object per line. Before timing it checks correctness:
- *  - every variant × transA × transB × accumulate on a small shape, all entries, against
- *    `matmulF16AccForward` (the f16-input, f32-accumulate reference) with atol + rtol·|ref|;
+ *  - every variant × transA × transB × accumulate on small shapes (on the tile grid, off it,
+ *    odd N; accumulate runs use the M-first workgroup order, the others N-first), all
+ *    entries, against `matmulF16AccForward` (the f16-input, f32-accumulate reference) with
+ *    atol + rtol·|ref|; a failed check makes the exit code 1;
  *  - at each timed size, sampled entries against the same reference (and, for context, the
  *    error against the fp32 product).
  *   npx esbuild bench/gpu/matmul-tc.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --outfile=.gpu-bundle/bench-matmul-tc.mjs "--banner:js=..." (see docs/BENCHMARKS.md)
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-matmul-tc.mjs [sizes] [tc variants]
  * Env: BENCH_MS (time per measurement, default 1000), SKIP_TFJS=1, SKIP_FP32=1,
- *   SHAPES="M,K,N,tA,tB;..." (also time these shapes, tensor-core auto vs fp32 auto).
+ *   SHAPES="M,K,N,tA,tB;..." (also time these shapes: tensor-core auto in the default, M-first
+ *   and N-first workgroup orders, and fp32 auto).
  */
 import { gpu } from './dawn.ts';
-import { GpuContext } from '@swarmgrad/gpu-shaders';
-import {
-  MATMUL_TC_VARIANTS,
-  type MatmulTcVariant,
-  defaultOrder,
-  encodeMatmulTc,
-  tensorCoreSupport,
-} from '../../gpu-shaders/src/matmul-tc/matmul-tc.ts';
+import { GpuContext, MATMUL_TC_VARIANTS, type MatmulTcVariant, defaultOrder, encodeMatmulTc, tensorCoreSupport } from '@swarmgrad/gpu-shaders';
 import { allclose, f16round, matmulF16AccForward, randomUniform } from '@swarmgrad/peer-core/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -32,6 +28,7 @@ const sizes = (process.argv[2] ?? '1024,2048,4096').split(',').map(Number);
 const variants = (process.argv[3] ?? MATMUL_TC_VARIANTS.join(',')).split(',') as TcVariant[];
 const ms = Number(process.env.BENCH_MS ?? 1000);
 const log = (o: unknown) => console.log(JSON.stringify(o));
+let checksFailed = 0;
 
 const ctx = await GpuContext.create({ gpu });
 const info = ctx.adapterInfo;
@@ -86,8 +83,10 @@ async function checkSmall(variant: TcVariant): Promise<void> {
         const ref = accumulate ? O.slice() : new Float32Array(M * N);
         matmulF16AccForward(ref, A, B, shape, accumulate);
         const r = allclose(got, ref, { atol: 1e-4, rtol: 1e-4 });
+        if (!r.ok) checksFailed++;
         log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, M, K, N, ...r });
       } catch (e) {
+        checksFailed++;
         log({ check: 'tc-vs-f16ref', variant, transA, transB, accumulate, M, K, N, error: String(e) });
       }
     }
@@ -116,7 +115,7 @@ async function spotCheck(n: number, variant: TcVariant, samples = 48): Promise<R
     maxAbsF16 = Math.max(maxAbsF16, Math.abs(g - acc16));
     maxAbsF32 = Math.max(maxAbsF32, Math.abs(g - acc64));
   }
-  return { worstF16: worstF16, maxAbsErrVsF16Ref: maxAbsF16, maxAbsErrVsFp32: maxAbsF32 };
+  return { worstF16, maxAbsErrVsF16Ref: maxAbsF16, maxAbsErrVsFp32: maxAbsF32 };
 }
 
 interface Shape {
@@ -198,6 +197,7 @@ if (support.ok) {
     for (const v of variants) {
       try {
         const check = await spotCheck(n, v);
+        if (!(check.worstF16 <= 1)) checksFailed++;
         const t = await timeTc({ M: n, K: n, N: n }, v);
         log({ impl: 'ours-tc-f16in-f32acc', variant: v, n, ...t, ...check });
       } catch (e) {
@@ -225,4 +225,5 @@ if (!process.env.SKIP_TFJS) {
     log({ impl: 'tfjs-webgpu', error: String((e as Error)?.stack ?? e) });
   }
 }
-process.exit(0);
+log({ checksFailed });
+process.exit(checksFailed ? 1 : 0);
