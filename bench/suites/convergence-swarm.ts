@@ -1,38 +1,108 @@
 /**
  * convergence-swarm: gossip algorithms × codecs with REAL browser peers over the real swarm
  * (bench/swarm-convergence/run.ts): 8 headless Chromium peers, a small GPT on the bundled corpus,
- * the peer runtime over direct WebRTC links, plus WAN shaping (20 Mbit/s, 50 ms) for time to
- * target and 2 slowed peers for adpsgd vs dpsgd. Run it inside the network namespace:
+ * the peer runtime over direct WebRTC links, plus WAN shaping (20 Mbit/s, 50 ms per directed
+ * link) for time to target and 2 slowed peers for adpsgd vs dpsgd. Run it inside the namespace:
  *   test/netns/run.sh npm run bench -- convergence-swarm --json bench/results/convergence-swarm.json
- * Options: --peers N (8), --steps N (30), --embd N (32), --layers N (1), --ctx N (16), --batch N (8),
- * --lr X (0.01), --eval-every N (5), --no-wan, --quick (4 peers, 20 steps, no WAN).
+ *
+ * Definitions (details in run.ts and docs/TRAINING-SWARM.md):
+ *  - loss_gap_<a>_<c> = final held-out loss (mean over peers) / single-peer final loss − 1, where
+ *    the single peer trains with the swarm's global batch (peers × batch) for the same steps and
+ *    lr schedule (centralized minibatch SGD at equal samples); loss_gap_vs_allreduce_<a>_<c> is
+ *    the same against allreduce + none;
+ *  - bytes_ratio_<a>_<c> = gossip bytes per peer-step of <a> + none (fp32) / of <a> + <c>;
+ *  - time_to_target_speedup_<a>_<c>_wan = allreduce + none time to target / ours, WAN model.
+ *
+ * Options: --peers N (8), --steps N (150), --embd N (64), --layers N (2), --ctx N (16),
+ * --batch N (8), --eval-every N (10), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9), --clip X (0 = off),
+ * --warmup N (10), --topology ring|exponential (exponential), --gamma-topk X, --gamma-sign X,
+ * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (100), --wan-eval-every N (5),
+ * --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
+ * go), --quick (4 peers, 40 steps, no WAN).
+ * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
  */
-import { DEFAULTS, runSwarmConvergence } from '../swarm-convergence/run.ts';
+import { writeFileSync } from 'node:fs';
+import { lineChart, type Series } from '../convergence/plot.ts';
 import type { BenchSuite } from '../lib/types.ts';
+import { type CodecKey, DEFAULTS, type RunResult, runSwarmConvergence } from '../swarm-convergence/run.ts';
+
+function plots(stem: string, runs: RunResult[], title: string): string[] {
+  const COLOR: Record<string, string> = { none: '#1f77b4', int8: '#2ca02c', topk: '#d62728', sign: '#9467bd' };
+  const DASH: Record<string, string | undefined> = { allreduce: undefined, dpsgd: '7 4', choco: '2 3', adpsgd: '10 3 2 3' };
+  const series = (rs: RunResult[], x: (p: RunResult['curve'][number]) => number): Series[] =>
+    rs.map((r) => {
+      const [a, c] = r.label.split('_') as [string, CodecKey];
+      const single = a.startsWith('single');
+      return { name: r.label, points: r.curve.map((p) => [x(p), p.loss] as [number, number]), color: single ? '#000' : r.label.endsWith('slowed') ? (a === 'adpsgd' ? '#d62728' : '#1f77b4') : COLOR[c], dash: single ? '8 4' : DASH[a], width: single ? 2.4 : 1.6 };
+    });
+  const files: string[] = [];
+  const write = (suffix: string, svg: string) => {
+    writeFileSync(`${stem}-${suffix}.svg`, svg);
+    files.push(`${stem}-${suffix}.svg`);
+  };
+  const single = runs.find((r) => r.label === 'single');
+  const lan = runs.filter((r) => !r.label.endsWith('_wan') && !r.label.endsWith('_slowed') && !r.label.startsWith('single'));
+  const wan = runs.filter((r) => r.label.endsWith('_wan') && !r.label.startsWith('single'));
+  const slowed = runs.filter((r) => r.label.endsWith('_slowed'));
+  if (lan.length) {
+    const all = single ? [single, ...lan] : lan;
+    write('steps', lineChart({ title, xLabel: 'step (samples / (peers × batch))', yLabel: 'held-out loss (mean over peers)', series: series(all, (p) => p.step) }));
+    write('bytes', lineChart({ title, xLabel: 'gossip bytes sent per peer (log)', yLabel: 'held-out loss (mean over peers)', series: series(lan, (p) => p.bytes), logX: true }));
+  }
+  if (wan.length) write('wan-time', lineChart({ title: `${title}, WAN model, 20 Mbit/s + 50 ms per link`, xLabel: 'wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series(wan, (p) => p.seconds) }));
+  if (slowed.length) write('slowed', lineChart({ title: '2 peers slowed 4x: adpsgd vs synchronous dpsgd', xLabel: 'wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series(slowed, (p) => p.seconds) }));
+  return files;
+}
 
 const suite: BenchSuite = {
   name: 'convergence-swarm',
-  description: 'allreduce/dpsgd/choco × none/int8/topk1%/sign, adpsgd with slowed peers and a single peer: headless browser peers on the real swarm (wasm backend)',
+  description: 'allreduce/dpsgd/choco × none/int8/topk1%/sign, adpsgd with slowed peers and a single peer at equal samples: headless browser peers on the real swarm (wasm backend)',
   async run(ctx) {
     if (process.env.SWARMGRAD_NETNS !== '1') throw new Error('run inside the namespace: test/netns/run.sh npm run bench -- convergence-swarm ...');
     const num = (k: string, d: number) => (ctx.options[k] === undefined ? d : Number(ctx.options[k]));
     const quick = ctx.options.quick === 'true';
+    const topology = ctx.options.topology ?? DEFAULTS.topology;
+    if (topology !== 'ring' && topology !== 'exponential') throw new Error(`--topology must be ring or exponential, got ${topology}`);
+    const optimizer = ctx.options.optimizer ?? DEFAULTS.optimizer;
+    if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new Error(`--optimizer must be sgd or adamw, got ${optimizer}`);
     const o = {
       ...DEFAULTS,
       peers: num('peers', quick ? 4 : DEFAULTS.peers),
-      steps: num('steps', quick ? 20 : DEFAULTS.steps),
+      steps: num('steps', quick ? 40 : DEFAULTS.steps),
       nEmbd: num('embd', DEFAULTS.nEmbd),
       nLayer: num('layers', DEFAULTS.nLayer),
       contextLength: num('ctx', DEFAULTS.contextLength),
       batch: num('batch', DEFAULTS.batch),
+      evalEvery: num('eval-every', quick ? 5 : DEFAULTS.evalEvery),
+      optimizer: optimizer as 'sgd' | 'adamw',
       lr: num('lr', DEFAULTS.lr),
-      evalEvery: num('eval-every', DEFAULTS.evalEvery),
+      momentum: num('momentum', DEFAULTS.momentum),
+      clip: num('clip', DEFAULTS.clip),
+      warmup: num('warmup', quick ? 4 : DEFAULTS.warmup),
+      topology: topology as 'ring' | 'exponential',
+      gamma: { ...DEFAULTS.gamma, topk: num('gamma-topk', DEFAULTS.gamma.topk), sign: num('gamma-sign', DEFAULTS.gamma.sign) },
       wan: !(quick || ctx.options['no-wan'] === 'true'),
+      wanModel: {
+        nEmbd: num('wan-embd', DEFAULTS.wanModel.nEmbd),
+        nLayer: num('wan-layers', DEFAULTS.wanModel.nLayer),
+        batch: num('wan-batch', DEFAULTS.wanModel.batch),
+        steps: num('wan-steps', DEFAULTS.wanModel.steps),
+        evalEvery: num('wan-eval-every', DEFAULTS.wanModel.evalEvery),
+      },
+      only: ctx.options.only ? new RegExp(ctx.options.only) : undefined,
       log: ctx.log,
     };
     const { results, backend, runs } = await runSwarmConvergence(o);
-    ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers`;
-    ctx.env.config = { ...o, log: undefined, runs: runs.map((r) => ({ label: r.label, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, timeToTarget: r.timeToTarget, reached: r.reached })) };
+    ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores`;
+    const summary = runs.map((r) => ({ label: r.label, params: r.params, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, joinBytesPerPeer: r.joinBytesPerPeer, time: r.time, timeToTarget: r.timeToTarget, reached: r.reached }));
+    ctx.env.config = { ...o, only: ctx.options.only, log: undefined, runs: summary };
+    const json = ctx.options.json;
+    if (json) {
+      const stem = json.replace(/\.json$/, '');
+      writeFileSync(`${stem}-curves.json`, `${JSON.stringify({ device: ctx.env.device, config: { ...o, only: ctx.options.only, log: undefined }, runs }, null, 1)}\n`);
+      const files = plots(stem, runs, `${o.peers} browser peers, GPT ${o.nEmbd}x${o.nLayer} (${runs[0]?.params ?? ''} params), ${backend}`);
+      ctx.log(`wrote ${stem}-curves.json ${files.join(' ')}`);
+    }
     return results;
   },
 };

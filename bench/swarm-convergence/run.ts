@@ -2,18 +2,32 @@
  * Convergence over the REAL swarm: N headless Chromium peers (launchSwarm, default 8) on a local
  * relay train a small GPT on the bundled corpus with the peer runtime (wasm backend, direct
  * WebRTC links), one signed job per configuration, posted to the relay and picked up by the pages:
- *   - allreduce, dpsgd, choco × none, int8, topk 1%, sign (LAN: no shaping);
- *   - the same 12 with every link shaped to 20 Mbit/s + 50 ms one way (SwarmNode.setLinkShape,
- *     per direction of each link), stopping at the target loss: time to target;
- *   - adpsgd and dpsgd with 2 peers slowed 4× (compute limit 0.25), stopping at the target;
- *   - one peer alone with N× the steps (the same total samples).
+ *   - `single`: ONE peer with the swarm's global batch (N × b sequences per step) for the same
+ *     number of steps and the same lr schedule: centralized minibatch SGD at equal samples, the
+ *     comparator of the D-PSGD paper (Lian et al. 2017). Exact allreduce of the same optimizer is
+ *     the same algorithm up to how minibatches are drawn, so `loss_gap_*` is reported against
+ *     both (`loss_gap_<a>_<c>` vs single, `loss_gap_vs_allreduce_<a>_<c>` vs allreduce+none);
+ *   - allreduce, dpsgd, choco × none, int8, topk 1%, sign (LAN: no shaping), `steps` steps each;
+ *   - WAN: a larger model (`wan*` options, so that its fp32 messages take a good part of a second
+ *     at 20 Mbit/s), its own `single_wan`, and the 12 combinations with every directed link
+ *     shaped to 20 Mbit/s + 50 ms (SwarmNode.setLinkShape on both ends of each link), stopping at
+ *     the target loss: time to target against allreduce + none;
+ *   - adpsgd and dpsgd with 2 peers slowed 4× (compute limit 0.25), stopping at the target.
  * Target loss = L_single + 0.25·(L_0 − L_single) (L_0: held-out loss of the shared init), i.e.
  * 75% of the single peer's reduction. A run's time to target is the median over its peers of the
  * first evaluation at or below it.
  *
+ * Bytes: `bytes_ratio_<a>_<c>` = fp32 gossip bytes of <a>+none / gossip bytes of <a>+<c>, per peer
+ * and local step, from every peer's ByteLedger (wire size: gossip frame, codec header, tensor
+ * chunk headers; CHOCO's fp32 re-syncs included). Join traffic (model-pull / model answers) is
+ * reported separately (`joinBytes` in the run records): it is a one-off per peer, not gossip.
+ * The compressed codecs run with the lossless DEFLATE wire stage (codec.deflate, kept only where
+ * it shrinks a message); `none` is plain fp32.
+ *
  * Must run inside the network namespace of test/netns/run.sh (Chromium's WebRTC needs a
  * non-loopback interface; the namespace keeps the traffic off real interfaces).
- * What it is not: a GPU benchmark (wasm backend), or a large model (sized for a 2-core machine).
+ * What it is not: a GPU benchmark (wasm backend, N pages sharing this machine's cores), or a
+ * large model (sized for a 2-core machine).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,43 +45,78 @@ export type Algo = 'allreduce' | 'dpsgd' | 'choco' | 'adpsgd';
 export type CodecKey = 'none' | 'int8' | 'topk' | 'sign';
 export const ALGOS: Algo[] = ['allreduce', 'dpsgd', 'choco'];
 export const CODECS: CodecKey[] = ['none', 'int8', 'topk', 'sign'];
+/** Kinds that are gossip (the bytes ratio); model-pull / model are joins. */
+const JOIN_KINDS = new Set(['model-pull', 'model']);
 
-export interface SwarmConvergenceOptions {
-  peers: number;
-  steps: number;
+export interface ModelSize {
   nEmbd: number;
   nLayer: number;
-  contextLength: number;
   batch: number;
-  lr: number;
+  steps: number;
   evalEvery: number;
-  /** Run the WAN (time-to-target) configurations. */
+}
+
+export interface SwarmConvergenceOptions extends ModelSize {
+  peers: number;
+  contextLength: number;
+  optimizer: 'sgd' | 'adamw';
+  lr: number;
+  momentum: number;
+  /** Global gradient-norm clip per local step (0 = off, the default: clipping each peer's small-batch gradient is not clipping the global one). */
+  clip: number;
+  warmup: number;
+  /** Topology of dpsgd / choco / adpsgd. */
+  topology: 'ring' | 'exponential';
+  /** CHOCO consensus step size per codec. */
+  gamma: Record<CodecKey, number>;
+  /** Run the WAN (time-to-target) configurations, with this model. */
   wan: boolean;
+  wanModel: ModelSize;
   wanBytesPerSecond: number;
   wanDelayMs: number;
+  /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
+  only?: RegExp;
   maxChars: number;
   log: (m: string) => void;
 }
 
 export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   peers: 8,
-  steps: 30,
-  nEmbd: 32,
-  nLayer: 1,
+  steps: 150,
+  nEmbd: 64,
+  nLayer: 2,
   contextLength: 16,
   batch: 8,
-  lr: 1e-2,
-  evalEvery: 5,
+  evalEvery: 10,
+  optimizer: 'sgd',
+  lr: 0.5,
+  momentum: 0.9,
+  clip: 0,
+  warmup: 10,
+  topology: 'exponential',
+  gamma: { none: 1, int8: 1, topk: 0.1, sign: 0.5 },
   wan: true,
+  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 100, evalEvery: 5 },
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
 };
 
+interface StepLog {
+  step: number;
+  ms: number;
+  computeMs: number;
+  commMs: number;
+  bytesUp: number;
+  bytesUpTotal: number;
+}
+
 interface Status {
   state: string;
   steps: number;
-  evals: { step: number; heldOutLoss: number; ms: number }[];
+  stepLog: StepLog[];
+  evals: { step: number; heldOutLoss: number; ms: number; evalMs: number; bytesUpTotal: number }[];
+  bytesByKind: Record<string, { bytes: number; messages: number }>;
   summary?: { heldOutLoss: number; steps: number; localSteps: number; bytesUp: number; bytesDown: number; seconds: number };
   error?: string;
   backend: string;
@@ -76,26 +125,41 @@ interface Status {
 export interface RunResult {
   label: string;
   peers: number;
+  params: number;
   finalLoss: number;
   initialLoss: number;
-  /** Gossip bytes sent per peer per local step (mean). */
+  /** Gossip bytes (joins excluded) sent per peer per local step (mean over peers). */
   bytesPerPeerStep: number;
+  /** Join bytes (model-pull + model answers) sent per peer over the whole run. */
+  joinBytesPerPeer: number;
+  /** Sent bytes per peer by message kind (whole run). */
+  bytesByKind: Record<string, number>;
   seconds: number;
+  /** Mean per peer of the summed step phases (s): local compute, exchange+mix, evaluations, the rest. */
+  time: { compute: number; comm: number; eval: number; other: number };
   /** Median over peers of the time (s) of the first evaluation at or below `target`, if given. */
   timeToTarget?: number;
   reached?: number;
-  statuses: Status[];
+  /** Mean over peers per evaluation: step, held-out loss, time (s), bytes sent so far per peer. */
+  curve: { step: number; loss: number; seconds: number; bytes: number }[];
 }
 
 function codecSpec(c: CodecKey): JobSpecInput['codec'] {
-  if (c === 'topk') return { name: 'topk', fraction: 0.01 };
-  return { name: c };
+  if (c === 'none') return { name: 'none' };
+  if (c === 'topk') return { name: 'topk', fraction: 0.01, deflate: true };
+  return { name: c, deflate: true };
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[(s.length - 1) >> 1]! : Number.NaN;
 };
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Parameters of the GPT (tied embeddings) for vocab 256. */
+export function gptParams(nEmbd: number, nLayer: number, ctx: number, vocab = 256): number {
+  return vocab * nEmbd + ctx * nEmbd + nLayer * (12 * nEmbd * nEmbd + 13 * nEmbd) + 2 * nEmbd;
+}
 
 export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{ results: { name: string; value: number; unit: string }[]; runs: RunResult[]; backend: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-swarm-'));
@@ -105,6 +169,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
   let swarm: RunningSwarm | undefined;
   const runs: RunResult[] = [];
   let backend = '';
+  const want = (label: string) => !o.only || o.only.test(label);
   try {
     o.log(`launching ${o.peers} browser peers`);
     swarm = await launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2 });
@@ -112,18 +177,26 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     o.log('mesh complete');
     const sw = swarm;
 
-    const base = (over: JobSpecInput): JobSpecInput => ({
-      model: { vocabSize: 256, contextLength: o.contextLength, nLayer: o.nLayer, nHead: 2, nEmbd: o.nEmbd, initSeed: 5 },
+    const base = (m: ModelSize, over: JobSpecInput): JobSpecInput => ({
+      model: { vocabSize: 256, contextLength: o.contextLength, nLayer: m.nLayer, nHead: 2, nEmbd: m.nEmbd, initSeed: 5 },
       dataset: { corpus: 'moby-dick', tokenizer: 'byte', sharding: 'contiguous' },
-      optimizer: { lr: o.lr },
-      schedule: { kind: 'constant', warmupSteps: 0 },
-      batch: { perPeer: o.batch },
-      stopping: { maxSteps: o.steps, evalEverySteps: o.evalEvery },
+      optimizer: o.optimizer === 'sgd' ? { kind: 'sgd', lr: o.lr, momentum: o.momentum, gradClip: o.clip } : { kind: 'adamw', lr: o.lr, gradClip: o.clip },
+      schedule: { kind: 'cosine', warmupSteps: o.warmup, minLrRatio: 0.1 },
+      batch: { perPeer: m.batch },
+      algorithm: { name: 'dpsgd', timeoutMs: 20_000 },
+      stopping: { maxSteps: m.steps, evalEverySteps: m.evalEvery },
       peers: { min: o.peers, max: o.peers },
       ...over,
     });
+    const algoSpec = (a: Algo, c: CodecKey, m: ModelSize, extra: JobSpecInput = {}) =>
+      base(m, {
+        algorithm: { name: a, timeoutMs: 20_000, ...(a === 'choco' ? { gamma: o.gamma[c] } : {}) },
+        topology: { kind: a === 'allreduce' ? 'full' : o.topology },
+        codec: codecSpec(c),
+        ...extra,
+      });
 
-    async function run(label: string, spec: JobSpecInput, opts: { peers?: number; computeLimits?: Record<number, number>; target?: number } = {}): Promise<RunResult> {
+    async function run(label: string, spec: JobSpecInput, m: ModelSize, opts: { peers?: number; computeLimits?: Record<number, number>; target?: number } = {}): Promise<RunResult> {
       const n = opts.peers ?? o.peers;
       const env = await signJob(key, { ...spec, name: label });
       const added = await relay.jobs.add(env);
@@ -133,80 +206,125 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i] })),
       );
       backend = r0[0]!.backend;
-      const end = Date.now() + 600_000;
+      const end = Date.now() + 900_000;
       let st: Status[] = [];
       while (Date.now() < end) {
         st = await Promise.all(peers.map((p) => p.call<Status>('trainStatus')));
         const err = st.find((s) => s.error)?.error;
         if (err) throw new Error(`${label}: ${err}`);
         if (st.every((s) => s.summary)) break;
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 1000));
       }
       if (!st.every((s) => s.summary)) throw new Error(`${label}: did not finish in time`);
       const fin = st.map((s) => s.summary!);
+      const kinds = new Set(st.flatMap((s) => Object.keys(s.bytesByKind)));
+      const bytesByKind = Object.fromEntries([...kinds].map((k) => [k, mean(st.map((s) => s.bytesByKind[k]?.bytes ?? 0))]));
+      const join = (s: Status) => Object.entries(s.bytesByKind).reduce((a, [k, v]) => a + (JOIN_KINDS.has(k) ? v.bytes : 0), 0);
+      const evalCount = Math.min(...st.map((s) => s.evals.length));
       const res: RunResult = {
         label,
         peers: n,
-        finalLoss: fin.reduce((a, s) => a + s.heldOutLoss, 0) / n,
+        params: gptParams(m.nEmbd, m.nLayer, o.contextLength),
+        finalLoss: mean(fin.map((s) => s.heldOutLoss)),
         initialLoss: st[0]!.evals[0]!.heldOutLoss,
-        bytesPerPeerStep: fin.reduce((a, s) => a + s.bytesUp / Math.max(1, s.localSteps), 0) / n,
+        bytesPerPeerStep: mean(st.map((s, i) => (fin[i]!.bytesUp - join(s)) / Math.max(1, fin[i]!.localSteps))),
+        joinBytesPerPeer: mean(st.map(join)),
+        bytesByKind,
         seconds: Math.max(...fin.map((s) => s.seconds)),
-        statuses: st,
+        time: {
+          compute: mean(st.map((s) => s.stepLog.reduce((a, l) => a + l.computeMs, 0) / 1000)),
+          comm: mean(st.map((s) => s.stepLog.reduce((a, l) => a + l.commMs, 0) / 1000)),
+          eval: mean(st.map((s) => s.evals.reduce((a, e) => a + e.evalMs, 0) / 1000)),
+          other: 0,
+        },
+        curve: Array.from({ length: evalCount }, (_, k) => ({
+          step: st[0]!.evals[k]!.step,
+          loss: mean(st.map((s) => s.evals[k]!.heldOutLoss)),
+          seconds: mean(st.map((s) => s.evals[k]!.ms / 1000)),
+          bytes: mean(st.map((s) => s.evals[k]!.bytesUpTotal)),
+        })),
       };
+      res.time.other = Math.max(0, mean(fin.map((s) => s.seconds)) - res.time.compute - res.time.comm - res.time.eval);
       if (opts.target !== undefined) {
         const t = st.map((s) => s.evals.find((e) => e.heldOutLoss <= opts.target!)?.ms ?? Number.POSITIVE_INFINITY);
         res.timeToTarget = median(t) / 1000;
         res.reached = t.filter(Number.isFinite).length;
       }
       runs.push(res);
-      o.log(`${label}: final ${res.finalLoss.toFixed(4)}, ${res.bytesPerPeerStep.toFixed(0)} B/peer/step, ${res.seconds.toFixed(1)} s${res.timeToTarget !== undefined ? `, target at ${res.timeToTarget.toFixed(2)} s (${res.reached}/${n})` : ''}`);
+      const tm = res.time;
+      o.log(
+        `${label}: final ${res.finalLoss.toFixed(4)}, ${res.bytesPerPeerStep.toFixed(0)} B/peer/step (+${res.joinBytesPerPeer.toFixed(0)} B join), ${res.seconds.toFixed(1)} s ` +
+          `[compute ${tm.compute.toFixed(1)}, comm ${tm.comm.toFixed(1)}, eval ${tm.eval.toFixed(1)}, other ${tm.other.toFixed(1)} s/peer]` +
+          `${res.timeToTarget !== undefined ? `, target at ${res.timeToTarget.toFixed(2)} s (${res.reached}/${n})` : ''}`,
+      );
       return res;
     }
 
     const out: { name: string; value: number; unit: string }[] = [];
-    // Single peer, same total samples: N× the steps, alone.
-    const single = await run('single', base({ algorithm: { name: 'dpsgd' }, topology: { kind: 'ring' }, codec: { name: 'none' }, peers: { min: 1, max: 1 }, stopping: { maxSteps: o.steps * o.peers, evalEverySteps: o.evalEvery * o.peers } }), { peers: 1 });
+    const lanModel: ModelSize = { nEmbd: o.nEmbd, nLayer: o.nLayer, batch: o.batch, steps: o.steps, evalEvery: o.evalEvery };
+    // Centralized minibatch SGD at equal samples: one peer, global batch N × b (N accumulated
+    // micro-batches of b, so that it evaluates on the same held-out batches), same steps and schedule.
+    const singleOf = (label: string, m: ModelSize) =>
+      run(label, base(m, { algorithm: { name: 'dpsgd' }, topology: { kind: 'ring' }, codec: { name: 'none' }, batch: { perPeer: m.batch, gradAccumulation: o.peers }, peers: { min: 1, max: 1 } }), m, { peers: 1 });
+    const single = await singleOf('single', lanModel);
     const target = single.finalLoss + 0.25 * (single.initialLoss - single.finalLoss);
-    out.push({ name: 'final_loss_single', value: single.finalLoss, unit: 'nats' });
+    out.push({ name: 'final_loss_single', value: single.finalLoss, unit: `nats (1 peer, batch ${o.peers}×${o.batch}, ${o.steps} steps)` });
     out.push({ name: 'target_loss', value: target, unit: 'nats' });
     const lan = new Map<string, RunResult>();
     for (const a of ALGOS) {
       for (const c of CODECS) {
-        const topo = a === 'allreduce' ? 'full' : 'ring';
-        const r = await run(`${a}_${c}`, base({ algorithm: { name: a }, topology: { kind: topo }, codec: codecSpec(c) }));
-        lan.set(`${a}_${c}`, r);
-        out.push({ name: `final_loss_${a}_${c}`, value: r.finalLoss, unit: 'nats' });
-        out.push({ name: `loss_gap_${a}_${c}`, value: r.finalLoss / single.finalLoss - 1, unit: 'fraction (lower is better)' });
+        const label = `${a}_${c}`;
+        if (!want(label)) continue;
+        const r = await run(label, algoSpec(a, c, lanModel), lanModel);
+        lan.set(label, r);
+        out.push({ name: `final_loss_${label}`, value: r.finalLoss, unit: 'nats' });
+        out.push({ name: `loss_gap_${label}`, value: r.finalLoss / single.finalLoss - 1, unit: 'fraction vs single peer at equal samples (lower is better)' });
       }
-      const fp32 = lan.get(`${a}_none`)!.bytesPerPeerStep;
-      for (const c of CODECS) out.push({ name: `bytes_ratio_${a}_${c}`, value: fp32 / lan.get(`${a}_${c}`)!.bytesPerPeerStep, unit: `x (fp32 ${a} bytes / ours)` });
     }
-    if (o.wan) {
+    const ar = lan.get('allreduce_none');
+    for (const [k, r] of lan) {
+      if (ar) out.push({ name: `loss_gap_vs_allreduce_${k}`, value: r.finalLoss / ar.finalLoss - 1, unit: 'fraction vs allreduce+none (lower is better)' });
+      const fp32 = lan.get(`${k.split('_')[0]}_none`);
+      if (fp32) out.push({ name: `bytes_ratio_${k}`, value: fp32.bytesPerPeerStep / r.bytesPerPeerStep, unit: `x (fp32 ${k.split('_')[0]} gossip bytes / ours, joins excluded)` });
+    }
+    const wanLabels = ALGOS.flatMap((a) => CODECS.map((c) => `${a}_${c}_wan`)).filter(want);
+    if (o.wan && wanLabels.length) {
+      const wm = o.wanModel;
+      const singleWan = await singleOf('single_wan', wm);
+      const wanTarget = singleWan.finalLoss + 0.25 * (singleWan.initialLoss - singleWan.finalLoss);
+      out.push({ name: 'final_loss_single_wan', value: singleWan.finalLoss, unit: `nats (WAN model, ${gptParams(wm.nEmbd, wm.nLayer, o.contextLength)} params)` });
+      out.push({ name: 'target_loss_wan', value: wanTarget, unit: 'nats' });
       const shape = async (s: { bytesPerSecond: number; delayMs: number } | null) => {
         const ids = sw.peers.map((p) => p.peerId);
         await Promise.all(sw.peers.map((p) => Promise.all(ids.filter((id) => id !== p.peerId).map((id) => p.call('setLinkShape', id, s)))));
       };
       await shape({ bytesPerSecond: o.wanBytesPerSecond, delayMs: o.wanDelayMs });
       const wan = new Map<string, RunResult>();
-      for (const a of ALGOS) {
-        for (const c of CODECS) {
-          const topo = a === 'allreduce' ? 'full' : 'ring';
-          wan.set(`${a}_${c}`, await run(`${a}_${c}_wan`, base({ algorithm: { name: a }, topology: { kind: topo }, codec: codecSpec(c), stopping: { maxSteps: o.steps * 2, evalEverySteps: o.evalEvery, targetLoss: target } }), { target }));
+      try {
+        for (const label of wanLabels) {
+          const [a, c] = label.split('_') as [Algo, CodecKey];
+          wan.set(`${a}_${c}`, await run(label, algoSpec(a, c, wm, { stopping: { maxSteps: wm.steps, evalEverySteps: wm.evalEvery, targetLoss: wanTarget } }), wm, { target: wanTarget }));
         }
+      } finally {
+        await shape(null);
       }
-      const ref = wan.get('allreduce_none')!.timeToTarget!;
-      for (const [k, r] of wan) out.push({ name: `time_to_target_speedup_${k}_wan`, value: ref / r.timeToTarget!, unit: 'x (allreduce+none time / ours; 0 = not reached)' });
-      for (const [k, r] of wan) out.push({ name: `time_to_target_${k}_wan`, value: r.timeToTarget!, unit: 's' });
-      await shape(null);
+      const ref = wan.get('allreduce_none')?.timeToTarget;
+      for (const [k, r] of wan) {
+        if (ref !== undefined) out.push({ name: `time_to_target_speedup_${k}_wan`, value: Number.isFinite(r.timeToTarget!) ? ref / r.timeToTarget! : 0, unit: 'x (allreduce+none time / ours; 0 = not reached)' });
+        out.push({ name: `time_to_target_${k}_wan`, value: r.timeToTarget!, unit: 's' });
+      }
     }
     // 2 of N peers slowed 4× (compute limit 0.25): asynchronous vs synchronous.
-    const slowed = { 0: 0.25, 1: 0.25 };
-    const ad = await run('adpsgd_none_slowed', base({ algorithm: { name: 'adpsgd' }, topology: { kind: 'ring' }, codec: { name: 'none' }, stopping: { maxSteps: o.steps * 2, evalEverySteps: o.evalEvery, targetLoss: target } }), { computeLimits: slowed, target });
-    const dp = await run('dpsgd_none_slowed', base({ algorithm: { name: 'dpsgd' }, topology: { kind: 'ring' }, codec: { name: 'none' }, stopping: { maxSteps: o.steps * 2, evalEverySteps: o.evalEvery, targetLoss: target } }), { computeLimits: slowed, target });
-    out.push({ name: 'final_loss_adpsgd_none', value: ad.finalLoss, unit: 'nats' });
-    out.push({ name: 'time_to_target_adpsgd_none_slowed', value: ad.timeToTarget!, unit: 's' });
-    out.push({ name: 'time_to_target_dpsgd_none_slowed', value: dp.timeToTarget!, unit: 's' });
-    out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: dp.timeToTarget! / ad.timeToTarget!, unit: 'x (dpsgd time / adpsgd time)' });
+    if (want('adpsgd_none_slowed') || want('dpsgd_none_slowed')) {
+      const slowed = { 0: 0.25, 1: 0.25 };
+      const stop = { stopping: { maxSteps: o.steps, evalEverySteps: o.evalEvery, targetLoss: target } };
+      const ad = await run('adpsgd_none_slowed', algoSpec('adpsgd', 'none', lanModel, stop), lanModel, { computeLimits: slowed, target });
+      const dp = await run('dpsgd_none_slowed', algoSpec('dpsgd', 'none', lanModel, stop), lanModel, { computeLimits: slowed, target });
+      out.push({ name: 'final_loss_adpsgd_none', value: ad.finalLoss, unit: 'nats' });
+      out.push({ name: 'time_to_target_adpsgd_none_slowed', value: ad.timeToTarget!, unit: 's' });
+      out.push({ name: 'time_to_target_dpsgd_none_slowed', value: dp.timeToTarget!, unit: 's' });
+      out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: Number.isFinite(ad.timeToTarget!) ? dp.timeToTarget! / ad.timeToTarget! : 0, unit: 'x (dpsgd time / adpsgd time)' });
+    }
     return { results: out, runs, backend };
   } finally {
     await swarm?.close();

@@ -16,7 +16,7 @@ export type * from './types.ts';
 export * from './errors.ts';
 export * from './constants.ts';
 export { pcgHash, hashUniform24, hashU32 } from './hash.ts';
-export { encodeWire, decodeWire } from './wire.ts';
+export { encodeWire, decodeWire, packWire, unpackWire, maxPayloadBytes, WIRE_FLAG_DEFLATE, type PackOptions } from './wire.ts';
 export { NoneCodec } from './none.ts';
 export { Fp16Codec, f32BitsToF16, f32ToF16, f16ToF32 } from './fp16.ts';
 export { Int8Codec, int8BlockExponent, int8Quantize, type Int8Init } from './int8.ts';

@@ -74,7 +74,7 @@ export class Adpsgd extends GossipPeer {
     const j = pool[Math.floor(this.rand() * pool.length)];
     report.neighbours = [j];
     const seq = this.seq++;
-    const { body } = this.encode(x, seq);
+    const { body } = await this.encode(x, seq);
     this.transport.send(j, { kind: 'adpsgd-req', step: seq, tensor: this.tensor, flags: 0, body });
     const rep = await this.transport.recv({ kind: 'adpsgd-rep', from: j, step: seq, tensor: this.tensor }, this.timeoutMs, this.abort.signal);
     if (!rep) {
@@ -82,7 +82,7 @@ export class Adpsgd extends GossipPeer {
       this.avoid.set(j, step + this.avoidSteps);
       return report;
     }
-    const d = this.decode(rep, x.length);
+    const d = await this.decode(rep, x.length);
     if (d instanceof Error) {
       report.rejected = [d];
       return report;
@@ -99,9 +99,9 @@ export class Adpsgd extends GossipPeer {
       const m = await this.transport.recv({ kind: 'adpsgd-req', tensor: this.tensor }, Number.POSITIVE_INFINITY, this.abort.signal);
       const x = this.x;
       if (!m || !x) continue;
-      const { body } = this.encode(x, m.step);
+      const { body } = await this.encode(x, m.step);
       this.transport.send(m.from, { kind: 'adpsgd-rep', step: m.step, tensor: this.tensor, flags: 0, body });
-      const d = this.decode(m, x.length);
+      const d = await this.decode(m, x.length);
       if (d instanceof Error) {
         this.rejectedPassive.push(d);
         continue;

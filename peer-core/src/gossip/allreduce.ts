@@ -29,7 +29,7 @@ export class AllReduce extends GossipPeer {
     const n = x.length;
     const delta = new Float32Array(n);
     for (let i = 0; i < n; i++) delta[i] = x[i] - base[i];
-    const { body, decoded } = this.encode(delta, step);
+    const { body, decoded } = await this.encode(delta, step);
     const others = this.topology().members.filter((p) => p !== this.transport.self);
     this.sendAll('delta', step, others, () => ({ body }));
     const got = await this.gather('delta', step, others);
@@ -37,7 +37,7 @@ export class AllReduce extends GossipPeer {
     const mixed: string[] = [];
     const rejected = [];
     for (const [p, m] of got) {
-      const d = this.decode(m, n);
+      const d = await this.decode(m, n);
       if (d instanceof Error) {
         rejected.push(d);
         continue;

@@ -6,7 +6,7 @@
  */
 import { createCodec, type CodecSpec } from '../codecs/index.ts';
 import type { Codec, CodecName } from '../codecs/types.ts';
-import { decodeWire, encodeWire } from '../codecs/wire.ts';
+import { packWire, unpackWire } from '../codecs/wire.ts';
 import { DEFAULT_ROUND_TIMEOUT_MS, DEFAULT_TENSOR } from './constants.ts';
 import { NonFiniteUpdateError } from './errors.ts';
 import type { GossipMessage, MessageKind } from './frame.ts';
@@ -29,6 +29,12 @@ export interface GossipInit {
   tensor?: string;
   /** Called for every rejected neighbour update (also listed in the round report). */
   onReject?: (err: NonFiniteUpdateError) => void;
+  /**
+   * Add the lossless raw-DEFLATE stage to what this peer sends, where it makes a message smaller
+   * (codecs/wire.ts packWire; counted at its compressed size). Receivers always accept both.
+   * Default false.
+   */
+  deflate?: boolean;
 }
 
 export interface RoundReport {
@@ -83,6 +89,7 @@ export abstract class GossipPeer implements Averager {
   readonly codec: Codec;
   readonly tensor: string;
   readonly timeoutMs: number;
+  readonly deflate: boolean;
   protected readonly topologyKind: TopologyKind;
   protected readonly topologyOptions: TopologyOptions;
   private readonly onReject?: (err: NonFiniteUpdateError) => void;
@@ -97,6 +104,7 @@ export abstract class GossipPeer implements Averager {
     this.codec = codec;
     this.tensor = init.tensor ?? DEFAULT_TENSOR;
     this.timeoutMs = init.timeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
+    this.deflate = init.deflate ?? false;
     this.topologyKind = topology;
     this.topologyOptions = init.topologyOptions ?? {};
     this.onReject = init.onReject;
@@ -147,20 +155,21 @@ export abstract class GossipPeer implements Averager {
     return out;
   }
 
-  /** Encode with this peer's codec. */
-  protected encode(x: Float32Array, step: number, key = this.tensor): { body: Uint8Array; decoded: Float32Array } {
+  /** Encode with this peer's codec (plus the DEFLATE stage when `deflate`). */
+  protected async encode(x: Float32Array, step: number, key = this.tensor): Promise<{ body: Uint8Array; decoded: Float32Array }> {
     const enc = this.codec.compress(x, { key, seed: (peerHash(this.transport.self) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0 });
-    return { body: encodeWire(enc), decoded: this.decoder(enc.codec).decompress(enc) };
+    const decoded = this.decoder(enc.codec).decompress(enc);
+    return { body: await packWire(enc, { deflate: this.deflate }), decoded };
   }
 
   /**
    * Decode a neighbour's body of `n` values; anything malformed or non-finite becomes a
    * NonFiniteUpdateError (returned, reported via onReject), never an exception or a mixed value.
    */
-  protected decode(m: GossipMessage, n: number): Float32Array | NonFiniteUpdateError {
+  protected async decode(m: GossipMessage, n: number): Promise<Float32Array | NonFiniteUpdateError> {
     let y: Float32Array;
     try {
-      const enc = decodeWire(m.body);
+      const enc = await unpackWire(m.body);
       if (enc.n !== n) throw new Error(`carries ${enc.n} values, expected ${n}`);
       y = this.decoder(enc.codec).decompress(enc);
     } catch (e) {

@@ -4,7 +4,9 @@
  * (x_i = x_i^{t+1/2}):
  *   q_i = C(x_i - x̂_i);  send q_i to neighbours;  x̂_j += D(q_j) for j ∈ N(i) ∪ {i}
  *   x_i += γ Σ_{j∈N(i)} w_ij (x̂_j - x̂_i)
- * Each peer keeps public copies x̂_j of its neighbours (all start at 0). Only differences
+ * Each peer keeps public copies x̂_j of its neighbours (all start at 0, or at the shared x0 with
+ * `sharedInit`: every peer calls init with the same x0, so only the training updates have to
+ * travel instead of x0 itself, which a 1% top-k would need ~100 rounds to deliver). Only differences
  * travel, and the copies absorb the compression error, so biased compressors (top-k, sign)
  * converge. Codecs are used without their own error feedback (x̂ plays that role).
  *
@@ -35,11 +37,17 @@ function chocoCodec(c: ChocoInit['codec']): Codec {
 export interface ChocoInit extends GossipInit {
   /** Consensus step size γ in (0, 1]. Default 0.5. */
   gamma?: number;
+  /**
+   * Every peer that starts together calls init() with the same x0 (a shared initialisation):
+   * x̂_i and the copies of the neighbours start at x0 instead of 0. Default false.
+   */
+  sharedInit?: boolean;
 }
 
 export class Choco extends GossipPeer {
   readonly name: AlgorithmName = 'choco';
   readonly gamma: number;
+  readonly sharedInit: boolean;
   private xhat: Float32Array | undefined;
   private readonly copies = new Map<PeerId, Float32Array>();
   /** Neighbours whose copy is out of sync (we ask them for a full x̂). */
@@ -51,21 +59,23 @@ export class Choco extends GossipPeer {
   constructor(init: ChocoInit) {
     super(init, init.topology ?? 'ring', chocoCodec(init.codec));
     this.gamma = init.gamma ?? DEFAULT_CHOCO_GAMMA;
+    this.sharedInit = init.sharedInit ?? false;
     if (!(this.gamma > 0 && this.gamma <= 1)) throw new GossipConfigError(`choco: gamma must be in (0, 1], got ${this.gamma}`);
   }
 
   /**
-   * Fresh start: every public copy is 0 on every peer, so the copies of the neighbours start at 0
-   * and in sync. Joining a swarm that has been mixing (`joining`): the neighbours' x̂ are not 0
+   * Fresh start: every public copy is 0 on every peer (x0 with `sharedInit`), so the copies of the
+   * neighbours start in sync. Joining a swarm that has been mixing (`joining`): the neighbours' x̂ are not 0
    * and this peer cannot know them, so every neighbour starts out of sync and is asked for its
    * full x̂ in the first round (the neighbours, seeing a new peer, ask for ours the same way).
    */
   init(x: Float32Array, opts: InitOptions = {}): void {
-    this.xhat = new Float32Array(x.length);
+    const start = () => (this.sharedInit ? x.slice() : new Float32Array(x.length));
+    this.xhat = start();
     this.copies.clear();
     this.outOfSync.clear();
     this.owesFull.clear();
-    if (!opts.joining) for (const j of this.neighbours()) this.copies.set(j, new Float32Array(x.length));
+    if (!opts.joining) for (const j of this.neighbours()) this.copies.set(j, start());
   }
 
   async mix(x: Float32Array, step: number): Promise<RoundReport> {
@@ -84,7 +94,7 @@ export class Choco extends GossipPeer {
 
     const diff = new Float32Array(n);
     for (let i = 0; i < n; i++) diff[i] = x[i] - xhat[i];
-    const { body, decoded } = this.encode(diff, step);
+    const { body, decoded } = await this.encode(diff, step);
     for (let i = 0; i < n; i++) xhat[i] += decoded[i];
     const fullBody = this.owesFull.size ? encodeWire(this.full.compress(xhat)) : undefined;
     this.sendAll('choco-q', step, nb, (j) => {
@@ -103,7 +113,7 @@ export class Choco extends GossipPeer {
         continue;
       }
       if (m.flags & FLAG_RESYNC) this.owesFull.add(j);
-      const d = this.decode(m, n);
+      const d = await this.decode(m, n);
       if (d instanceof Error) {
         rejected.push(d);
         this.outOfSync.add(j);

@@ -23,7 +23,7 @@ export class Dpsgd extends GossipPeer {
     const n = x.length;
     const nb = this.neighbours();
     const w = this.weights();
-    const { body } = this.encode(x, step);
+    const { body } = await this.encode(x, step);
     this.sendAll('params', step, nb, () => ({ body }));
     const got = await this.gather('params', step, nb);
     const self = this.transport.self;
@@ -34,7 +34,7 @@ export class Dpsgd extends GossipPeer {
     const rejected = [];
     for (const j of nb) {
       const m = got.get(j);
-      const d = m ? this.decode(m, n) : undefined;
+      const d = m ? await this.decode(m, n) : undefined;
       if (d instanceof Error) rejected.push(d);
       if (!d || d instanceof Error) {
         selfW += w.get(j)!;

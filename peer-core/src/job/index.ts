@@ -62,6 +62,7 @@ export function jobGossipOptions(spec: JobSpec): Omit<GossipInit, 'transport'> &
     topology: spec.topology.kind,
     topologyOptions: { degree: spec.topology.degree, seed: spec.topology.seed },
     timeoutMs: spec.algorithm.timeoutMs,
+    deflate: spec.codec.deflate,
     gamma: spec.algorithm.gamma,
     maxStaleness: spec.algorithm.maxStaleness,
   };

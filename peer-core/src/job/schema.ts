@@ -107,9 +107,11 @@ export const CodecSchema = z
     blockSize: posInt.optional(),
     /** topk / sign outside CHOCO: error feedback (default on). */
     errorFeedback: z.boolean().optional(),
+    /** Lossless raw-DEFLATE stage on every message, kept where it shrinks it (codecs/wire.ts). */
+    deflate: z.boolean().default(false),
   })
   .strict()
-  .default({ name: 'int8' });
+  .default({ name: 'int8', deflate: false });
 
 export const MixingSchema = z
   .object({

@@ -141,14 +141,15 @@ const yieldMacrotask: () => Promise<void> =
 /** The averager a job asks for, on `transport`. */
 export function createAverager(spec: JobSpec, transport: JobTransport): Averager {
   const o = jobGossipOptions(spec);
-  const base = { transport, codec: o.codec, topology: o.topology, topologyOptions: o.topologyOptions, timeoutMs: o.timeoutMs };
+  const base = { transport, codec: o.codec, topology: o.topology, topologyOptions: o.topologyOptions, timeoutMs: o.timeoutMs, deflate: o.deflate };
   switch (spec.algorithm.name) {
     case 'allreduce':
       return new AllReduce(base);
     case 'dpsgd':
       return new Dpsgd(base);
     case 'choco':
-      return new Choco({ ...base, gamma: o.gamma });
+      // Every peer of a fresh start holds the same x0, so the public copies start there.
+      return new Choco({ ...base, gamma: o.gamma, sharedInit: true });
     case 'adpsgd':
       return new Adpsgd({ ...base, maxStaleness: o.maxStaleness });
   }
@@ -193,6 +194,8 @@ export class PeerRuntime extends EventTarget {
   private lastLoss = Number.NaN;
   private heldOutLoss = Number.NaN;
   private staleDropped = 0;
+  /** x is still the shared initialisation x0 (model.initSeed): no local step, no pull, no mix yet. */
+  private atInit = true;
   private joinedFrom: string | undefined;
   private pauseRequested = false;
   private stopRequested = false;
@@ -378,6 +381,7 @@ export class PeerRuntime extends EventTarget {
       const computeMs = performance.now() - tStart;
       this.lastLoss = res.loss;
       this.localSteps++;
+      this.atInit = false;
       // Exchange and mix.
       const tComm = performance.now();
       let report: RoundReport | undefined;
@@ -469,7 +473,11 @@ export class PeerRuntime extends EventTarget {
     for (const from of fresh && training().length === 0 ? [] : training().sort()) {
       const got = await this.pull(from);
       if (!got) continue;
+      // `from` is still at the shared initialisation x0 (step 0), which this peer holds too: a
+      // fresh start together with it, not a join (nothing was transferred but the answer).
+      if (got === AT_INIT) break;
       this.x!.set(got.x);
+      this.atInit = false;
       this.step = Math.max(this.step, got.step);
       this.joinedFrom = from;
       pulled = true;
@@ -492,13 +500,17 @@ export class PeerRuntime extends EventTarget {
     this.setState('training');
   }
 
-  /** Ask `from` for its parameters and step; undefined on timeout or a bad answer. */
-  private async pull(from: string): Promise<{ x: Float32Array; step: number } | undefined> {
+  /**
+   * Ask `from` for its parameters and step; undefined on timeout or a bad answer. AT_INIT when
+   * `from` is still at the shared initialisation (step 0) and so is this peer (see answerPulls).
+   */
+  private async pull(from: string): Promise<{ x: Float32Array; step: number } | typeof AT_INIT | undefined> {
     const t = this.transport;
     const seq = (Math.random() * 0x7fffffff) >>> 0;
     t.send(from, { kind: 'model-pull', step: seq, tensor: PULL_TENSOR, flags: 0, body: new Uint8Array(0) });
     const m = await t.recv({ kind: 'model', from, step: seq, tensor: PULL_TENSOR }, this.init.pullTimeoutMs ?? RUNTIME_DEFAULTS.pullTimeoutMs);
     if (!m) return undefined;
+    if (m.flags & FLAG_AT_INIT) return this.atInit && m.body.byteLength === 0 ? AT_INIT : undefined;
     try {
       const enc = decodeWire(m.body);
       const v = createCodec(enc.codec).decompress(enc);
@@ -526,10 +538,20 @@ export class PeerRuntime extends EventTarget {
     }
   }
 
-  /** Answer queued pulls with [x, step] (fp32), if this peer is training. */
+  /**
+   * Answer queued pulls with [x, step] (fp32), if this peer is training. While this peer is still
+   * at the shared initialisation x0 (model.initSeed, step 0, nothing mixed), the answer is an
+   * empty body flagged FLAG_AT_INIT: every peer builds x0 itself, so fresh peers starting
+   * together exchange no parameters (a peer that has trained would ignore it and pull elsewhere).
+   */
   private answerPulls(): void {
     const t = this.transport;
     if (!this.pendingPulls.length || t.state !== 'training' || !this.x) return;
+    const mixedAsync = this.averager instanceof Adpsgd && this.averager.version > 0;
+    if (this.atInit && this.step === 0 && !mixedAsync) {
+      for (const p of this.pendingPulls.splice(0)) t.send(p.from, { kind: 'model', step: p.seq, tensor: PULL_TENSOR, flags: FLAG_AT_INIT, body: new Uint8Array(0) });
+      return;
+    }
     const v = new Float32Array(this.x.length + 1);
     v.set(this.x);
     v[this.x.length] = this.step;
@@ -540,6 +562,9 @@ export class PeerRuntime extends EventTarget {
 
 /** Tensor name of model pulls (parameters plus the step as one extra float). */
 export const PULL_TENSOR = 'params+step';
+/** flags of a `model` answer: "I am still at the shared initialisation x0, step 0" (empty body). */
+export const FLAG_AT_INIT = 4;
+const AT_INIT = Symbol('at-init');
 
 function hash32(s: string): number {
   let h = 2166136261;

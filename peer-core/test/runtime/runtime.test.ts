@@ -87,6 +87,11 @@ describe('PeerRuntime (in-memory swarm)', () => {
       expect(down).toBeLessThanOrEqual(s.bytesDown);
       expect(down).toBe(peers[i].steps.at(-1)!.bytesDownTotal);
       expect(peers[i].rt.transport.ledger.total({ dir: 'sent', kind: 'choco-q' }).bytes).toBeGreaterThan(0);
+      // A fresh start together transfers no parameters: every peer builds x0 from model.initSeed,
+      // and a pull answered before any step is an empty "at init" answer (frame header only).
+      expect(s.joinedFrom).toBeUndefined();
+      const answers = peers[i].rt.transport.ledger.total({ dir: 'sent', kind: 'model' });
+      expect(answers.bytes).toBeLessThanOrEqual(answers.messages * 64);
       // Most rounds see all 4 peers and mix both ring neighbours (peers that finish first leave).
       const full = peers[i].steps.filter((e) => e.peers === 4 && e.mixed === 2).length;
       expect(full).toBeGreaterThan(peers[i].steps.length / 2);

@@ -25,7 +25,8 @@ function makeApi() {
   let rt: PeerRuntime | undefined;
   let board: JobBoard | undefined;
   let steps: StepEvent[] = [];
-  let evals: { step: number; heldOutLoss: number; ms: number }[] = [];
+  let evals: { step: number; heldOutLoss: number; ms: number; evalMs: number; bytesUpTotal: number }[] = [];
+  let lastEventAt = 0;
   let snapshots: Record<number, number[]> = {};
   let summary: RunSummary | undefined;
   let error: string | undefined;
@@ -79,7 +80,16 @@ function makeApi() {
         for (const w of want) if (e.step >= w && !(w in snapshots)) snapshots[w] = Array.from(rt!.params()!);
       });
       t0 = performance.now();
-      rt.on('eval', (e) => evals.push({ ...e, ms: performance.now() - t0 }));
+      lastEventAt = t0;
+      rt.on('step', () => {
+        lastEventAt = performance.now();
+      });
+      // evalMs: time since the previous step event (the evaluation runs right after it).
+      rt.on('eval', (e) => {
+        const now = performance.now();
+        evals.push({ ...e, ms: now - t0, evalMs: now - lastEventAt, bytesUpTotal: steps.at(-1)?.bytesUpTotal ?? 0 });
+        lastEventAt = now;
+      });
       rt.start().then(
         (s) => {
           summary = s;
@@ -92,7 +102,8 @@ function makeApi() {
       return { jobId: job.jobId, spec: job.spec, backend: backendName };
     },
     trainStatus() {
-      return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, bytesUp: s.bytesUp })), evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
+      return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, computeMs: s.computeMs, commMs: s.commMs, bytesUp: s.bytesUp, bytesUpTotal: s.bytesUpTotal })),
+        bytesByKind: rt ? Object.fromEntries([...rt.transport.ledger.by('kind', { dir: 'sent' })].map(([k, v]) => [k, v])) : {}, evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
     },
     snapshots() {
       return snapshots;
