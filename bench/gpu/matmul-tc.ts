@@ -167,13 +167,13 @@ async function timeTc(shape: Shape, variant: MatmulTcVariant, minMs = ms): Promi
   }
 }
 
-if (support.ok) {
-  // Warm-up (clocks ramp up on the first seconds of work; the first timing would read low).
-  await timeTc({ M: 4096, K: 4096, N: 4096 }, 'tc128', 1500);
-}
+/** Warm-up before timing (clocks ramp up after idle seconds, e.g. the CPU-side checks). */
+const warmUp = () => timeTc({ M: 4096, K: 4096, N: 4096 }, 'tc128', 1500);
 
-// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): time the tensor-core path (auto) and our fp32 matmul
-// (auto) on these shapes only, e.g. GPT-2 124M's products.
+if (support.ok) await warmUp();
+
+// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): also time the tensor-core path (auto, in each
+// workgroup order) and our fp32 matmul (auto) on these shapes, e.g. GPT-2 124M's products.
 if (process.env.SHAPES && support.ok) {
   for (const spec of process.env.SHAPES.split(';')) {
     const [M, K, N, tA, tB] = spec.split(',').map(Number) as [number, number, number, number, number];
@@ -193,6 +193,7 @@ if (process.env.SHAPES && support.ok) {
 
 if (support.ok) {
   for (const v of variants) await checkSmall(v);
+  await warmUp();
   for (const n of sizes) {
     for (const v of variants) {
       try {
