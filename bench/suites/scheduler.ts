@@ -6,8 +6,16 @@
  * DT-FM (network-only objective), predicts each plan's iteration time with the cost model and
  * simulates it event by event. Results:
  *  - speedup_vs_random_<s>, speedup_vs_dtfm_<s>: simulated iteration time of the baseline / ours;
+ *    random = the mean over RANDOM_DRAWS seeded random assignments (seeds 1..RANDOM_DRAWS);
+ *    the baselines run with the scenario's configured schedule and microbatch size, ours with
+ *    the ones it chose (SearchOptions.scheduleSearch);
+ *  - ablations: speedup_vs_dtfm_same_schedule_<s> and speedup_vs_random_same_schedule_<s>
+ *    (the baseline run with ours' schedule and microbatch size: the placement and batch-split
+ *    part of the gain), speedup_configured_schedule_vs_{dtfm,random}_<s> (ours restricted to
+ *    the configured schedule);
  *  - iteration_<s>_<method>: simulated seconds, with the cost-model prediction as anchor value;
- *  - costmodel_error_<s>: worst |predicted - simulated| / simulated over the four plans, %;
+ *  - costmodel_error_<s>: worst |predicted - simulated| / simulated over all plans and random
+ *    draws, in percent (3.6 means 3.6%);
  *  - plan_seconds_<s>: our planner's run time in Node (same process);
  *  - plan_seconds_64 (slowest of the 64-peer scenarios) and plan_seconds_1000: our planner's
  *    wall-clock run time inside one Web Worker of headless Chromium (Node if --browser false;
@@ -20,13 +28,28 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, openPage, servePages } from '@swarmgrad/peer-core/harness';
-import { buildScenario, dtfmPlan, greedyPlan, type Plan, planSchedule, randomPlan, type ScenarioFile, simulatePlan } from '@swarmgrad/peer-core/scheduler';
+import { buildScenario, dtfmPlan, greedyPlan, type Plan, planSchedule, problemForPlan, randomPlan, type ScenarioFile, type SchedulingProblem, simulatePlan } from '@swarmgrad/peer-core/scheduler';
 import type { BenchResult, BenchSuite } from '../lib/types.ts';
 
 type Row = Omit<BenchResult, 'suite' | 'env'>;
 const scenarioDir = new URL('../../peer-core/src/scheduler/scenarios/', import.meta.url);
 const loadFile = (f: string) => JSON.parse(readFileSync(new URL(f, scenarioDir), 'utf8')) as ScenarioFile;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The random baseline is the mean over this many seeded draws (seeds 1..RANDOM_DRAWS), for every scenario. */
+const RANDOM_DRAWS = 20;
+
+/** Simulated iteration time of RANDOM_DRAWS random plans: mean, min, max; `each` sees every draw. */
+function randomDraws(problem: SchedulingProblem, each: (plan: Plan, simulated: number) => void): { mean: number; min: number; max: number } {
+  const times: number[] = [];
+  for (let seed = 1; seed <= RANDOM_DRAWS; seed++) {
+    const plan = randomPlan(problem, seed);
+    const t = simulatePlan(problem, plan).iterationSeconds;
+    each(plan, t);
+    times.push(t);
+  }
+  return { mean: times.reduce((a, b) => a + b, 0) / times.length, min: Math.min(...times), max: Math.max(...times) };
+}
 
 /** Wall-clock planning time of each scenario in one Web Worker: the fastest of `repeats[k]` runs. */
 async function timeInWorker(files: ScenarioFile[], repeats: number[], log: (m: string) => void): Promise<{ device: string; seconds: number[] }> {
@@ -67,7 +90,7 @@ const suite: BenchSuite = {
     // The machine may be shared: record the load so wall-clock planning times can be read.
     env.loadavg = loadavg().map((x) => +x.toFixed(1));
     const table: string[] = [];
-    table.push(['scenario', 'method', 'peers', 'D×P', 'predicted s', 'simulated s', 'error', 'compute', 'bubble', 'pp comm', 'dp comm', 'mem viol.', 'plan s'].join(' | '));
+    table.push(['scenario', 'method', 'peers', 'D×P', 'schedule/mb [per replica]', 'predicted s', 'simulated s', 'error', 'compute', 'bubble', 'pp comm', 'dp comm', 'mem viol.', 'plan s'].join(' | '));
     for (const f of small) {
       const sc = buildScenario(loadFile(f));
       const timed = (fn: () => Plan) => {
@@ -77,24 +100,45 @@ const suite: BenchSuite = {
         const c = process.cpuUsage(c0);
         return { plan, seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
       };
-      const runs = [timed(() => planSchedule(sc.problem)), timed(() => randomPlan(sc.problem)), timed(() => greedyPlan(sc.problem)), timed(() => dtfmPlan(sc.problem))];
-      const sim = runs.map((r) => simulatePlan(sc.problem, r.plan).iterationSeconds);
+      const runs = [timed(() => planSchedule(sc.problem)), timed(() => greedyPlan(sc.problem)), timed(() => dtfmPlan(sc.problem))];
+      const ours = runs[0]!.plan;
+      // Ablations: ours with the configured schedule and microbatch size; DT-FM re-planned for ours' schedule and microbatch size.
+      const same = problemForPlan(sc.problem, ours);
+      const extra = [timed(() => ({ ...planSchedule(sc.problem, { scheduleSearch: false }), method: 'ours-configured' })), timed(() => ({ ...dtfmPlan(same), method: 'dtfm-same-schedule' }))];
+      const all = [...runs, ...extra];
+      const sim = all.map((r) => simulatePlan(sc.problem, r.plan).iterationSeconds);
       let worstErr = 0;
-      runs.forEach((r, k) => {
-        const p = r.plan.predicted;
-        const err = Math.abs(p.total - sim[k]!) / sim[k]!;
+      const row = (plan: Plan, simulated: number, planSeconds: string, show = true) => {
+        const p = plan.predicted;
+        const err = Math.abs(p.total - simulated) / simulated;
         worstErr = Math.max(worstErr, err);
-        table.push(
-          [sc.name, r.plan.method, sc.problem.peers.length, `${r.plan.replicas}×${r.plan.stages}`, p.total.toFixed(2), sim[k]!.toFixed(2), pct(err), p.compute.toFixed(2), p.bubble.toFixed(2), p.pipelineComm.toFixed(2), p.dataParallelComm.toFixed(2), r.plan.memoryViolations, r.seconds.toFixed(2)].join(' | '),
-        );
-        out.push({ name: `iteration_${sc.name}_${r.plan.method}`, value: sim[k]!, unit: 's per iteration, simulated (lower is better)', anchor: 'cost-model prediction', anchorValue: p.total });
+        if (!show) return;
+        const sched = `${plan.schedule}/${plan.microbatchSize}${new Set(plan.microbatchesPerReplica).size > 1 ? ` [${plan.microbatchesPerReplica.join(',')}]` : ''}`;
+        table.push([sc.name, plan.method, sc.problem.peers.length, `${plan.replicas}×${plan.stages}`, sched, p.total.toFixed(2), simulated.toFixed(2), pct(err), p.compute.toFixed(2), p.bubble.toFixed(2), p.pipelineComm.toFixed(2), p.dataParallelComm.toFixed(2), plan.memoryViolations, planSeconds].join(' | '));
+      };
+      all.forEach((r, k) => {
+        row(r.plan, sim[k]!, r.seconds.toFixed(2));
+        out.push({ name: `iteration_${sc.name}_${r.plan.method}`, value: sim[k]!, unit: `s per iteration, simulated (${r.plan.schedule}, microbatch ${r.plan.microbatchSize}; lower is better)`, anchor: 'cost-model prediction', anchorValue: r.plan.predicted.total });
       });
-      const [ours, random, , dtfm] = sim as [number, number, number, number];
-      log(`${sc.name}: ours ${ours.toFixed(2)} s, random ${random.toFixed(2)} s, greedy ${sim[2]!.toFixed(2)} s, DT-FM ${dtfm.toFixed(2)} s (simulated)`);
-      out.push({ name: `speedup_vs_random_${sc.name}`, value: random / ours, unit: 'x (random / ours, simulated iteration time; higher is better)', anchor: 'random assignment, uniform layers', anchorValue: random, ratio: random / ours });
-      out.push({ name: `speedup_vs_dtfm_${sc.name}`, value: dtfm / ours, unit: 'x (DT-FM / ours, simulated iteration time; higher is better)', anchor: 'DT-FM network-only GA, uniform layers', anchorValue: dtfm, ratio: dtfm / ours });
-      out.push({ name: `costmodel_error_${sc.name}`, value: 100 * worstErr, unit: '% |predicted - simulated| / simulated, worst of the 4 plans (lower is better)' });
-      out.push({ name: `plan_seconds_${sc.name}`, value: runs[0]!.seconds, unit: 's wall, our planner in Node (lower is better)', anchor: 'DT-FM GA, same process', anchorValue: runs[3]!.seconds, ratio: runs[3]!.seconds / runs[0]!.seconds });
+      // Random assignment: the mean over RANDOM_DRAWS seeded draws, with the configured schedule and with ours'.
+      let firstDraw = true;
+      const rnd = randomDraws(sc.problem, (plan, simulated) => {
+        row({ ...plan, method: 'random (seed 1 of the draws)' }, simulated, '-', firstDraw);
+        firstDraw = false;
+      });
+      const rndSame = randomDraws(same, () => {});
+      const [oursSim, , dtfm, oursConfigured, dtfmSame] = sim as [number, number, number, number, number];
+      log(`${sc.name}: ours ${oursSim.toFixed(2)} s (${ours.schedule}/${ours.microbatchSize}), ours with the configured schedule ${oursConfigured.toFixed(2)} s, random ${rnd.mean.toFixed(2)} s (mean of ${RANDOM_DRAWS}), greedy ${sim[1]!.toFixed(2)} s, DT-FM ${dtfm.toFixed(2)} s, DT-FM with ours' schedule ${dtfmSame.toFixed(2)} s (simulated)`);
+      const rndUnit = (r: { min: number; max: number }) => `mean of ${RANDOM_DRAWS} seeded draws (seeds 1..${RANDOM_DRAWS}; min ${r.min.toFixed(2)} s, max ${r.max.toFixed(2)} s)`;
+      out.push({ name: `iteration_${sc.name}_random`, value: rnd.mean, unit: `s per iteration, simulated, random assignment, uniform layers, configured schedule: ${rndUnit(rnd)}` });
+      out.push({ name: `speedup_vs_random_${sc.name}`, value: rnd.mean / oursSim, unit: `x (random / ours, simulated iteration time; random = ${rndUnit(rnd)}, configured schedule; higher is better)`, anchor: 'random assignment, uniform layers', anchorValue: rnd.mean, ratio: rnd.mean / oursSim });
+      out.push({ name: `speedup_vs_random_same_schedule_${sc.name}`, value: rndSame.mean / oursSim, unit: `x (random run with ours' schedule ${ours.schedule}/${ours.microbatchSize} / ours; ${rndUnit(rndSame)}; higher is better)`, anchor: "random assignment, ours' schedule", anchorValue: rndSame.mean, ratio: rndSame.mean / oursSim });
+      out.push({ name: `speedup_vs_dtfm_${sc.name}`, value: dtfm / oursSim, unit: 'x (DT-FM / ours, simulated iteration time, DT-FM with the configured schedule; higher is better)', anchor: 'DT-FM network-only GA, uniform layers', anchorValue: dtfm, ratio: dtfm / oursSim });
+      out.push({ name: `speedup_vs_dtfm_same_schedule_${sc.name}`, value: dtfmSame / oursSim, unit: `x (DT-FM planned for ours' schedule ${ours.schedule}/${ours.microbatchSize} / ours: the placement and batch-split part of the gain; higher is better)`, anchor: "DT-FM network-only GA, ours' schedule", anchorValue: dtfmSame, ratio: dtfmSame / oursSim });
+      out.push({ name: `speedup_configured_schedule_vs_dtfm_${sc.name}`, value: dtfm / oursConfigured, unit: 'x (DT-FM / ours, both with the configured schedule and microbatch size; higher is better)', anchor: 'DT-FM network-only GA, uniform layers', anchorValue: dtfm, ratio: dtfm / oursConfigured });
+      out.push({ name: `speedup_configured_schedule_vs_random_${sc.name}`, value: rnd.mean / oursConfigured, unit: `x (random / ours, both with the configured schedule and microbatch size; ${rndUnit(rnd)}; higher is better)`, anchor: 'random assignment, uniform layers', anchorValue: rnd.mean, ratio: rnd.mean / oursConfigured });
+      out.push({ name: `costmodel_error_${sc.name}`, value: 100 * worstErr, unit: `percent: worst |predicted - simulated| / simulated × 100 over the ${all.length} plans and ${RANDOM_DRAWS} random draws (target < 15; lower is better)` });
+      out.push({ name: `plan_seconds_${sc.name}`, value: runs[0]!.seconds, unit: 's wall, our planner in Node (lower is better)', anchor: 'DT-FM GA, same process', anchorValue: runs[2]!.seconds, ratio: runs[2]!.seconds / runs[0]!.seconds });
       cpu64.push(runs[0]!.cpu);
     }
     if (cpu64.length) out.push({ name: 'plan_cpu_seconds_64', value: Math.max(...cpu64), unit: 's CPU time of our planner in Node, one thread, slowest 64-peer scenario (lower is better)' });
@@ -110,14 +154,13 @@ const suite: BenchSuite = {
       t0 = performance.now();
       const sim = simulatePlan(sc.problem, plan);
       const simSeconds = (performance.now() - t0) / 1000;
-      const rnd = randomPlan(sc.problem);
-      const rndSim = simulatePlan(sc.problem, rnd).iterationSeconds;
+      const rndSim = randomDraws(sc.problem, () => {}).mean;
       const err = Math.abs(plan.predicted.total - sim.iterationSeconds) / sim.iterationSeconds;
-      table.push([sc.name, 'ours', sc.problem.peers.length, `${plan.replicas}×${plan.stages}`, plan.predicted.total.toFixed(2), sim.iterationSeconds.toFixed(2), pct(err), plan.predicted.compute.toFixed(2), plan.predicted.bubble.toFixed(2), plan.predicted.pipelineComm.toFixed(2), plan.predicted.dataParallelComm.toFixed(2), plan.memoryViolations, planNode.toFixed(2)].join(' | '));
+      table.push([sc.name, 'ours', sc.problem.peers.length, `${plan.replicas}×${plan.stages}`, `${plan.schedule}/${plan.microbatchSize}`, plan.predicted.total.toFixed(2), sim.iterationSeconds.toFixed(2), pct(err), plan.predicted.compute.toFixed(2), plan.predicted.bubble.toFixed(2), plan.predicted.pipelineComm.toFixed(2), plan.predicted.dataParallelComm.toFixed(2), plan.memoryViolations, planNode.toFixed(2)].join(' | '));
       log(`${sc.name}: planned in ${planNode.toFixed(1)} s (Node), simulated ${sim.events} events in ${simSeconds.toFixed(2)} s`);
       out.push({ name: `simulate_seconds_${sc.problem.peers.length}`, value: simSeconds, unit: `s to simulate one iteration of ${sc.problem.peers.length} peers (${sim.events} events, Node)` });
-      out.push({ name: `costmodel_error_${sc.name}`, value: 100 * err, unit: '% |predicted - simulated| / simulated, our plan (lower is better)' });
-      out.push({ name: `speedup_vs_random_${sc.name}`, value: rndSim / sim.iterationSeconds, unit: 'x (random / ours, simulated iteration time; higher is better)', anchor: 'random assignment, uniform layers', anchorValue: rndSim, ratio: rndSim / sim.iterationSeconds });
+      out.push({ name: `costmodel_error_${sc.name}`, value: 100 * err, unit: 'percent: |predicted - simulated| / simulated × 100, our plan (target < 15; lower is better)' });
+      out.push({ name: `speedup_vs_random_${sc.name}`, value: rndSim / sim.iterationSeconds, unit: `x (random / ours, simulated iteration time; random = mean of ${RANDOM_DRAWS} seeded draws, configured schedule; higher is better)`, anchor: 'random assignment, uniform layers', anchorValue: rndSim, ratio: rndSim / sim.iterationSeconds });
     }
     // Planning time in one browser Web Worker.
     const sixtyFour = small.map(loadFile);

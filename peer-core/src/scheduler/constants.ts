@@ -24,7 +24,12 @@ export const REPLAN_AMORTIZE_ITERATIONS = 50;
  * with the problem size, so a 64-peer plan takes well under a second and a 1000-peer plan
  * stays within tens of seconds. Counts, not clocks, so plans are reproducible under a seed.
  */
-export const SEARCH_WORK_UNITS = 1e7;
+export const SEARCH_WORK_UNITS = 2e7;
+/**
+ * Our planner runs its searches at this fraction of the default effort (its polish and
+ * schedule search take the rest of the time); the DT-FM baseline keeps the full default.
+ */
+export const PLANNER_EFFORT_SCALE = 0.5;
 export const MIN_GENERATIONS = 6;
 /** Small instances need far fewer evaluations than the work budget allows. */
 export const MAX_EVALUATIONS_PER_PEER = 250;
@@ -38,6 +43,17 @@ export const MAX_GENERATIONS = 400;
 export const FINALISTS = 6;
 /** Plans re-timed under another schedule or microbatch size that are polished and simulated (scheduleSearch). */
 export const SCHEDULE_FINALISTS = 4;
+/** The best plans (by prediction) that are re-timed under the other schedules and microbatch sizes. */
+export const RETIME_SOURCES = 4;
+/** ... or more of them while their re-timing work (evaluations × P·D²) stays within this. */
+export const RETIME_WORK_UNITS = 5e7;
+/**
+ * The final re-ranking simulates plans in order of prediction while the estimated events
+ * (4·P·D·m per plan) stay within this budget, and at least MIN_SIMULATED of them: all
+ * finalists at 64 peers, the best few at 1000.
+ */
+export const SIMULATION_WORK_EVENTS = 4e5;
+export const MIN_SIMULATED = 2;
 
 /**
  * Layer splits tried per genome besides the uniform one: compute-balanced with each group's

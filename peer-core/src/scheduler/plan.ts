@@ -4,7 +4,7 @@
  * join or leave. All deterministic under a seed; pure functions (Web Worker and Node).
  */
 import { mulberry32 } from '../util/random.ts';
-import { DEFAULT_SEED, FINALISTS, MEMORY_PENALTY_SECONDS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS, SCHEDULE_FINALISTS } from './constants.ts';
+import { DEFAULT_SEED, FINALISTS, MEMORY_PENALTY_SECONDS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS, MIN_SIMULATED, PLANNER_EFFORT_SCALE, RETIME_SOURCES, RETIME_WORK_UNITS, SCHEDULE_FINALISTS, SIMULATION_WORK_EVENTS } from './constants.ts';
 import { balanceMicrobatches, evaluateLayout, type Layout, uniformRanges } from './costmodel.ts';
 import { type Instance, makeInstance } from './problem.ts';
 import { type Decoded, Decoder, geneticSearch, layersMoved, type MoveCost, polishPlan, reshapeGenome, type SearchInit, shuffled, speedSortedGenome } from './search.ts';
@@ -64,6 +64,8 @@ export function scheduleCandidates(problem: SchedulingProblem, D: number): Array
 interface Candidate {
   inst: Instance;
   cand: Decoded;
+  /** The DT-FM plan or its decoded grouping (always re-timed: they differ most from the GA's finalists). */
+  seed?: boolean;
 }
 
 /**
@@ -92,20 +94,26 @@ export function planSchedule(problem: SchedulingProblem, opts?: SearchOptions): 
     const inst = D === base.D ? base : makeInstance({ ...problem, replicas: D });
     const extra: Decoded[] = [];
     if (!netSeed) {
-      const net = geneticSearch(new Decoder(inst, 'network'), init);
+      const net = geneticSearch(new Decoder(inst, 'network'), { ...init, effortScale: PLANNER_EFFORT_SCALE });
       netSeed = net.genome;
       extra.push(net.best);
     }
     const seed = D === base.D ? netSeed : reshapeGenome(inst, netSeed);
     const dec = new Decoder(inst, 'full');
     extra.push(dec.decode(seed.slice(), true));
-    const res = geneticSearch(dec, { ...init, seeds: [seed], finalists: FINALISTS, effortScale: 1 / shapes.length });
+    const res = geneticSearch(dec, { ...init, seeds: [seed], finalists: FINALISTS, effortScale: PLANNER_EFFORT_SCALE / shapes.length });
     for (const c of res.finalists) pool.push({ inst, cand: polishPlan(inst, c, polishBudget(inst), uneven) });
-    for (const c of extra) pool.push({ inst, cand: c });
+    for (const c of extra) pool.push({ inst, cand: c, seed: true });
   }
   if (opts?.scheduleSearch !== false) pool.push(...retimeSchedules(problem, pool, uneven, polishBudget));
+  // Simulate the best predictions first, while the simulation work (events ∝ D·P·m) stays within budget.
+  pool.sort((a, b) => a.cand.score - b.cand.score);
   let best: { plan: Plan; simulated: number } | undefined;
-  for (const { inst, cand } of pool) {
+  let work = 0;
+  for (const [k, { inst, cand }] of pool.entries()) {
+    const events = 4 * inst.P * cand.layout.assignment[0]!.length * (cand.layout.micro ? Math.max(...Array.from(cand.layout.micro)) : inst.m);
+    if (k >= MIN_SIMULATED && work + events > SIMULATION_WORK_EVENTS) break;
+    work += events;
     if (cand.evaluation!.memoryViolations > 0 && best && best.plan.memoryViolations === 0) continue;
     const simulated = opts?.rerank === 'prediction' ? cand.evaluation!.total : simulateLayout(inst, cand.layout).iterationSeconds;
     const plan = toPlan(inst, cand.layout, 'ours');
@@ -124,7 +132,7 @@ export function speedAlignedChains(inst: Instance, assignment: number[][]): numb
 }
 
 /**
- * The planned layouts re-timed under every other (schedule, microbatch size): each with its
+ * The planned layouts (the best RETIME_SOURCES, or all when RETIME_WORK_UNITS allows) re-timed under every other (schedule, microbatch size): each with its
  * own layer split and the uniform one, the batch split evenly and by replica speed; the
  * SCHEDULE_FINALISTS best predictions are polished and returned.
  */
@@ -132,7 +140,13 @@ function retimeSchedules(problem: SchedulingProblem, pool: Candidate[], uneven: 
   const scored: Candidate[] = [];
   const configured = { schedule: pool[0]!.inst.schedule, microbatchSize: pool[0]!.inst.microbatchSize };
   const instances = new Map<string, Instance>();
-  for (const { inst: from, cand } of pool) {
+  // Every plan when evaluations are cheap, the best RETIME_SOURCES at least (one evaluation costs ~P·D² for the all-reduces).
+  const { P, D } = pool[0]!.inst;
+  const perSource = 8 * scheduleCandidates(problem, D).length * P * D * D;
+  const ranked = [...pool].sort((a, b) => a.cand.score - b.cand.score);
+  const keep = Math.max(RETIME_SOURCES, Math.floor(RETIME_WORK_UNITS / perSource));
+  const sources = ranked.filter((c, k) => k < keep || c.seed);
+  for (const { inst: from, cand } of sources) {
     const D = from.D;
     for (const c of scheduleCandidates(problem, D)) {
       if (c.schedule === configured.schedule && c.microbatchSize === configured.microbatchSize) continue;
