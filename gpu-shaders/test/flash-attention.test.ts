@@ -32,35 +32,52 @@ describe('flash attention validation', () => {
 });
 
 describe('flashTiles', () => {
-  it('fits the workgroup-memory budget for every head size, BQ <= BC, powers of two', () => {
+  it('fits the workgroup-memory budget for every head size: powers of two from 4, HS4 even', () => {
     for (const limit of [16384, 32768, 49152])
       for (const hs of [1, 6, 8, 16, 63, 64, 100, 128, 256]) {
         const t = flashTiles(hs, limit);
-        expect(t.HS4).toBe(Math.ceil(hs / 4));
+        expect(t.HS4).toBe(2 * Math.ceil(hs / 8));
+        expect(t.HS4 * 4).toBeGreaterThanOrEqual(hs);
+        const swap = 4 * t.BR * 16;
         expect(2 * t.BC * t.HS4 * 16).toBeLessThanOrEqual(limit);
-        expect(2 * t.BQ * t.HS4 * 16 + 8 * t.BQ).toBeLessThanOrEqual(limit);
-        expect(t.BQ).toBeLessThanOrEqual(t.BC);
-        for (const n of [t.BC, t.BQ]) expect(Math.log2(n) % 1).toBe(0);
+        expect(2 * t.BCB * t.HS4 * 16 + swap).toBeLessThanOrEqual(limit);
+        expect(2 * t.BQ * t.HS4 * 16 + 8 * t.BQ + swap).toBeLessThanOrEqual(limit);
+        for (const n of [t.BC, t.BCB, t.BQ]) {
+          expect(n).toBeGreaterThanOrEqual(4);
+          expect(Math.log2(n) % 1).toBe(0);
+        }
       }
   });
 
-  it('takes the largest tiles the caps allow: hs 64 at 16 KiB gives 32 keys and 16 queries', () => {
-    expect(flashTiles(64, 16384)).toEqual({ HS4: 16, BR: 64, BC: 32, BQ: 16 });
-    expect(flashTiles(128, 16384)).toMatchObject({ BC: 16, BQ: 8 });
-    expect(flashTiles(64, 16384, { rows: 32, maxKeyTile: 8, maxQueryTile: 2 })).toEqual({ HS4: 16, BR: 32, BC: 8, BQ: 2 });
+  it('takes the largest tiles the caps allow: hs 64 at 16 KiB', () => {
+    expect(flashTiles(64, 16384)).toEqual({ HS4: 16, BR: 64, BC: 32, BCB: 16, BQ: 16 });
+    expect(flashTiles(64, 49152)).toEqual({ HS4: 16, BR: 64, BC: 32, BCB: 32, BQ: 16 });
+    expect(flashTiles(64, 16384, { rows: 32, maxKeyTile: 8, maxQueryTile: 4 })).toEqual({ HS4: 16, BR: 32, BC: 8, BCB: 8, BQ: 4 });
+  });
+
+  it('rejects an odd or oversized workgroup', () => {
+    expect(() => flashTiles(64, 16384, { rows: 33, maxKeyTile: 32, maxQueryTile: 16 })).toThrow(KernelInputError);
+    expect(() => flashTiles(64, 16384, { rows: 512, maxKeyTile: 32, maxQueryTile: 16 })).toThrow(/even number/);
   });
 });
 
 describe('specialise', () => {
-  it('replaces every tile constant of both kernels and names them in the cache key', () => {
-    const t = { HS4: 3, BR: 32, BC: 8, BQ: 4 };
-    const f = specialise(forwardCode, t);
-    expect(f).toContain('const HS4: u32 = 3u;');
+  it('replaces the tile constants, writes out every @unroll loop, and names the constants in the cache key', () => {
+    const f = specialise(forwardCode, { HS4: 4, BR: 32, BC: 8 });
+    expect(f).toContain('const HS4: u32 = 4u;');
     expect(f).toContain('const BR: u32 = 32u;');
     expect(f).toContain('const BC: u32 = 8u;');
-    const b = specialise(backwardCode, t);
-    for (const line of ['const HS4: u32 = 3u;', 'const BR: u32 = 32u;', 'const BC: u32 = 8u;', 'const BQ: u32 = 4u;']) expect(b).toContain(line);
-    expect(b.match(/const (HS4|BR|BC|BQ): u32 = \d+u;/g)).toHaveLength(4);
-    expect(tilesKey('flashAttention', t)).toBe('flashAttention[hs4=3,br=32,bc=8,bq=4]');
+    expect(f).not.toMatch(/\/\/ @unroll\n\s*for/);
+    // q[i] and o[i] are indexed by constants only
+    expect(f).toContain('q[3u] = ldQkv(qbase, 3u) * scale;');
+    const codeLines = (src: string) => src.split('\n').filter((l) => !l.trim().startsWith('//'));
+    expect(codeLines(f).filter((l) => /\b(q|o)\[i\]/.test(l))).toEqual([]);
+    const b = specialise(backwardCode, { HS4: 6, BR: 16, BC: 4, BQ: 8 });
+    for (const line of ['const HS4: u32 = 6u;', 'const BR: u32 = 16u;', 'const BC: u32 = 4u;', 'const BQ: u32 = 8u;']) expect(b).toContain(line);
+    expect(b).not.toMatch(/\/\/ @unroll\n\s*for/);
+    expect(b).toContain('gk[2u] +=');
+    expect(codeLines(b).filter((l) => /\b(q|g|acc|k|v|gk|gv)\[i\]/.test(l))).toEqual([]);
+    expect(b).not.toContain('gk[3u]'); // HH4 = 3
+    expect(tilesKey('flashAttention', { HS4: 4, BR: 32, BC: 8 })).toBe('flashAttention[HS4=4,BR=32,BC=8]');
   });
 });

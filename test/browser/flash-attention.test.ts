@@ -30,9 +30,11 @@ describe('fused attention on WebGPU vs the CPU flash reference (forward and back
     ['hs 16', 1, 37, 48, 3, {}],
     ['hs 64', 2, 70, 128, 2, {}],
     ['hs 6 (scalar tails)', 2, 9, 30, 5, {}],
-    ['hs 128', 1, 20, 256, 2, {}],
+    // hs 128 with the loops kept as loops: the written-out kernel is the hs 64 one with more
+    // copies, and takes SwiftShader minutes to compile on a loaded 2-core machine
+    ['hs 128 (loops not written out)', 1, 20, 256, 2, { tuning: { unroll: false } }],
     ['hs 16, small tiles (rows 16, 8 keys, 4 queries)', 2, 45, 32, 2, { tuning: { rows: 16, maxKeyTile: 8, maxQueryTile: 4 } }],
-    ['hs 64, arena views (aliased bindings)', 1, 67, 128, 2, { arena: true }],
+    ['hs 16, arena views (aliased bindings)', 1, 67, 32, 2, { arena: true }],
   ];
   for (const [what, B, T, C, NH, opts] of cases) {
     it(`${what}: B=${B} T=${T} C=${C} NH=${NH}`, async () => {
@@ -41,11 +43,13 @@ describe('fused attention on WebGPU vs the CPU flash reference (forward and back
     });
   }
 
-  it('tiles fit the device: powers of two, q/dout tile no larger than the K/V tile', async () => {
+  it('tiles fit the device: at least 4, within its workgroup memory', async () => {
     const { workgroupBytes, tiles } = await t.page.evaluate(() => window.swarmgradFlashTest.tiles(64));
+    const swap = 4 * tiles.BR * 16;
     expect(2 * tiles.BC * tiles.HS4 * 16).toBeLessThanOrEqual(workgroupBytes);
-    expect(2 * tiles.BQ * tiles.HS4 * 16 + 8 * tiles.BQ).toBeLessThanOrEqual(workgroupBytes);
-    expect(tiles.BQ).toBeLessThanOrEqual(tiles.BC);
+    expect(2 * tiles.BCB * tiles.HS4 * 16 + swap).toBeLessThanOrEqual(workgroupBytes);
+    expect(2 * tiles.BQ * tiles.HS4 * 16 + 8 * tiles.BQ + swap).toBeLessThanOrEqual(workgroupBytes);
+    expect(Math.min(tiles.BC, tiles.BCB, tiles.BQ)).toBeGreaterThanOrEqual(4);
   });
 
   it('bad input gives KernelInputError before any GPU work', async () => {

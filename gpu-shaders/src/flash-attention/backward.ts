@@ -3,12 +3,13 @@
  * Accumulates (+=) into dqkv (B,T,3C) from dout (B,T,C) and the forward's qkv, out, lse.
  * Reference: `flashAttentionBackward` in @swarmgrad/peer-core/reference.
  * Two dispatches in one pass: `dq` (query blocks; also writes D = rowsum(dout∘out) to a pooled
- * (B,NH,T) scratch buffer) then `dkv` (key blocks). Any T, hs <= 256.
+ * (B,NH,T) scratch buffer) then `dkv` (key blocks), each ceil(T/(BR/2)) × B·NH workgroups of BR
+ * invocations (two per row). Any T, hs <= 256.
  */
 import type { BufferArg, GpuContext } from '../context.ts';
 import { checkBuffers, encodeDispatches, packParams } from '../kernel.ts';
 import code from './backward.wgsl';
-import { checkFlashShape, flashTiles, specialise, tilesKey } from './tiles.ts';
+import { checkFlashShape, flashTiles, flashTuning, specialise, tilesKey } from './tiles.ts';
 
 export interface FlashAttentionBackwardArgs {
   dqkv: BufferArg;
@@ -40,9 +41,10 @@ export function encodeFlashAttentionBackward(ctx: GpuContext, encoder: GPUComman
   const hs = validateFlashAttentionBackward(args);
   const { B, T, C, NH } = args;
   const tiles = flashTiles(hs, ctx.device.limits.maxComputeWorkgroupStorageSize);
-  const nb = Math.ceil(T / tiles.BR);
-  const kernel = tilesKey('flashAttentionBackward', tiles);
-  const src = specialise(code, tiles);
+  const consts = { HS4: tiles.HS4, BR: tiles.BR, BC: tiles.BCB, BQ: tiles.BQ };
+  const nb = Math.ceil(T / (tiles.BR / 2)); // two invocations per row
+  const kernel = tilesKey('flashAttentionBackward', { ...consts, unroll: +flashTuning.unroll });
+  const src = specialise(code, consts, flashTuning.unroll);
   const params = packParams([B, T, C, NH, hs, nb]);
   const D = ctx.pool.acquire(B * NH * T * 4, 'flashAttention.D');
   encodeDispatches(ctx, encoder, 'flashAttentionBackward', [

@@ -7,7 +7,7 @@
 import type { BufferArg, GpuContext } from '../context.ts';
 import { checkBuffers, encodeDispatches, packParams } from '../kernel.ts';
 import code from './forward.wgsl';
-import { checkFlashShape, flashTiles, specialise, tilesKey } from './tiles.ts';
+import { checkFlashShape, flashTiles, flashTuning, specialise, tilesKey } from './tiles.ts';
 
 export interface FlashAttentionForwardArgs {
   out: BufferArg;
@@ -35,11 +35,12 @@ export function encodeFlashAttentionForward(ctx: GpuContext, encoder: GPUCommand
   const hs = validateFlashAttentionForward(args);
   const { B, T, C, NH } = args;
   const tiles = flashTiles(hs, ctx.device.limits.maxComputeWorkgroupStorageSize);
+  const consts = { HS4: tiles.HS4, BR: tiles.BR, BC: tiles.BC };
   const nqb = Math.ceil(T / tiles.BR);
   encodeDispatches(ctx, encoder, 'flashAttention', [
     {
-      kernel: tilesKey('flashAttention', tiles),
-      code: specialise(code, tiles),
+      kernel: tilesKey('flashAttention', { ...consts, unroll: +flashTuning.unroll }),
+      code: specialise(code, consts, flashTuning.unroll),
       entryPoint: 'forward',
       params: packParams([B, T, C, NH, hs, nqb]),
       buffers: [args.qkv, args.out, args.lse],

@@ -3,18 +3,20 @@
 // qkv (B,T,3C) = [q | k | v]; head h at channels h*hs..; out (B,T,C); lse (B,NH,T) = the
 // logsumexp of each row's scaled scores. Nothing of size T×T is stored.
 //
-// One workgroup per (query block of BR rows, b*NH + h); one invocation per query row. The
+// One workgroup per (query block of BR rows, b*NH + h); one invocation per query row, which
+// holds its q (pre-scaled) and its output accumulator o in registers (HS4 vec4s each). The
 // workgroup walks the key tiles of BC keys from key 0 up to its block's last row (tiles above
-// the diagonal are never visited; the diagonal tile is masked per row). Each tile's K and V
-// rows go to workgroup memory as vec4s; every invocation reads the same element at the same
-// time (a broadcast: no bank conflicts). Per tile an invocation holds its BC scores in
-// registers (loop order channel-outer, key-inner, so q is re-read per tile from global/L1
-// instead of held in registers), takes the tile max, rescales its running sum l and its
-// output accumulator o (HS4 vec4s in registers) by exp(m_old - m_new), and adds p·v.
+// the diagonal are never visited; keys past a row are masked). Each tile's K and V rows go to
+// workgroup memory as vec4s and every invocation reads the same element at the same time (a
+// broadcast: no bank conflicts). Keys are taken 4 at a time: 4 scores as one vec4, then the
+// online softmax: when the running max m grows, rescale the running sum l and o by
+// exp(m_old - m_new) (skipped when it does not grow, which is most of the time), then
+// o += p·v for the 4 keys.
 //
-// HS4 (head size in vec4s), BR and BC are compile-time constants that the wrapper
-// substitutes (tiles.ts): function-scope arrays need constant sizes. Keep the spelling
-// `const NAME: u32 = <n>u;`.
+// HS4 (head size in vec4s, even), BR and BC (a multiple of 4) are compile-time constants the
+// wrapper substitutes (tiles.ts; keep the spelling `const NAME: u32 = <n>u;`), and it writes
+// out every loop marked `// @unroll` (the NVIDIA compiler keeps loop-indexed arrays in memory,
+// not registers), so q[i] and o[i] are indexed by constants.
 
 const HS4: u32 = 16u;
 const BR: u32 = 64u;
@@ -58,6 +60,11 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   let scale = inverseSqrt(f32(hs));
   let qbase = (b * p.T + tc) * C3 + h * hs;
 
+  var q: array<vec4<f32>, HS4>;
+  // @unroll
+  for (var i = 0u; i < HS4; i++) {
+    q[i] = ldQkv(qbase, i) * scale;
+  }
   var o: array<vec4<f32>, HS4>;
   var m = NEG;
   var l = 0.0;
@@ -66,49 +73,56 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   for (var kt = 0u; kt < ntiles; kt++) {
     let k0 = kt * BC;
     workgroupBarrier();
-    for (var i = lid; i < BC * HS4; i += BR) {
-      let t2 = k0 + i / HS4;
+    for (var e = lid; e < BC * HS4; e += BR) {
+      let t2 = k0 + e / HS4;
       var kv = vec4<f32>(0.0);
       var vv = vec4<f32>(0.0);
       if (t2 < p.T) {
         let kb = (b * p.T + t2) * C3 + p.C + h * hs;
-        kv = ldQkv(kb, i % HS4);
-        vv = ldQkv(kb + p.C, i % HS4);
+        kv = ldQkv(kb, e % HS4);
+        vv = ldQkv(kb + p.C, e % HS4);
       }
-      ks[i] = kv;
-      vs[i] = vv;
+      ks[e] = kv;
+      vs[e] = vv;
     }
     workgroupBarrier();
 
-    var s = array<f32, BC>();
-    for (var d4 = 0u; d4 < HS4; d4++) {
-      let q4 = ldQkv(qbase, d4);
-      for (var c = 0u; c < BC; c++) { s[c] += dot(q4, ks[c * HS4 + d4]); }
+    for (var c = 0u; c < BC; c += 4u) {
+      var s = vec4<f32>(0.0);
+      // @unroll
+      for (var i = 0u; i < HS4; i++) {
+        let qi = q[i];
+        s += vec4<f32>(dot(qi, ks[c * HS4 + i]), dot(qi, ks[(c + 1u) * HS4 + i]), dot(qi, ks[(c + 2u) * HS4 + i]), dot(qi, ks[(c + 3u) * HS4 + i]));
+      }
+      let keep = vec4<u32>(k0 + c) + vec4<u32>(0u, 1u, 2u, 3u) <= vec4<u32>(t);
+      s = select(vec4<f32>(NEG), s, keep);
+      let mc = max(max(s.x, s.y), max(s.z, s.w));
+      if (mc > m) {
+        let alpha = exp(m - mc);
+        l *= alpha;
+        // @unroll
+        for (var i = 0u; i < HS4; i++) {
+          o[i] *= alpha;
+        }
+        m = mc;
+      }
+      let pv = select(vec4<f32>(0.0), exp(s - vec4<f32>(m)), keep);
+      l += pv.x + pv.y + pv.z + pv.w;
+      // @unroll
+      for (var i = 0u; i < HS4; i++) {
+        o[i] += pv.x * vs[c * HS4 + i] + pv.y * vs[(c + 1u) * HS4 + i] + pv.z * vs[(c + 2u) * HS4 + i] + pv.w * vs[(c + 3u) * HS4 + i];
+      }
     }
-    var mt = m;
-    for (var c = 0u; c < BC; c++) {
-      s[c] = select(NEG, s[c] * scale, k0 + c <= t);
-      mt = max(mt, s[c]);
-    }
-    let alpha = exp(m - mt);
-    l *= alpha;
-    for (var d4 = 0u; d4 < HS4; d4++) { o[d4] *= alpha; }
-    for (var c = 0u; c < BC; c++) {
-      let pc = exp(s[c] - mt);
-      l += pc;
-      for (var d4 = 0u; d4 < HS4; d4++) { o[d4] += pc * vs[c * HS4 + d4]; }
-    }
-    m = mt;
   }
 
   if (valid) {
     let inv = 1.0 / l;
     let ob = (b * p.T + t) * p.C + h * hs;
-    for (var d4 = 0u; d4 < HS4; d4++) {
-      let v = o[d4] * inv;
+    // @unroll
+    for (var i = 0u; i < HS4; i++) {
+      let v = o[i] * inv;
       for (var j = 0u; j < 4u; j++) {
-        let d = d4 * 4u + j;
-        if (d < hs) { out[ob + d] = v[j]; }
+        if (i * 4u + j < hs) { out[ob + i * 4u + j] = v[j]; }
       }
     }
     lse[bh * p.T + t] = m + log(l);

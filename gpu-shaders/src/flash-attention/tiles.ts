@@ -1,13 +1,15 @@
 /**
  * Shared plumbing of the fused (flash) attention kernels: input validation, tile sizes, and
- * the specialisation of the WGSL source to them. The kernels keep per-invocation arrays
- * (scores of a tile, the output / gradient accumulators) whose sizes WGSL requires to be
- * constant, so the head size in vec4s (HS4) and the tile sizes are substituted into the source
- * as `const` declarations; the pipeline cache key names them.
+ * the specialisation of the WGSL source to them. The kernels keep per-invocation register
+ * arrays (q / o, the gradient accumulators) whose sizes WGSL requires to be constant, so the
+ * head size in vec4s (HS4) and the tile sizes are substituted into the source as `const`
+ * declarations, and the loops over those arrays (marked `// @unroll`) are written out so the
+ * arrays are indexed by constants; the pipeline cache key names the constants.
  *
  * NOT here: the kernels (forward.wgsl, backward.wgsl) or their dispatch (forward.ts, backward.ts).
  */
 import { KernelInputError } from '../errors.ts';
+import { unrollLoops } from '../matmul-tc/matmul-tc.ts';
 
 /** Largest head size the fused kernels take (the unfused attention takes the same). */
 export const FLASH_MAX_HS = 256;
@@ -17,58 +19,80 @@ export const FLASH_MAX_HS = 256;
  * per tile shape). Workgroup memory always bounds the tiles: see `flashTiles`.
  */
 export const flashTuning = {
-  /** Query rows per workgroup in forward and dq, key rows per workgroup in dkv (= invocations). */
+  /** Invocations per workgroup (even): forward runs one query row each, dq and dkv two per row. */
   rows: 64,
-  /** Most keys per K/V tile (forward, dq): BC floats of scores per invocation live in registers. */
+  /** Most keys per K/V tile (forward, dq); a multiple of 4. */
   maxKeyTile: 32,
-  /** Most queries per q/dout tile (dkv): 2·BQ floats per invocation in registers. */
+  /** Most queries per q/dout tile (dkv); a multiple of 4. */
   maxQueryTile: 16,
+  /**
+   * Write out the `// @unroll` loops (default). Off, the loops stay loops: the same results,
+   * much less code to compile (SwiftShader compiles the written-out kernels slowly), but on
+   * NVIDIA the register arrays would live in memory.
+   */
+  unroll: true,
 };
 
 export interface FlashTiles {
-  /** Head size in vec4s (hs rounded up to 4, channels past hs are zero). */
+  /** Head size in vec4s, even (hs rounded up to 8; channels past hs are zero). */
   HS4: number;
-  /** Rows (invocations) per workgroup. */
+  /** Invocations per workgroup. */
   BR: number;
-  /** Keys per K/V tile in forward and dq. */
+  /** Keys per K/V tile in forward. */
   BC: number;
-  /** Queries per q/dout tile in dkv (<= BC). */
+  /** Keys per K/V tile in dq. */
+  BCB: number;
+  /** Queries per q/dout tile in dkv. */
   BQ: number;
 }
 
 /**
  * Tile sizes for head size `hs` under `workgroupBytes` of workgroup memory (the device's
- * maxComputeWorkgroupStorageSize; WebGPU guarantees 16384). Forward and dq hold a K and a V
- * tile (2·BC·HS4 vec4s), dkv a q and a dout tile plus lse and D (2·BQ·HS4 vec4s + 2·BQ floats).
- * Powers of two, at most the tuning caps.
+ * maxComputeWorkgroupStorageSize; WebGPU guarantees 16384). Forward holds a K and a V tile
+ * (2·BC·HS4 vec4s); dq the same plus the pair-swap buffers (4·BR vec4s); dkv a q and a dout
+ * tile, their lse and D, and the swap buffers (2·BQ·HS4 + 4·BR vec4s + 2·BQ floats). Powers of
+ * two from 4 to the tuning caps.
  */
-export function flashTiles(hs: number, workgroupBytes: number, tuning = flashTuning): FlashTiles {
-  const HS4 = Math.ceil(hs / 4);
+export function flashTiles(hs: number, workgroupBytes: number, tuning: Omit<typeof flashTuning, 'unroll'> = flashTuning): FlashTiles {
+  const { rows: BR } = tuning;
+  if (!Number.isInteger(BR) || BR < 2 || BR % 2 !== 0 || BR > 256) throw new KernelInputError('flashAttention', `flashTuning.rows must be an even number in [2, 256], got ${BR}`);
+  const HS4 = 2 * Math.ceil(hs / 8);
   const fit = (cap: number, bytes: (n: number) => number) => {
-    let n = 1;
+    let n = 4;
     while (n * 2 <= cap && bytes(n * 2) <= workgroupBytes) n *= 2;
     return n;
   };
-  const BC = fit(tuning.maxKeyTile, (n) => 2 * n * HS4 * 16);
-  const BQ = Math.min(BC, fit(tuning.maxQueryTile, (n) => 2 * n * HS4 * 16 + 8 * n));
-  return { HS4, BR: tuning.rows, BC, BQ };
+  const swap = 4 * BR * 16;
+  return {
+    HS4,
+    BR,
+    BC: fit(tuning.maxKeyTile, (n) => 2 * n * HS4 * 16),
+    BCB: fit(tuning.maxKeyTile, (n) => 2 * n * HS4 * 16 + swap),
+    BQ: fit(tuning.maxQueryTile, (n) => 2 * n * HS4 * 16 + 8 * n + swap),
+  };
 }
 
-/** `code` with its `const NAME: u32 = <n>u;` tile constants replaced by `tiles` (cached). */
+/**
+ * `code` with its `const NAME: u32 = <n>u;` constants replaced by `consts` and its `// @unroll`
+ * loops written out (cached).
+ */
 const specialised = new Map<string, string>();
-export function specialise(code: string, tiles: FlashTiles): string {
-  const key = `${tiles.HS4},${tiles.BR},${tiles.BC},${tiles.BQ}\n${code}`;
+export function specialise(code: string, consts: Record<string, number>, unroll = true): string {
+  const key = `${JSON.stringify(consts)}${unroll}\n${code}`;
   let s = specialised.get(key);
   if (s === undefined) {
-    s = code.replace(/const (HS4|BR|BC|BQ): u32 = \d+u;/g, (_m, name: keyof FlashTiles) => `const ${name}: u32 = ${tiles[name]}u;`);
+    s = code.replace(/const (\w+): u32 = \d+u;/g, (m, name: string) => (name in consts ? `const ${name}: u32 = ${consts[name]}u;` : m));
+    if (unroll) s = unrollLoops(s, { ...consts, HH4: (consts.HS4 ?? 0) / 2 });
     specialised.set(key, s);
   }
   return s;
 }
 
 /** Pipeline cache name of a specialisation. */
-export function tilesKey(kernel: string, t: FlashTiles): string {
-  return `${kernel}[hs4=${t.HS4},br=${t.BR},bc=${t.BC},bq=${t.BQ}]`;
+export function tilesKey(kernel: string, consts: Record<string, number>): string {
+  return `${kernel}[${Object.entries(consts)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}]`;
 }
 
 /** Shape checks shared by forward and backward; returns hs. */

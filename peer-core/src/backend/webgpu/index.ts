@@ -7,6 +7,10 @@
  * the GpuContext and scratch comes from its buffer pool, so a repeated step creates no GPU
  * objects (read-back staging buffers are reused too).
  *
+ * Attention defaults to fused (`attention = 'fused'`: the flash kernels, models keep only lse
+ * per layer); `createWebGpuBackend({ attention: 'unfused' })` or setting `attention` before a
+ * model is built selects the unfused batched-matmul kernels.
+ *
  * Differences from `cpu` that come from running on the device: a cross-entropy target >= V
  * gives a NaN loss instead of an error (targets are not read back), and an out-of-range token
  * id gives NaN embeddings.
@@ -32,16 +36,24 @@ import {
   encodeLayernormForward,
   encodeMatmul,
   encodeMatmulBackward,
+  encodeMatmulBackwardMixed,
+  encodeMatmulMixed,
   encodeResidualBackward,
   encodeResidualForward,
   encodeSgdMomentum,
   GpuContext,
   type GpuContextInit,
   HYPER_BYTES,
+  MATMUL_PRECISIONS,
+  type MatmulPrecision,
   sgdHyper,
+  TensorCoreUnavailableError,
+  tensorCoreSupport,
 } from '@swarmgrad/gpu-shaders';
 import { BackendInputError, BackendUnavailableError, ForeignTensorError, requireDims, requireTensor } from '../errors.ts';
 import { type AdamWParams, type AttentionKind, type Backend, type DType, type MatmulShape, type SgdParams, type Tensor, VIEW_ALIGN_ELEMENTS } from '../types.ts';
+
+export { type MatmulPrecision, TensorCoreUnavailableError } from '@swarmgrad/gpu-shaders';
 
 export class WebGpuTensor implements Tensor {
   readonly backend = 'webgpu' as const;
@@ -63,11 +75,25 @@ export interface WebGpuBackendInit extends GpuContextInit {
    * (B,NH,T,T) tensors). 'unfused' runs the batched-matmul attention, for A/B comparisons.
    */
   attention?: AttentionKind;
+  /**
+   * How matmuls compute (default 'fp32'). 'tensor-core' is MIXED PRECISION: every product
+   * that the tensor-core kernel takes (`matmulTcEligible`; N-padded copies for products whose
+   * only obstacle is dout's row length, e.g. the LM head's backward) rounds its operands to f16
+   * and accumulates in f32 on subgroup matrices (`encodeMatmulMixed` in gpu-shaders), like
+   * PyTorch AMP's matmuls; weights, activations, gradients, bias, optimizer state and every
+   * other op stay fp32. The rest of the products run on the fp32 kernels. Needs the
+   * subgroup-matrix and shader-f16 features (Dawn on NVIDIA with the toggles
+   * allow_unsafe_apis,vulkan_enable_f16_on_nvidia); without them creating the backend throws
+   * TensorCoreUnavailableError (no silent fallback).
+   */
+  matmulPrecision?: MatmulPrecision;
 }
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   attention: AttentionKind = 'fused';
+  /** See WebGpuBackendInit.matmulPrecision; set through createWebGpuBackend, which checks the device. */
+  matmulPrecision: MatmulPrecision = 'fp32';
   private encoder: GPUCommandEncoder | null = null;
   private readonly roots = new Set<WebGpuTensor>();
   private readonly staging = new Map<number, GPUBuffer[]>();
@@ -247,6 +273,21 @@ export class WebGpuBackend implements Backend {
     const op = 'matmulForward';
     const { M, K, N } = shape;
     requireDims(op, { M, K, N });
+    if (this.matmulPrecision === 'tensor-core') {
+      encodeMatmulMixed(this.ctx, this.enc(), {
+        M,
+        K,
+        N,
+        transA: shape.transA,
+        transB: shape.transB,
+        accumulate,
+        out: bind(f32(op, 'out', out, M * N)),
+        a: bind(f32(op, 'a', a, M * K)),
+        b: bind(f32(op, 'b', b, K * N)),
+        bias: bias ? bind(f32(op, 'bias', bias, N)) : null,
+      });
+      return;
+    }
     encodeMatmul(this.ctx, this.enc(), {
       M,
       K,
@@ -265,7 +306,8 @@ export class WebGpuBackend implements Backend {
     const op = 'matmulBackward';
     const { M, K, N } = shape;
     requireDims(op, { M, K, N });
-    encodeMatmulBackward(this.ctx, this.enc(), {
+    const encodeBackward = this.matmulPrecision === 'tensor-core' ? encodeMatmulBackwardMixed : encodeMatmulBackward;
+    encodeBackward(this.ctx, this.enc(), {
       M,
       K,
       N,
@@ -523,5 +565,18 @@ export async function createWebGpuBackend(init: WebGpuBackendInit = {}): Promise
     }
   }
   if (init.attention) backend.attention = init.attention;
+  const precision = init.matmulPrecision ?? 'fp32';
+  if (!MATMUL_PRECISIONS.includes(precision)) {
+    if (!init.context) backend.dispose();
+    throw new BackendInputError('createWebGpuBackend', `matmulPrecision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`);
+  }
+  if (precision === 'tensor-core') {
+    const support = tensorCoreSupport(backend.ctx);
+    if (!support.ok) {
+      if (!init.context) backend.dispose();
+      throw new TensorCoreUnavailableError(`matmulPrecision 'tensor-core': ${support.reason}`);
+    }
+  }
+  backend.matmulPrecision = precision;
   return backend;
 }
