@@ -5,10 +5,16 @@
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-ops.mjs
  */
 import { gpu } from './dawn.ts';
-import { encodeMatmul, flashTiles, type MatmulVariant } from '@swarmgrad/gpu-shaders';
+import { encodeMatmul, flashTiles, flashTuning, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import { mulberry32 } from '../../peer-core/src/util/random.ts';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 
+// Flash attention tiles: FLASH_ROWS (invocations per workgroup, even), FLASH_KEY_TILE,
+// FLASH_QUERY_TILE (multiples of 4, capped by workgroup memory), FLASH_UNROLL=0 (keep loops).
+if (process.env.FLASH_ROWS) flashTuning.rows = Number(process.env.FLASH_ROWS);
+if (process.env.FLASH_KEY_TILE) flashTuning.maxKeyTile = Number(process.env.FLASH_KEY_TILE);
+if (process.env.FLASH_QUERY_TILE) flashTuning.maxQueryTile = Number(process.env.FLASH_QUERY_TILE);
+if (process.env.FLASH_UNROLL === '0') flashTuning.unroll = false;
 const [B, T, C, NH, V] = [8, 1024, 768, 12, 50257];
 const BT = B * T;
 const be = await createWebGpuBackend({ gpu });
@@ -63,7 +69,7 @@ await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qk
   await time('flash attention fwd', fwdFlops, () => be.flashAttentionForward(y, lse, qkv, B, T, C, NH), 3);
   await time('flash attention bwd', 2.5 * fwdFlops, () => be.flashAttentionBackward(x, y, qkv, y, lse, B, T, C, NH), 3);
   const tiles = flashTiles(C / NH, be.ctx.device.limits.maxComputeWorkgroupStorageSize);
-  console.log(JSON.stringify({ op: 'flash attention tiles', ...tiles, workgroupBytes: be.ctx.device.limits.maxComputeWorkgroupStorageSize, bytesPerLayerFused: B * NH * T * 4, bytesPerLayerUnfused: 2 * B * NH * T * T * 4 }));
+  console.log(JSON.stringify({ op: 'flash attention tiles', ...tiles, unroll: flashTuning.unroll, workgroupBytes: be.ctx.device.limits.maxComputeWorkgroupStorageSize, bytesPerLayerFused: B * NH * T * 4, bytesPerLayerUnfused: 2 * B * NH * T * T * 4 }));
 }
 await time('softmax xent fwd', 0, () => be.softmaxCrossEntropyForward(losses, probs, logits, targets, BT, V), 3);
 await time('softmax xent bwd', 0, () => be.softmaxCrossEntropyBackward(logits, losses, probs, targets, BT, V), 3);

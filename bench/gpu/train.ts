@@ -8,14 +8,21 @@
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-train.mjs [preset|json-config] [B] [T] [steps]
  * ATTENTION_IMPL=flash (default: fused kernels, lse only) | matmul (unfused: batched matmuls
  * and softmax rows, preatt/att (B,NH,T,T) per layer) picks the attention for an A/B.
+ * MATMUL_PRECISION=fp32 (default) | tensor-core: the backend's `matmulPrecision` (tensor-core =
+ * MIXED PRECISION: f16-rounded matmul operands, f32 accumulation, fp32 everything else; the
+ * device must offer subgroup matrices). The losses of every step (warm-up and timed) print,
+ * so that a tensor-core run can be compared with an fp32 run on the same data and seed.
+ * COMPARE_FP32=1 (with tensor-core): before training, one forward + backward on the same batch
+ * and seed on an fp32 backend of the same device too, printing both losses and the gradient's
+ * relative L2 error and cosine against fp32 (`gradVsFp32`).
  */
 import { gpu } from './dawn.ts';
-import { matmulTuning } from '@swarmgrad/gpu-shaders';
+import { flashTuning, matmulTuning } from '@swarmgrad/gpu-shaders';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 import { GPT_PRESETS, type GPTConfig } from '../../peer-core/src/model/config.ts';
 import { GPT } from '../../peer-core/src/model/gpt.ts';
 import { AdamW } from '../../peer-core/src/train/optimizer.ts';
-import { type Batch, trainStep } from '../../peer-core/src/train/train.ts';
+import { type Batch, forwardBackward, trainStep } from '../../peer-core/src/train/train.ts';
 import { mulberry32 } from '../../peer-core/src/util/random.ts';
 
 const arg = process.argv[2] ?? 'gpt2';
@@ -31,14 +38,48 @@ if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATM
 if (process.env.MATMUL_RO_INPUTS === '0') matmulTuning.readOnlyInputs = false;
 // MATMUL_COPY_ALIASED=0: bind an A/B that aliases out's buffer read_write instead of copying it.
 if (process.env.MATMUL_COPY_ALIASED === '0') matmulTuning.copyAliasedInputs = false;
+// Flash attention tiles: FLASH_ROWS (invocations per workgroup, even), FLASH_KEY_TILE,
+// FLASH_QUERY_TILE (multiples of 4, capped by workgroup memory), FLASH_UNROLL=0 (keep loops).
+if (process.env.FLASH_ROWS) flashTuning.rows = Number(process.env.FLASH_ROWS);
+if (process.env.FLASH_KEY_TILE) flashTuning.maxKeyTile = Number(process.env.FLASH_KEY_TILE);
+if (process.env.FLASH_QUERY_TILE) flashTuning.maxQueryTile = Number(process.env.FLASH_QUERY_TILE);
+if (process.env.FLASH_UNROLL === '0') flashTuning.unroll = false;
 const attnImpl = process.env.ATTENTION_IMPL ?? 'flash';
 if (attnImpl !== 'flash' && attnImpl !== 'matmul') throw new Error(`ATTENTION_IMPL must be flash or matmul, got ${attnImpl}`);
-const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused' });
+const precision = process.env.MATMUL_PRECISION ?? 'fp32';
+if (precision !== 'fp32' && precision !== 'tensor-core') throw new Error(`MATMUL_PRECISION must be fp32 or tensor-core, got ${precision}`);
+const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused', matmulPrecision: precision });
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });
 const r = mulberry32(7);
 const tokens = Int32Array.from({ length: B * T + 1 }, () => Math.floor(r() * cfg.vocabSize));
 const batch: Batch = { B, T, tokens: tokens.subarray(0, B * T), targets: tokens.slice(1) };
+
+let gradVsFp32: Record<string, number> | undefined;
+if (process.env.COMPARE_FP32 === '1' && precision === 'tensor-core') {
+  const fpBackend = await createWebGpuBackend({ context: backend.ctx, attention: backend.attention });
+  const fpModel = new GPT(fpBackend, cfg, { seed: 1 });
+  const lossFp = await forwardBackward(fpModel, [batch]);
+  const gFp = await fpModel.getGrads();
+  fpModel.dispose();
+  const lossTc = await forwardBackward(model, [batch]);
+  const gTc = await model.getGrads();
+  let dot = 0;
+  let nFp = 0;
+  let nTc = 0;
+  let nDiff = 0;
+  let maxAbsErr = 0;
+  for (let i = 0; i < gFp.length; i++) {
+    const a = gTc[i]!;
+    const b = gFp[i]!;
+    dot += a * b;
+    nFp += b * b;
+    nTc += a * a;
+    nDiff += (a - b) * (a - b);
+    maxAbsErr = Math.max(maxAbsErr, Math.abs(a - b));
+  }
+  gradVsFp32 = { lossFp32: lossFp, lossTensorCore: lossTc, relL2: Math.sqrt(nDiff / nFp), cosine: dot / Math.sqrt(nFp * nTc), maxAbsErr, gradNormFp32: Math.sqrt(nFp) };
+}
 
 const losses: number[] = [];
 for (let i = 0; i < warmup; i++) losses.push((await trainStep(model, [batch], opt)).loss);
@@ -51,16 +92,21 @@ console.log(
   JSON.stringify({
     impl: 'swarmgrad-webgpu',
     attention: attnImpl,
+    matmulPrecision: precision,
     config: cfg,
     B,
     T,
+    warmupSteps: warmup,
     steps,
     tokensPerS: (steps * B * T) / s,
     msPerStep: (1000 * s) / steps,
+    lossFirst: losses[0],
+    lossLast: losses[losses.length - 1],
     losses,
     params: model.numParams,
     backendBytes: backend.allocatedBytes,
     submitsTotal: backend.submits,
+    gradVsFp32,
   }),
 );
 process.exit(0);
