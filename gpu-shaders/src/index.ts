@@ -5,6 +5,7 @@ export * from './kernel.ts';
 export * from './pool.ts';
 export * from './matmul/matmul.ts';
 export * from './matmul-tc/matmul-tc.ts';
+export * from './matmul-tc/mixed.ts';
 export * from './reduce/colsum.ts';
 export * from './embedding/embedding.ts';
 export * from './layernorm/layernorm.ts';
