@@ -6,7 +6,7 @@
  */
 import { gpu } from './dawn.ts';
 import { encodeMatmul, flashTiles, flashTuning, type MatmulVariant } from '@swarmgrad/gpu-shaders';
-import { mulberry32 } from '../../peer-core/src/util/random.ts';
+import { allclose, flashAttentionBackward, flashAttentionForward, mulberry32, randomUniform } from '../../peer-core/src/ops/reference/index.ts';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 
 // Flash attention tiles: FLASH_ROWS (invocations per workgroup, even), FLASH_KEY_TILE,
@@ -61,6 +61,30 @@ await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qk
 // FLOPs counted as the causal products only (FlashAttention's convention): forward q·kᵀ and
 // p·v = 2·(2·T²·hs)/2 per head; backward 2.5× forward (the kernels recompute q·kᵀ and dout·vᵀ
 // in both dq and dkv, so they execute 3.5× forward).
+// Correctness on this GPU first (the tests run on SwiftShader): fused forward and backward at
+// hs 64 and a T off the tiles vs the CPU reference in Node, as an allclose report.
+{
+  const [b, t, c, nh] = [2, 300, 128, 2];
+  const qkvH = randomUniform(b * t * 3 * c, 11, -1.5, 1.5);
+  const doutH = randomUniform(b * t * c, 12);
+  const dqkv0 = randomUniform(b * t * 3 * c, 13);
+  const [outR, lseR, dqkvR] = [new Float32Array(b * t * c), new Float32Array(b * nh * t), dqkv0.slice()];
+  flashAttentionForward(outR, lseR, qkvH, b, t, c, nh);
+  flashAttentionBackward(dqkvR, doutH, qkvH, outR, lseR, b, t, c, nh);
+  const [tq, to, tl, tg, td] = [f(qkvH.length), f(outR.length), f(lseR.length), f(doutH.length), f(dqkv0.length)];
+  be.write(tq, qkvH);
+  be.write(tg, doutH);
+  be.write(td, dqkv0);
+  be.flashAttentionForward(to, tl, tq, b, t, c, nh);
+  be.flashAttentionBackward(td, tg, tq, to, tl, b, t, c, nh);
+  const tol = { atol: 1e-4, rtol: 1e-3 };
+  const rep = (got: Float32Array, want: Float32Array) => {
+    const r = allclose(got, want, tol);
+    return { ok: r.ok, maxAbsErr: r.maxAbsErr, bad: r.bad };
+  };
+  console.log(JSON.stringify({ op: 'flash attention check (B=2 T=300 C=128 NH=2 vs CPU reference)', out: rep(await be.read(to), outR), lse: rep(await be.read(tl), lseR), dqkv: rep(await be.read(td), dqkvR) }));
+  for (const x of [tq, to, tl, tg, td]) be.free(x);
+}
 {
   const lse = f(B * NH * T);
   const r = mulberry32(3);
