@@ -42,6 +42,8 @@ interface Row {
 }
 const rows: Row[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** Bytes of the small-tensor latency probe (a compressed gradient chunk). */
+const SMALL = 64 * 1024;
 const mibps = (ms: number) => size / MiB / (ms / 1000);
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-bench-relay-'));
@@ -54,11 +56,24 @@ const chromium = browser.version();
 const breakdown = process.env.SG_NET_CPU_BREAKDOWN === '1';
 const startExtra = JSON.parse(values.start ?? '{}') as Record<string, unknown>;
 
+/** Wait until both peers finished the warm-up of their sending direction (SwarmNode reports a
+ *  connection ready only then, but waitForMesh only waits for the connection). */
+async function warmedUp(a: SwarmPeer, b: SwarmPeer, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const [ia, ib] = (await Promise.all([a.info(), b.info()])) as unknown as { stats: { warmupMs: Record<string, number> } }[];
+    if (ia!.stats.warmupMs[b.peerId] !== undefined && ib!.stats.warmupMs[a.peerId] !== undefined) return;
+    if (Date.now() > end) throw new Error(`warm-up of the pair not finished after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function pair(start: Record<string, unknown> = {}): Promise<{ a: SwarmPeer; b: SwarmPeer; close: () => Promise<void> }> {
   const init: LaunchSwarmInit = { relay: relay.http.url, peers: 2, page, browser, start: { ...startExtra, ...start } };
   const s = await launchSwarm(init);
   await s.waitForMesh(60_000);
   const [a, b] = s.peers as [SwarmPeer, SwarmPeer];
+  if ((start.warmupBytes ?? startExtra.warmupBytes) !== 0) await warmedUp(a, b);
   return { a, b, close: () => s.close() };
 }
 
@@ -137,12 +152,25 @@ try {
   const dial = [...infoA.stats.dials, ...infoB.stats.dials][0]?.ms ?? Number.NaN;
   const warmup = Math.max(...Object.values(infoA.stats.warmupMs), ...Object.values(infoB.stats.warmupMs));
   const firstDefault = await once(p1, dflt(p1), 1);
+  // SwarmNode warmed up only its default path; warm the other one the same way (untimed).
+  await once(p1, via(p1, defaultKind === 'libp2p' ? 'simple-peer' : 'libp2p'), 2);
   const warm: Record<Kind | 'default', number[]> = { libp2p: [], 'simple-peer': [], default: [] };
   for (let i = 0; i < warmRuns; i++) {
     warm.default.push(await once(p1, dflt(p1), 100 + i, 'default'));
     warm.libp2p.push(await once(p1, via(p1, 'libp2p'), 200 + i, 'libp2p'));
     warm['simple-peer'].push(await once(p1, via(p1, 'simple-peer'), 300 + i, 'simple-peer'));
   }
+  // Small tensors (a compressed update): per-tensor latency from first frame to ack, where the
+  // libp2p path also opens a stream (data channel + protocol negotiation + ready marker).
+  const small: Record<Kind, number[]> = { libp2p: [], 'simple-peer': [] };
+  for (let i = 0; i < 7; i++) {
+    for (const k of ['libp2p', 'simple-peer'] as const) {
+      const c0 = performance.now();
+      await p1.a.call<Sent>('sendVia', p1.b.peerId, { kind: k, bytes: SMALL, seed: 700 + i, tensorId: 700 + i });
+      small[k].push(performance.now() - c0);
+    }
+  }
+  log(`${SMALL / 1024} KiB tensors, ms per send incl. stream open: libp2p ${small.libp2p.map((x) => x.toFixed(0)).join(', ')}; simple-peer ${small['simple-peer'].map((x) => x.toFixed(0)).join(', ')}`);
   const bulkA = await p1.a.call<{ service?: { setupMs: number[] }; fallbacks: number; errors: Record<string, string> }>('bulkStats');
   log(`default (${defaultKind}): first ${firstDefault.toFixed(0)} ms, warm ${median(warm.default).toFixed(0)} ms; libp2p warm ${warm.libp2p.map((x) => x.toFixed(0)).join(', ')}; simple-peer warm ${warm['simple-peer'].map((x) => x.toFixed(0)).join(', ')} ms; CPU ms/MiB libp2p ${cpuPerMib.libp2p.map((x) => x.toFixed(1)).join(', ')}, simple-peer ${cpuPerMib['simple-peer'].map((x) => x.toFixed(1)).join(', ')}; bulk ${JSON.stringify(bulkA)}`);
 
@@ -175,6 +203,8 @@ try {
     { name: 'direct_mib_per_s_default', value: dDefault, unit: `${unit}; SwarmNode.sendTensor (default: ${defaultKind})`, anchor: `${other}, same pair`, anchorValue: dOther, ratio: dDefault / dOther },
     { name: 'cpu_ms_per_mib_libp2p', value: median(cpuPerMib.libp2p), unit: 'CPU ms per MiB (lower is better): browser + renderers + network service, warm median; insensitive to other load', anchor: 'simple-peer bulk channel', anchorValue: median(cpuPerMib['simple-peer']), ratio: median(cpuPerMib['simple-peer']) / median(cpuPerMib.libp2p) },
     { name: 'cpu_ms_per_mib_simple_peer', value: median(cpuPerMib['simple-peer']), unit: 'CPU ms per MiB (lower is better), as above', anchor: 'libp2p stream', anchorValue: median(cpuPerMib.libp2p), ratio: median(cpuPerMib.libp2p) / median(cpuPerMib['simple-peer']) },
+    { name: 'small_tensor_ms_libp2p', value: median(small.libp2p), unit: `ms per ${SMALL / 1024} KiB tensor (lower is better), sendVia call incl. stream open, median of 7`, anchor: 'simple-peer bulk channel', anchorValue: median(small['simple-peer']), ratio: median(small['simple-peer']) / median(small.libp2p) },
+    { name: 'small_tensor_ms_simple_peer', value: median(small['simple-peer']), unit: `ms per ${SMALL / 1024} KiB tensor (lower is better), as above`, anchor: 'libp2p stream', anchorValue: median(small.libp2p), ratio: median(small.libp2p) / median(small['simple-peer']) },
     { name: 'relay_mib_per_s', value: dRelay, unit: `MiB/s, ${size / MiB} MiB over the circuit (direct/relay ratio: higher is better)${relayErrors.length ? `; ${relayErrors.length} failed attempt(s): ${relayErrors[0]}` : ''}`, anchor: 'best direct channel', anchorValue: best, ratio: best / dRelay },
     { name: 'first_transfer_stall_ms', value: stall, unit: `ms (lower is better): first ${size / MiB} MiB minus warm median, default channel (${defaultKind}), SwarmNode warm-up on`, anchor: 'same channel without warm-up (fresh pair)', anchorValue: stallCold, ratio: stall > 0 ? stallCold / stall : undefined },
     { name: 'first_transfer_stall_ms_libp2p', value: stallNoWarmup('libp2p'), unit: 'ms (lower is better), first libp2p-stream transfer on a fresh connection, no warm-up' },

@@ -8,6 +8,7 @@ import { type BulkChannelKind, crc32, isDirectConnection, type WireTensor } from
 import { makePeerApi, seededBytes } from '../../test/e2e/pages/peer-api.ts';
 
 const base = makePeerApi();
+const trace: number[] = [];
 
 const tensor = (bytes: number, seed: number, tensorId: number): WireTensor => ({
   jobId: 2,
@@ -42,6 +43,29 @@ const api = {
     } catch (e) {
       return { ok: false, name: (e as Error).name, message: (e as Error).message };
     }
+  },
+  /** Diagnostics: record the arrival time of every bulk-channel message from `peerId`. */
+  traceBulk(peerId: string) {
+    const node = base._node();
+    for (const ch of node.bulk?.channels(peerId) ?? []) {
+      const w = ch.wire as { deliver?: (d: Uint8Array) => void };
+      if (!w.deliver || (w as { traced?: boolean }).traced) continue;
+      const orig = w.deliver.bind(w);
+      (w as { traced?: boolean }).traced = true;
+      w.deliver = (d) => {
+        trace.push(performance.now());
+        orig(d);
+      };
+    }
+    trace.length = 0;
+    return node.bulk?.channels(peerId).length ?? 0;
+  },
+  /** The largest gaps between consecutive traced arrivals: [gap ms, message index]. */
+  traceGaps() {
+    const gaps: [number, number][] = [];
+    for (let i = 1; i < trace.length; i++) gaps.push([trace[i]! - trace[i - 1]!, i]);
+    gaps.sort((x, y) => y[0] - x[0]);
+    return { messages: trace.length, spanMs: trace.length ? trace[trace.length - 1]! - trace[0]! : 0, top: gaps.slice(0, 5).map(([g, i]) => [Math.round(g), i]) };
   },
   /** The data path SwarmNode.sendTensor takes to `peerId`. */
   async defaultChannel(peerId: string) {

@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- net [--mib 16] [--warm 3] [--mesh 8]`: the swarm's data plane in one run,
  * inside the hermetic network namespace of test/netns/run.sh (headless Chromium peers, a
- * relay on 127.0.0.1, WebRTC over a TEST-NET veth). Reports MiB/s of the libp2p stream on
- * direct WebRTC, of simple-peer and of the relayed path, setup times per phase, the
- * first-transfer stall with and without SwarmNode's warm-up, and dial times in an N-peer mesh.
+ * relay on 127.0.0.1, WebRTC over a TEST-NET veth). Reports MiB/s of both data paths of a direct
+ * connection (libp2p stream, simple-peer bulk channel) and of SwarmNode's default, side by side
+ * and interleaved, their CPU ms per MiB (browser process tree; robust to other load), the relayed
+ * path, setup times per phase, the first-transfer stall with and without SwarmNode's warm-up,
+ * and dial times in an N-peer mesh.
  * The measurements live in bench/net/measure.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,7 +19,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const suite: BenchSuite = {
   name: 'net',
-  description: 'direct WebRTC (libp2p stream vs simple-peer) vs relayed MiB/s, setup times, first-transfer stall, mesh dials',
+  description: 'direct WebRTC (libp2p stream vs simple-peer bulk channel vs default) vs relayed MiB/s, CPU ms/MiB, setup times, first-transfer stall, mesh dials',
   async run({ options, env, log }) {
     const out = join(mkdtempSync(join(tmpdir(), 'sg-bench-net-')), 'net.json');
     const args = ['tsx', 'bench/net/measure.ts', '--out', out, '--mib', options.mib ?? '16', '--warm', options.warm ?? '3', '--mesh', options.mesh ?? '8'];

@@ -66,8 +66,12 @@ export const NET_DEFAULTS = {
   dialAttempts: 4,
   /** Base of the randomized back-off between dial attempts (ms): base..2*base. */
   dialRetryBaseMs: 300,
-  /** Bytes sent on a fresh direct connection before it is reported ready (warm-up). */
-  warmupBytes: 1024 * 1024,
+  /** Bytes sent on a fresh direct connection before it is reported ready (warm-up). The first
+   *  bulk transfer on a new WebRTC association loses packets 1.5-3 MiB in (slow-start overshoot
+   *  on a CPU-bound receiver) and recovers by retransmission timeouts of 0.3-1 s each (receiver
+   *  arrival traces, bench/net/stall.ts); 4 MiB takes that episode into the warm-up, 1 MiB
+   *  ended before it (docs/NETWORK.md, "first-transfer stall"). */
+  warmupBytes: 4 * 1024 * 1024,
   /** Bytes of a link throughput probe. */
   probeBytes: 1024 * 1024,
   /** RTCDataChannel bytes buffered before a libp2p WebRTC stream waits for drain. libp2p's

@@ -33,6 +33,11 @@ export const STREAM_DEFAULTS = {
   /** bufferedAmountLowThreshold of the RTCDataChannel under a libp2p WebRTC stream while a
    *  tensor is written (libp2p's own is 0: drain only when the queue is empty). */
   lowWaterBytes: 1024 * 1024,
+  /** Largest message a libp2p WebRTC stream sends (SwarmNode passes it to @libp2p/webrtc's
+   *  dataChannel options). libp2p's 16 KiB splits every 64 KiB frame into 5 protobuf messages;
+   *  64 KiB is also the largest message node-datachannel (Node peers) accepts by default.
+   *  It only changes what this side sends; receivers take up to 4 MiB. */
+  maxMessageSize: 64 * 1024,
 } as const;
 
 export interface SendOptions {

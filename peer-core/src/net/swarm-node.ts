@@ -37,7 +37,7 @@ import { HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS,
 import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
-import { type ByteStream, receiveTensors, type SendResult, sendTensorOverStream } from './stream.ts';
+import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS, sendTensorOverStream } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable, DEFAULT_BULK_CHANNEL } from './bulk/index.ts';
 
 /** What a peer can do, published in every heartbeat (the scheduler's input). */
@@ -140,6 +140,9 @@ export interface SwarmNodeStats {
 }
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
+
+/** identify's protocol id: in a peer's protocol list once identify has answered. */
+const IDENTIFY_PROTOCOL = '/ipfs/id/1.0.0';
 
 /** Job ids reserved for the transport's own transfers (never delivered to onTensor). */
 export const WARMUP_JOB_ID = 0xffffffff;
@@ -277,7 +280,7 @@ export class SwarmNode extends EventTarget {
         webSockets(),
         webRTC({
           rtcConfiguration: { iceServers: [] },
-          dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, openTimeout: NET_DEFAULTS.streamOpenTimeoutMs, ...this.init.dataChannel },
+          dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, maxMessageSize: STREAM_DEFAULTS.maxMessageSize, openTimeout: NET_DEFAULTS.streamOpenTimeoutMs, ...this.init.dataChannel },
         }),
         circuitRelayTransport({ reservationCompletionTimeout: NET_DEFAULTS.reservationTimeoutMs }),
       ],
@@ -482,11 +485,12 @@ export class SwarmNode extends EventTarget {
   }
 
   /** False when identify says the peer does not offer the bulk channel (e.g. a Node peer);
-   *  true when it does or its protocols are not known yet. */
+   *  true when it does or identify has not answered yet. (Before identify the peer store lists
+   *  only the protocols this side already negotiated with the peer, e.g. heartbeats.) */
   private async remoteOffersBulk(conn: Connection): Promise<boolean> {
     try {
       const protocols = (await this.libp2p.peerStore.get(conn.remotePeer)).protocols;
-      return protocols.length === 0 || protocols.includes(BULK_SIGNAL_PROTOCOL);
+      return !protocols.includes(IDENTIFY_PROTOCOL) || protocols.includes(BULK_SIGNAL_PROTOCOL);
     } catch {
       return true;
     }
