@@ -15,7 +15,11 @@
  * Gradient all-reduce of stage s (reduce-scatter + all-gather, each peer sending its 1/D
  * shards one after another, as in DT-FM's data-parallel cost, timed message by message in
  * O(D²)) starts when the last replica finishes stage s's last backward, so it overlaps the
- * drain of earlier stages.
+ * drain of earlier stages. That time is T minus the last microbatch's drain from s to stage 0
+ * (1F1B), or the backward flow shop from the last stage down to s (GPipe: every microbatch
+ * is ready there when the forwards end).
+ * Replicas may run different microbatch counts (Layout.micro, balanceMicrobatches): each
+ * replica's pipeline is timed with its own m.
  * The discrete-event simulator (simulator.ts) checks these formulas; it is not this file.
  */
 import type { Instance } from './problem.ts';
@@ -48,7 +52,7 @@ export interface PipelineEstimate {
   T0: number;
   /** m × max(f + b). */
   busy: number;
-  /** drain[s]: time from stage s's last backward to the end of the pipeline. */
+  /** drain[s]: time from when stage s can start its all-reduce (last backward done, uplink free) to the end of the pipeline. */
   drain: Float64Array;
 }
 
@@ -103,8 +107,27 @@ export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>
   let T: number;
   let T0: number;
   if (inst.schedule === 'gpipe') {
-    T = sumF + sumTf + (m - 1) * Math.max(maxF, maxTf) + sumB + sumTb + (m - 1) * Math.max(maxB, maxTb);
+    const F = sumF + sumTf + (m - 1) * Math.max(maxF, maxTf);
+    T = F + sumB + sumTb + (m - 1) * Math.max(maxB, maxTb);
     T0 = sumF + (m - 1) * maxF + sumB + (m - 1) * maxB;
+    // Stage s's last backward ends when the backward flow shop from the last stage down to s
+    // (all m microbatches ready at F) has passed: only the stages and links from s up count,
+    // so a slow stage below s does not hold up the start of s's all-reduce.
+    let sufB = 0;
+    let sufTb = 0;
+    let sufMax = 0;
+    for (let s = P - 1; s >= 0; s--) {
+      const bs = beta * f[s]!;
+      sufB += bs;
+      sufMax = Math.max(sufMax, bs);
+      if (s < P - 1) {
+        sufTb += tb[s]!;
+        sufMax = Math.max(sufMax, xb[s]!);
+      }
+      // ... and its uplink has sent the last activation gradient to s-1 (the all-reduce queues behind it).
+      const up = s > 0 ? xb[s - 1]! : 0;
+      drain[s] = T - (F + sufB + sufTb + up + (m - 1) * Math.max(sufMax, up));
+    }
   } else {
     const R = sumF + sumB + sumTf + sumTb;
     const R0 = sumF + sumB;
@@ -123,6 +146,8 @@ export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>
     }
     T = R + Math.max((m - 1) * Math.max(maxFB, maxUp), cycle);
     T0 = R0 + Math.max((m - 1) * maxFB, cycle0);
+    // The all-reduce of stage s queues behind the last activation gradient on s's uplink.
+    for (let s = 1; s < P; s++) drain[s] = drain[s]! - xb[s - 1]!;
   }
   return { T, T0, busy: m * maxFB, drain };
 }
