@@ -3,7 +3,8 @@
  * needs (which peers announce this job and in what state), in two implementations:
  *
  *  - `SwarmTransport` over a real SwarmNode: each gossip frame (gossip/frame.ts) travels as one
- *    u8 tensor (`sendTensor`, direct WebRTC; relayed only when `allowRelayed`) tagged with the
+ *    u8 tensor (`sendTensor`, direct WebRTC on the node's default data path, the simple-peer bulk
+ *    channel unless SwarmNodeInit.bulkChannel is 'libp2p'; relayed only when `allowRelayed`) tagged with the
  *    job's u32 wire id; received tensors of this job go into a Mailbox (timeouts, duplicates,
  *    stale steps). The roster comes from the heartbeat capability records: a training peer
  *    publishes `job` and `jobState` there, so membership follows SwarmNode's join/leave
