@@ -15,7 +15,9 @@
  * tensor cores really ran), and prints the fp32 webgpu backend against `cpu` for scale.
  * Configs: C 64, 4 heads, 2 layers; V 64 at B 4, T 32; V 67 (odd: the LM head's backward runs
  * on N-padded products) at B 4, T 32; V 1000 at B 8, T 64, where dlogits (~1/(V·B·T) ≈ 2e-6)
- * sit in f16's subnormal range unless scaled. Exits 1 on any failed check.
+ * sit in f16's subnormal range unless scaled; and V 67 and V 1000 again with every backward
+ * product split along K (the split-K path, which the default tuning takes only at long K).
+ * Exits 1 on any failed check.
  *   npx esbuild bench/gpu/train-check.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --outfile=.gpu-bundle/bench-train-check.mjs \
  *     "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
@@ -23,7 +25,7 @@
  * NOT here: timing (bench/gpu/train.ts), the kernel's own checks (bench/gpu/matmul-tc.ts).
  */
 import { gpu } from './dawn.ts';
-import { planMatmulBackwardMixed, routeMatmulMixed } from '@swarmgrad/gpu-shaders';
+import { matmulMixedTuning, planMatmulBackwardMixed, routeMatmulMixed } from '@swarmgrad/gpu-shaders';
 import { allclose, matmulBackward, matmulForward, roundToF16 } from '@swarmgrad/peer-core/reference';
 import { CpuBackend, CpuTensor } from '../../peer-core/src/backend/cpu/index.ts';
 import type { Backend, MatmulShape, Tensor } from '../../peer-core/src/backend/types.ts';
@@ -91,11 +93,17 @@ function check(name: string, ok: boolean, detail: string): void {
 
 const tc = await createWebGpuBackend({ gpu, matmulPrecision: 'tensor-core' });
 const fp = await createWebGpuBackend({ context: tc.ctx });
-for (const [V, B, T] of [
-  [64, 4, 32],
-  [67, 4, 32],
-  [1000, 8, 64],
+const defaults = { ...matmulMixedTuning };
+for (const [V, B, T, split] of [
+  [64, 4, 32, false],
+  [67, 4, 32, false],
+  [1000, 8, 64, false],
+  [67, 4, 32, true],
+  [1000, 8, 64, true],
 ] as const) {
+  // split: every backward product split along K (slices of 32) to check the split-K path, which
+  // the default tuning takes only at long K (GPT-2's weight gradients).
+  Object.assign(matmulMixedTuning, split ? { splitBelowWorkgroups: 1e9, splitMinSlice: 32, splitTargetWorkgroups: 1e9, splitMaxSlices: 4 } : defaults);
   const cfg: GPTConfig = { vocabSize: V, contextLength: T, nLayer: 2, nHead: 4, nEmbd: 64 };
   const r = mulberry32(11 + V);
   const tokens = Int32Array.from({ length: B * T + 1 }, () => Math.floor(r() * V));
@@ -107,7 +115,7 @@ for (const [V, B, T] of [
     headBackward: planMatmulBackwardMixed({ M: BT, K: C, N: V, transB: true }, { da: true, db: true }),
     qkvBackward: planMatmulBackwardMixed({ M: BT, K: C, N: 3 * C }, { da: true, db: true }),
   };
-  console.log(`config V=${V} C=${C} L=${cfg.nLayer} NH=${cfg.nHead} B=${B} T=${T}; routes ${JSON.stringify(routes)}`);
+  console.log(`config V=${V} C=${C} L=${cfg.nLayer} NH=${cfg.nHead} B=${B} T=${T}${split ? ' split-K forced' : ''}; routes ${JSON.stringify(routes)}`);
 
   const got = await run(tc, cfg, batch);
   const gotFp = await run(fp, cfg, batch);
@@ -118,16 +126,16 @@ for (const [V, B, T] of [
   const g32 = maxAbs(ref32.grads);
   const d16 = Math.abs(got.loss - ref16.loss);
   const d32 = Math.abs(got.loss - ref32.loss);
-  check(`V=${V} loss vs cpu-f16`, d16 <= 1e-3 * ref16.loss, `tc ${got.loss.toFixed(6)} ref ${ref16.loss.toFixed(6)} |Δ| ${d16.toExponential(2)} (tol ${(1e-3 * ref16.loss).toExponential(2)})`);
-  check(`V=${V} loss vs cpu fp32`, d32 <= 1e-2 * ref32.loss, `tc ${got.loss.toFixed(6)} ref ${ref32.loss.toFixed(6)} |Δ| ${d32.toExponential(2)} (tol ${(1e-2 * ref32.loss).toExponential(2)})`);
+  check(`V=${V}${split ? ' split' : ''} loss vs cpu-f16`, d16 <= 1e-3 * ref16.loss, `tc ${got.loss.toFixed(6)} ref ${ref16.loss.toFixed(6)} |Δ| ${d16.toExponential(2)} (tol ${(1e-3 * ref16.loss).toExponential(2)})`);
+  check(`V=${V}${split ? ' split' : ''} loss vs cpu fp32`, d32 <= 1e-2 * ref32.loss, `tc ${got.loss.toFixed(6)} ref ${ref32.loss.toFixed(6)} |Δ| ${d32.toExponential(2)} (tol ${(1e-2 * ref32.loss).toExponential(2)})`);
   const a16 = allclose(got.grads, ref16.grads, { atol: 1e-3 * g16, rtol: 1e-2 });
-  check(`V=${V} grads vs cpu-f16`, a16.ok, `${a16.message}; worst ${a16.worstRatio.toFixed(3)} of tol, maxAbsErr ${a16.maxAbsErr.toExponential(2)}, max|g| ${g16.toExponential(2)}`);
+  check(`V=${V}${split ? ' split' : ''} grads vs cpu-f16`, a16.ok, `${a16.message}; worst ${a16.worstRatio.toFixed(3)} of tol, maxAbsErr ${a16.maxAbsErr.toExponential(2)}, max|g| ${g16.toExponential(2)}`);
   const a32 = allclose(got.grads, ref32.grads, { atol: 1e-2 * g32, rtol: 5e-2 });
-  check(`V=${V} grads vs cpu fp32`, a32.ok, `${a32.message}; worst ${a32.worstRatio.toFixed(3)} of tol, maxAbsErr ${a32.maxAbsErr.toExponential(2)}, max|g| ${g32.toExponential(2)}`);
+  check(`V=${V}${split ? ' split' : ''} grads vs cpu fp32`, a32.ok, `${a32.message}; worst ${a32.worstRatio.toFixed(3)} of tol, maxAbsErr ${a32.maxAbsErr.toExponential(2)}, max|g| ${g32.toExponential(2)}`);
   // The tensor cores really ran: their gradients sit nearer the f16-operand reference.
   const near16 = allclose(got.grads, ref16.grads, { atol: 0, rtol: 0 }).maxAbsErr;
   const near32 = allclose(got.grads, ref32.grads, { atol: 0, rtol: 0 }).maxAbsErr;
-  check(`V=${V} tc nearer cpu-f16 than cpu fp32`, near16 < near32, `maxAbsErr vs cpu-f16 ${near16.toExponential(2)}, vs cpu fp32 ${near32.toExponential(2)}`);
+  check(`V=${V}${split ? ' split' : ''} tc nearer cpu-f16 than cpu fp32`, near16 < near32, `maxAbsErr vs cpu-f16 ${near16.toExponential(2)}, vs cpu fp32 ${near32.toExponential(2)}`);
   const fpErr = allclose(gotFp.grads, ref32.grads, { atol: 0, rtol: 0 }).maxAbsErr;
   console.log(`info V=${V} fp32 webgpu vs cpu fp32: loss |Δ| ${Math.abs(gotFp.loss - ref32.loss).toExponential(2)}, grads maxAbsErr ${fpErr.toExponential(2)}`);
 }

@@ -17,7 +17,7 @@
  * relative L2 error and cosine against fp32 (`gradVsFp32`).
  */
 import { gpu } from './dawn.ts';
-import { flashTuning, matmulTuning } from '@swarmgrad/gpu-shaders';
+import { flashTuning, matmulMixedTuning, matmulTuning } from '@swarmgrad/gpu-shaders';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 import { GPT_PRESETS, type GPTConfig } from '../../peer-core/src/model/config.ts';
 import { GPT } from '../../peer-core/src/model/gpt.ts';
@@ -46,6 +46,10 @@ if (process.env.FLASH_QUERY_TILE) flashTuning.maxQueryTile = Number(process.env.
 if (process.env.FLASH_UNROLL === '0') flashTuning.unroll = false;
 const attnImpl = process.env.ATTENTION_IMPL ?? 'flash';
 if (attnImpl !== 'flash' && attnImpl !== 'matmul') throw new Error(`ATTENTION_IMPL must be flash or matmul, got ${attnImpl}`);
+// MIN_TILES128=n: tensor-core products take 128x128 tiles from n of them on (default 128).
+if (process.env.MIN_TILES128) matmulMixedTuning.minTiles128 = Number(process.env.MIN_TILES128);
+// MIXED_SPLIT=0: no split-K in the tensor-core backward products (A/B of the split).
+if (process.env.MIXED_SPLIT === '0') matmulMixedTuning.splitBelowWorkgroups = 0;
 const precision = process.env.MATMUL_PRECISION ?? 'fp32';
 if (precision !== 'fp32' && precision !== 'tensor-core') throw new Error(`MATMUL_PRECISION must be fp32 or tensor-core, got ${precision}`);
 const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused', matmulPrecision: precision });

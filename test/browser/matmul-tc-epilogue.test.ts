@@ -20,15 +20,16 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('tensor-core epilogue kernels vs plain loops', () => {
-  for (const [R, C, Rp, Cp, mag] of [
-    [37, 67, 37, 68, 1e-9], // LM-head-like: odd columns padded to 4, tiny gradients
-    [300, 129, 300, 132, 3.0],
-    [20, 33, 24, 33, 1e3], // rows padded
-    [513, 260, 513, 260, 2e-5], // no padding: a scaled copy; > 256 workgroups of absmax
+  for (const [R, C, Rp, Cp, mag, S] of [
+    [37, 67, 37, 68, 1e-9, 1], // LM-head-like: odd columns padded to 4, tiny gradients
+    [300, 129, 300, 132, 3.0, 1],
+    [20, 33, 24, 33, 1e3, 3], // rows padded; the add back sums 3 split-K slices
+    [513, 260, 513, 260, 2e-5, 1], // no padding: a scaled copy; > 256 workgroups of absmax
+    [48, 40, 48, 40, 0.5, 4],
   ] as const) {
-    it(`absmax, scaled pad and scaled add back at ${R}x${C} -> ${Rp}x${Cp}, |x| ~ ${mag}`, async () => {
+    it(`absmax, scaled pad and scaled add back (${S} slice(s)) at ${R}x${C} -> ${Rp}x${Cp}, |x| ~ ${mag}`, async () => {
       const seed = freshSeed();
-      const r = await t.page.evaluate(([s, a, b, c, d, m]) => window.swarmgradTcEpilogue.scaled(s, a, b, c, d, m), [seed, R, C, Rp, Cp, mag] as const);
+      const r = await t.page.evaluate(([s, a, b, c, d, m, z]) => window.swarmgradTcEpilogue.scaled(s, a, b, c, d, m, z), [seed, R, C, Rp, Cp, mag, S] as const);
       expect(r.gotMax, `seed ${seed}`).toBe(r.refMax);
       expect(r.scaledMax).toBeGreaterThanOrEqual(2 ** 14);
       expect(r.scaledMax).toBeLessThan(2 ** 15);

@@ -7,8 +7,9 @@
 //   product over a dimension that is not a multiple of 4 can run on vec4-able rows; with
 //   SCALED, times the power of two `scale_of(amax)` that brings max |src| into [2^14, 2^15)
 //   (per-tensor gradient scaling: f16 keeps small gradients that would flush to zero).
-// - `add_cols`: dst (R,C) += src (R,Cp)[:, :C], folding a padded product back; with SCALED,
-//   times 1 / scale_of(amax) (exact: a power of two).
+// - `add_cols`: dst (R,C) += sum over SLICES slices s of src (R,Cp)[:, :C] (slice s starts at
+//   s·Rp·Cp: split-K partial products), folding a padded product back; with SCALED, times
+//   1 / scale_of(amax) (exact: a power of two).
 // NOT here: the matmul itself (matmul_tc.wgsl), anything in f16.
 
 struct Params { R: u32, C: u32, Rp: u32, Cp: u32 }
@@ -21,6 +22,7 @@ struct Params { R: u32, C: u32, Rp: u32, Cp: u32 }
 
 override ACCUMULATE: bool = false;
 override SCALED: bool = false;
+override SLICES: u32 = 1u;
 
 var<workgroup> wmax: atomic<u32>;
 
@@ -68,7 +70,10 @@ fn add_cols(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (i >= p.R * p.C) { return; }
   let r = i / p.C;
   let c = i % p.C;
-  var v = src[r * p.Cp + c];
+  var v = 0.0;
+  for (var s = 0u; s < SLICES; s++) {
+    v += src[s * p.Rp * p.Cp + r * p.Cp + c];
+  }
   if (SCALED) { v *= inv_scale_of(); }
   dst[i] = dst[i] + v;
 }

@@ -14,8 +14,9 @@
  * Shapes (`matmulTcEligible`): any M, N, K whose contiguous dimensions of A and B (K or M, N or
  * K) are multiples of 4; transA / transB as in `encodeMatmul`. Off the variant's tile grid the
  * kernel is compiled with edge checks (zero-filled loads, result matrices of edge tiles written
- * element-wise through workgroup memory); on it, without. NOT here: bias, alpha, strides,
- * batches (use `encodeMatmul` from ../matmul for those, and for fp32 results).
+ * element-wise through workgroup memory); on it, without. Split-K (`kSlice`) writes one output
+ * slice per K range for the caller to sum. NOT here: bias, alpha, strides, batches (use
+ * `encodeMatmul` from ../matmul for those, and for fp32 results; ./mixed.ts adds bias).
  */
 import type { BufferArg, GpuContext } from '../context.ts';
 import { KernelInputError } from '../errors.ts';
@@ -82,6 +83,12 @@ export interface MatmulTcArgs {
    * across N first. Default: 'mFast' when B is larger than ~32 MiB and wider than A is tall.
    */
   order?: 'mFast' | 'nFast';
+  /**
+   * Split-K: K is cut into ranges of `kSlice` (a multiple of the variant's BK) and range z is
+   * multiplied into slice z of out (out then holds ceil(K / kSlice) · M·N floats, slice z at
+   * z·M·N); the caller sums the slices. Default: no split.
+   */
+  kSlice?: number;
 }
 
 const KERNEL = 'matmul_tc';
@@ -177,12 +184,23 @@ export function validateMatmulTc(args: MatmulTcArgs): Exclude<MatmulTcVariant, '
     const what = `${args.transA ? 'M' : 'K'} (A's row length) and ${args.transB ? 'K' : 'N'} (B's row length)`;
     throw new KernelInputError(KERNEL, `${what} must be multiples of 4 (M=${M}, K=${K}, N=${N}); use encodeMatmul for this shape`);
   }
+  if (args.kSlice !== undefined) {
+    const bk = variantConfig(variant).BK;
+    if (!Number.isInteger(args.kSlice) || args.kSlice <= 0 || args.kSlice % bk !== 0) {
+      throw new KernelInputError(KERNEL, `kSlice must be a positive multiple of ${bk} (BK of ${variant}), got ${args.kSlice}`);
+    }
+  }
   checkBuffers(KERNEL, [
     ['a', args.a, M * K],
     ['b', args.b, K * N],
-    ['out', args.out, M * N],
+    ['out', args.out, matmulTcSlices(args) * M * N],
   ]);
   return variant;
+}
+
+/** Output slices of a (split-K) product: ceil(K / kSlice), or 1. */
+export function matmulTcSlices(args: { K: number; kSlice?: number }): number {
+  return args.kSlice && args.kSlice < args.K ? Math.ceil(args.K / args.kSlice) : 1;
 }
 
 const specialised = new Map<string, string>();
@@ -303,14 +321,15 @@ export function encodeMatmulTc(ctx: GpuContext, encoder: GPUCommandEncoder, args
   const mTiles = Math.ceil(args.M / c.BM);
   const nTiles = Math.ceil(args.N / c.BN);
   const mFast = (args.order ?? defaultOrder(args)) === 'mFast';
+  const slices = matmulTcSlices(args);
   const src = matmulTcCode(c, support.subgroupSize, transA, transB, accumulate, edges, mFast);
   encodeDispatches(ctx, encoder, KERNEL, [
     {
       kernel: `${KERNEL}:${variant}:sg${support.subgroupSize}:${+transA}${+transB}${+accumulate}${+edges}${+mFast}`,
       code: src,
-      params: packParams([args.M, args.K, args.N]),
+      params: packParams([args.M, args.K, args.N, slices > 1 ? args.kSlice! : 0]),
       buffers: [args.a, args.b, args.out],
-      workgroups: mFast ? [mTiles, nTiles] : [nTiles, mTiles],
+      workgroups: mFast ? [mTiles, nTiles, slices] : [nTiles, mTiles, slices],
     },
   ]);
 }

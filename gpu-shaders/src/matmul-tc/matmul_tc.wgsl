@@ -23,6 +23,8 @@
 //   and unrolls the loops marked `// @unroll` (constant trip counts), so that subgroup matrices
 //   in arrays are indexed by constants and stay in registers.
 //
+// - Split-K (params.KC != 0): workgroup z takes K range [z·KC, (z+1)·KC) and writes slice z of
+//   out (M·N floats each); the caller sums the slices.
 // NOT here: f32 operands (the H200's configs are f16/int only), bias, alpha, strides, batching.
 enable f16;
 enable chromium_experimental_subgroup_matrix;
@@ -75,7 +77,9 @@ struct Params {
   M: u32,
   K: u32,
   N: u32,
-  _pad: u32,
+  // Split-K: workgroup z multiplies the K range [z·KC, min(K, (z+1)·KC)) into slice z of out
+  // (z·M·N onwards); 0 = one slice over all of K. A multiple of BK.
+  KC: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -102,12 +106,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let sn = (sg % SGS_N) * SG_N;
 
   // Stored layouts: A is a_rows×a_cols, B is b_rows×b_cols; row strides in vec4 units.
-  let a_rows = select(M, K, TRANS_A);
   let a_cols = select(K, M, TRANS_A);
-  let b_rows = select(K, N, TRANS_B);
   let b_cols = select(N, K, TRANS_B);
   let a_ld4 = a_cols / 4u;
   let b_ld4 = b_cols / 4u;
+  // This workgroup's K range and output slice (split-K); loads past k_end read zeros.
+  let kc = select(K, params.KC, params.KC != 0u);
+  let k_beg = wid.z * kc;
+  let k_end = min(K, k_beg + kc);
+  let obase = wid.z * M * N;
+  let a_rows_lim = select(M, k_end, TRANS_A);
+  let a_cols_lim = select(k_end, M, TRANS_A);
+  let b_rows_lim = select(k_end, N, TRANS_B);
+  let b_cols_lim = select(N, k_end, TRANS_B);
   // Whether this workgroup's output tile can be read and written directly (workgroup-uniform).
   let direct = !EDGES || (m0 + BM <= M && n0 + BN <= N && N % 4u == 0u);
 
@@ -117,7 +128,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var i = 0u; i < TM; i++) {
       // @unroll
       for (var j = 0u; j < TN; j++) {
-        let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
+        let off = obase + (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
         if (direct) {
           acc[i * TN + j] = subgroupMatrixLoad<ResultT, row_major>(&out, off, N);
         } else {
@@ -130,10 +141,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             let col = n0 + sn + 16u * j + e % 16u;
             var v = vec2<f32>(0.0);
             if (row < M && col < N) {
-              v.x = out[row * N + col];
+              v.x = out[obase + row * N + col];
             }
             if (row < M && col + 1u < N) {
-              v.y = out[row * N + col + 1u];
+              v.y = out[obase + row * N + col + 1u];
             }
             As[scr + lane * SCR_Q + q] = bitcast<vec2<u32>>(v);
           }
@@ -149,11 +160,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var rb: array<vec4<f32>, B_VEC>;
 
   // Global -> registers for the K tile starting at k0.
-  let nk = (K + BK - 1u) / BK;
+  let nk = (k_end - k_beg + BK - 1u) / BK;
   for (var t = 0u; t <= nk; t++) {
     let cur = t % 2u;
     if (t < nk) {
-      let k0 = t * BK;
+      let k0 = k_beg + t * BK;
       let a_r0 = select(m0, k0, TRANS_A);
       let a_c0 = select(k0, m0, TRANS_A) / 4u;
       // @unroll
@@ -162,7 +173,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let r = i / (A_COLS / 4u);
         let c = i % (A_COLS / 4u);
         var x = vec4<f32>(0.0);
-        if (!EDGES || (a_r0 + r < a_rows && 4u * (a_c0 + c) < a_cols)) {
+        if (!EDGES || (a_r0 + r < a_rows_lim && 4u * (a_c0 + c) < a_cols_lim)) {
           x = a[(a_r0 + r) * a_ld4 + a_c0 + c];
         }
         ra[v] = x;
@@ -175,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let r = i / (B_COLS / 4u);
         let c = i % (B_COLS / 4u);
         var x = vec4<f32>(0.0);
-        if (!EDGES || (b_r0 + r < b_rows && 4u * (b_c0 + c) < b_cols)) {
+        if (!EDGES || (b_r0 + r < b_rows_lim && 4u * (b_c0 + c) < b_cols_lim)) {
           x = b[(b_r0 + r) * b_ld4 + b_c0 + c];
         }
         rb[v] = x;
@@ -242,7 +253,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // @unroll
     for (var j = 0u; j < TN; j++) {
       if (direct) {
-        let off = (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
+        let off = obase + (m0 + sm + 16u * i) * N + n0 + sn + 16u * j;
         subgroupMatrixStore<row_major>(&out, off, acc[i * TN + j], N);
       } else {
         // Through workgroup memory (free after the last barrier): only elements inside out.
@@ -255,10 +266,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let col = n0 + sn + 16u * j + e % 16u;
           let v = bitcast<vec2<f32>>(As[scr + lane * SCR_Q + q]);
           if (row < M && col < N) {
-            out[row * N + col] = v.x;
+            out[obase + row * N + col] = v.x;
           }
           if (row < M && col + 1u < N) {
-            out[row * N + col + 1u] = v.y;
+            out[obase + row * N + col + 1u] = v.y;
           }
         }
         workgroupBarrier();

@@ -29,11 +29,45 @@ import { checkBuffers, checkDims, encodeDispatches, grid, packParams } from '../
 import { encodeMatmul, encodeMatmulBackward } from '../matmul/matmul.ts';
 import { encodeColsum } from '../reduce/colsum.ts';
 import code from './epilogue.wgsl';
-import { encodeMatmulTc, matmulTcEligible, type MatmulTcVariant } from './matmul-tc.ts';
+import { encodeMatmulTc, matmulTcEligible, matmulTcSlices, type MatmulTcVariant } from './matmul-tc.ts';
 
 /** How a backend computes its matmuls: fp32 throughout, or f16 operands on tensor cores. */
 export type MatmulPrecision = 'fp32' | 'tensor-core';
 export const MATMUL_PRECISIONS: readonly MatmulPrecision[] = ['fp32', 'tensor-core'];
+
+/**
+ * Tuning read at encode time (benchmarks set it): a product whose `variant` is 'auto' runs on
+ * 128×128 tiles (`tc128`) when it has at least `minTiles128` of them, else on 64×64 (`tc64`).
+ */
+export const matmulMixedTuning = {
+  minTiles128: 128,
+  /**
+   * Split-K of backward products (which go to scratch anyway) with few workgroups and a long
+   * K, e.g. GPT-2's weight gradients (768×3072 over K = 8192: 144 workgroups of tc128 for 132
+   * SMs): slices of at least `splitMinSlice` along K, enough for ~`splitTargetWorkgroups`,
+   * at most `splitMaxSlices`; only where the product has fewer than `splitBelowWorkgroups`.
+   */
+  splitBelowWorkgroups: 264,
+  splitTargetWorkgroups: 528,
+  splitMinSlice: 1024,
+  splitMaxSlices: 8,
+};
+
+function pickVariant(s: Shape, v: MatmulTcVariant | undefined): Exclude<MatmulTcVariant, 'auto'> {
+  if (v && v !== 'auto') return v;
+  return Math.ceil(s.M / 128) * Math.ceil(s.N / 128) >= matmulMixedTuning.minTiles128 ? 'tc128' : 'tc64';
+}
+
+/** K per slice for a backward product (a multiple of BK = 32 and of 4), or undefined for none. */
+export function splitKSlice(s: Shape, variant: Exclude<MatmulTcVariant, 'auto'>): number | undefined {
+  const t = matmulMixedTuning;
+  const tile = variant === 'tc64' ? 64 : 128;
+  const wgs = Math.ceil(s.M / tile) * Math.ceil(s.N / tile);
+  if (wgs >= t.splitBelowWorkgroups) return undefined;
+  const slices = Math.min(t.splitMaxSlices, Math.floor(s.K / t.splitMinSlice), Math.ceil(t.splitTargetWorkgroups / wgs));
+  if (slices < 2) return undefined;
+  return Math.ceil(s.K / slices / 32) * 32;
+}
 
 /** Where one product goes: tensor cores as is, tensor cores on N-padded copies, or fp32. */
 export type ProductRoute = 'tensor-core' | 'tensor-core-padded' | 'fp32';
@@ -109,7 +143,7 @@ export function encodeMatmulMixed(ctx: GpuContext, encoder: GPUCommandEncoder, a
   const scratch: GPUBuffer[] = [];
   const a = detach(ctx, encoder, args.a, args.out, scratch);
   const b = detach(ctx, encoder, args.b, args.out, scratch);
-  encodeMatmulTc(ctx, encoder, { M, K, N, transA: args.transA, transB: args.transB, accumulate, a, b, out: args.out, variant: args.variant });
+  encodeMatmulTc(ctx, encoder, { M, K, N, transA: args.transA, transB: args.transB, accumulate, a, b, out: args.out, variant: pickVariant(args, args.variant) });
   for (const s of scratch) ctx.pool.release(s);
   return 'tensor-core';
 }
@@ -152,12 +186,14 @@ export function encodeMatmulBackwardMixed(ctx: GpuContext, encoder: GPUCommandEn
     encodeMatmulEpilogue(ctx, encoder, 'absmax', dout, null, { R: M, C: N, Rp: M, Cp: N }, { amax });
     const doutS = acquire(M * nS, 'matmulMixed.doutScaled');
     encodeMatmulEpilogue(ctx, encoder, 'pad', dout, doutS, { R: M, C: N, Rp: M, Cp: nS }, { amax, scaled: true });
-    const tc = (s: Shape, x: BufferArg, y: BufferArg, out: BufferArg) => {
-      const sc: GPUBuffer[] = [];
-      const xa = detach(ctx, encoder, x, out, sc);
-      const ya = detach(ctx, encoder, y, out, sc);
-      encodeMatmulTc(ctx, encoder, { ...s, a: xa, b: ya, out, accumulate: false, variant: args.variant });
-      for (const buf of sc) ctx.pool.release(buf);
+    // One product into fresh scratch (split-K slices where it pays); returns it and its slice count.
+    const tc = (s: Shape, x: BufferArg, y: BufferArg, label: string) => {
+      const variant = pickVariant(s, args.variant);
+      const kSlice = splitKSlice(s, variant);
+      const slices = matmulTcSlices({ K: s.K, kSlice });
+      const out = acquire(slices * s.M * s.N, label);
+      encodeMatmulTc(ctx, encoder, { ...s, a: x, b: y, out, accumulate: false, variant, kSlice });
+      return { out, slices };
     };
     if (args.da && plan.da !== 'fp32') {
       // B padded along N where dout is: rows when stored (N,K), columns when stored (K,N).
@@ -167,18 +203,17 @@ export function encodeMatmulBackwardMixed(ctx: GpuContext, encoder: GPUCommandEn
         encodeMatmulEpilogue(ctx, encoder, 'pad', b, bb, transB ? { R: N, C: K, Rp: nS, Cp: K } : { R: K, C: N, Rp: K, Cp: nS }, { amax, scaled: false });
       }
       const s = daProduct(args, nS);
-      const prod = acquire(M * K, 'matmulMixed.daScaled');
-      if (!transA) tc(s, doutS, bb, prod); // dA (M,K) = dout · B^T
-      else tc(s, bb, doutS, prod); // dA stored (K,M) = B · dout^T
-      encodeMatmulEpilogue(ctx, encoder, 'add_cols', prod, args.da, { R: M * K, C: 1, Rp: M * K, Cp: 1 }, { amax, scaled: true });
+      // dA (M,K) = dout · B^T, or dA stored (K,M) = B · dout^T
+      const p = !transA ? tc(s, doutS, bb, 'matmulMixed.daScaled') : tc(s, bb, doutS, 'matmulMixed.daScaled');
+      encodeMatmulEpilogue(ctx, encoder, 'add_cols', p.out, args.da, { R: M * K, C: 1, Rp: M * K, Cp: 1 }, { amax, scaled: true, slices: p.slices });
     }
     if (args.db && plan.db !== 'fp32') {
       const s = dbProduct(args, nS);
-      const prod = acquire(K * nS, 'matmulMixed.dbScaled');
-      if (!transB) tc(s, a, doutS, prod); // dB (K,N) = A^T · dout, stored (K,nS)
-      else tc(s, doutS, a, prod); // dB stored (N,K) = dout^T · A, stored (nS,K)
-      // Fold back: the first N columns (stored (K,nS)) or the first N rows (stored (nS,K)).
-      encodeMatmulEpilogue(ctx, encoder, 'add_cols', prod, args.db, transB ? { R: N * K, C: 1, Rp: N * K, Cp: 1 } : { R: K, C: N, Rp: K, Cp: nS }, { amax, scaled: true });
+      // dB (K,N) = A^T · dout stored (K,nS), or dB stored (N,K) = dout^T · A stored (nS,K)
+      const p = !transB ? tc(s, a, doutS, 'matmulMixed.dbScaled') : tc(s, doutS, a, 'matmulMixed.dbScaled');
+      // Fold back (summing split-K slices): the first N columns of (K,nS), or the first N rows of (nS,K).
+      const d = transB ? { R: N, C: K, Rp: nS, Cp: K } : { R: K, C: N, Rp: K, Cp: nS };
+      encodeMatmulEpilogue(ctx, encoder, 'add_cols', p.out, args.db, d, { amax, scaled: true, slices: p.slices });
     }
   }
   if (args.dbias) encodeColsum(ctx, encoder, { R: M, C: N, inp: dout, out: args.dbias });
@@ -202,7 +237,8 @@ export type EpilogueDims = { R: number; C: number; Rp: number; Cp: number };
 /**
  * One epilogue.wgsl dispatch (exported for tests). `amax` is the absmax cell (a u32 holding f32
  * bits), which 'absmax' writes (zero it first) and which 'pad' and 'add_cols' always bind and
- * read when `scaled`. 'bias_rows' takes neither.
+ * read when `scaled`. 'bias_rows' takes neither. 'add_cols' sums `slices` slices of src, slice
+ * s at s·Rp·Cp.
  */
 export function encodeMatmulEpilogue(
   ctx: GpuContext,
@@ -211,15 +247,16 @@ export function encodeMatmulEpilogue(
   src: BufferArg,
   dst: BufferArg | null,
   d: EpilogueDims,
-  opts: { accumulate?: boolean; amax?: BufferArg; scaled?: boolean } = {},
+  opts: { accumulate?: boolean; amax?: BufferArg; scaled?: boolean; slices?: number } = {},
 ): void {
   const n = entry === 'pad' ? d.Rp * d.Cp : d.R * d.C;
   checkDims(`matmulEpilogue:${entry}`, d);
   if (entry !== 'bias_rows' && !opts.amax) throw new KernelInputError(`matmulEpilogue:${entry}`, 'needs the amax cell');
   if (entry !== 'absmax' && !dst) throw new KernelInputError(`matmulEpilogue:${entry}`, 'needs dst');
-  const constants: Record<string, boolean> = {};
+  const constants: Record<string, boolean | number> = {};
   if (entry === 'bias_rows') constants.ACCUMULATE = !!opts.accumulate;
   if (entry === 'pad' || entry === 'add_cols') constants.SCALED = !!opts.scaled;
+  if (entry === 'add_cols') constants.SLICES = opts.slices ?? 1;
   // absmax: a grid-stride loop over at most 4096 workgroups.
   const groups = entry === 'absmax' ? Math.min(4096, Math.ceil(n / 256)) : Math.ceil(n / 256);
   encodeDispatches(ctx, encoder, `matmulMixed:${entry}`, [

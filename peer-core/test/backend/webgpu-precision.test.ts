@@ -5,11 +5,15 @@
  * features gets the option. Plus the routing of the mixed-precision products at GPT-2 shapes.
  * The numerics need subgroup matrices (bench/gpu/train-check.ts on a GPU).
  */
-import { planMatmulBackwardMixed, routeMatmulMixed, type SubgroupMatrixConfig } from '@swarmgrad/gpu-shaders';
+import { matmulTcSlices, planMatmulBackwardMixed, routeMatmulMixed, splitKSlice, type SubgroupMatrixConfig, validateMatmulTc } from '@swarmgrad/gpu-shaders';
 import { describe, expect, it } from 'vitest';
 import { BackendInputError } from '../../src/backend/errors.ts';
 import { createWebGpuBackend, TensorCoreUnavailableError } from '../../src/backend/webgpu/index.ts';
 import type { GpuContext } from '@swarmgrad/gpu-shaders';
+
+/** Stand-in for a GPUBuffer: validation only reads its size. */
+const buf = (floats: number) => ({ size: floats * 4, mapState: 'unmapped' }) as unknown as GPUBuffer;
+const args = (M: number, K: number, N: number) => ({ M, K, N, a: buf(M * K), b: buf(K * N), out: buf(M * N) });
 
 const F16_F32_16: SubgroupMatrixConfig = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
 
@@ -69,6 +73,25 @@ describe('mixed-precision routing at GPT-2 124M shapes (B*T = 8192, C = 768, V =
     expect(plan).toEqual({ da: 'tensor-core-padded', db: 'tensor-core-padded', Np: Math.ceil(V / 4) * 4 });
     expect(plan.Np % 4).toBe(0);
     expect(plan.Np - V).toBeLessThan(4);
+  });
+
+  it('splits only the long-K backward products with few workgroups (the weight gradients)', () => {
+    // dW of fc (768×3072 over K = 8192): 144 tc128 workgroups -> 4 slices of 2048.
+    expect(splitKSlice({ M: C, K: BT, N: 4 * C, transA: true }, 'tc128')).toBe(2048);
+    // dW of attn proj (768×768): 144 tc64 workgroups -> 4 slices.
+    expect(splitKSlice({ M: C, K: BT, N: C, transA: true }, 'tc64')).toBe(2048);
+    // dX products (8192×768 over K = 3072, 384 tc128 workgroups) and the head's dW (50260 rows): none.
+    expect(splitKSlice({ M: BT, K: 4 * C, N: C, transB: true }, 'tc128')).toBeUndefined();
+    expect(splitKSlice({ M: 50260, K: BT, N: C, transA: true }, 'tc128')).toBeUndefined();
+    // Short K: none.
+    expect(splitKSlice({ M: 64, K: 1024, N: 64, transA: true }, 'tc64')).toBeUndefined();
+    const ks = splitKSlice({ M: 100, K: 5000, N: 100, transA: true }, 'tc64');
+    expect(ks! % 32).toBe(0);
+    expect(matmulTcSlices({ K: 5000, kSlice: ks })).toBeGreaterThan(1);
+    expect(() => validateMatmulTc({ ...args(64, 256, 64), kSlice: 48 })).toThrow(/multiple of 32/);
+    // The output must hold every slice.
+    expect(() => validateMatmulTc({ ...args(64, 256, 64), kSlice: 64 })).toThrow(/buffer out/);
+    expect(() => validateMatmulTc({ ...args(64, 256, 64), out: buf(4 * 64 * 64), kSlice: 64 })).not.toThrow();
   });
 
   it('keeps on fp32 what padding N cannot fix, and skips unwanted gradients', () => {
