@@ -102,10 +102,18 @@ function isU32(v: number): boolean {
 
 /** Encode one frame (header + payload copied into one buffer, ready to be one message). */
 export function encodeFrame(h: Omit<FrameHeader, 'version' | 'payloadLength' | 'payloadCrc'>, payload: Uint8Array): Uint8Array {
+  return encodeFrameInto(new Uint8Array(headerBytes(h.shape.length) + payload.length), h, payload);
+}
+
+/** Encode one frame into the start of `buf` (at least headerBytes + payload bytes) and return the
+ *  view of it: lets a sender whose transport copies on send (an RTCDataChannel) reuse one buffer
+ *  instead of allocating every frame. */
+export function encodeFrameInto(buf: Uint8Array, h: Omit<FrameHeader, 'version' | 'payloadLength' | 'payloadCrc'>, payload: Uint8Array): Uint8Array {
   const nd = h.shape.length;
   const hb = headerBytes(nd);
-  const out = new Uint8Array(hb + payload.length);
-  const v = new DataView(out.buffer);
+  if (buf.length < hb + payload.length) throw new RangeError(`frame of ${hb + payload.length} bytes does not fit a ${buf.length}-byte buffer`);
+  const out = buf.subarray(0, hb + payload.length);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   v.setUint32(0, FRAME_MAGIC, true);
   out[4] = FRAME_VERSION;
   out[5] = WIRE_CODECS[h.codec];
@@ -146,13 +154,17 @@ export function chunkCountFor(bytes: number, chunkBytes: number): number {
   return Math.max(1, Math.ceil(bytes / chunkBytes));
 }
 
-/** Frames of one tensor, produced lazily (one chunk's copy in memory at a time). */
-export function* encodeTensorFrames(t: WireTensor, chunkBytes: number = NET_DEFAULTS.chunkBytes): Generator<Uint8Array> {
+/** Frames of one tensor, produced lazily (one chunk's copy in memory at a time). With `scratch`
+ *  every frame is written into that one buffer (at least chunkBytes + headerBytes): the caller
+ *  must have consumed (sent, copied) a frame before asking for the next. */
+export function* encodeTensorFrames(t: WireTensor, chunkBytes: number = NET_DEFAULTS.chunkBytes, scratch?: Uint8Array): Generator<Uint8Array> {
   checkTensor(t, chunkBytes);
   const chunkCount = chunkCountFor(t.data.length, chunkBytes);
+  const h = { jobId: t.jobId, step: t.step, tensorId: t.tensorId, codec: t.codec, dtype: t.dtype, shape: t.shape, chunkIndex: 0, chunkCount, totalLength: t.data.length };
   for (let i = 0; i < chunkCount; i++) {
     const payload = t.data.subarray(i * chunkBytes, Math.min(t.data.length, (i + 1) * chunkBytes));
-    yield encodeFrame({ ...t, chunkIndex: i, chunkCount, totalLength: t.data.length }, payload);
+    h.chunkIndex = i;
+    yield scratch ? encodeFrameInto(scratch, h, payload) : encodeFrame(h, payload);
   }
 }
 

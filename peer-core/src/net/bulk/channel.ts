@@ -68,6 +68,7 @@ export class BulkChannel {
   private ackWaiter: AckWaiter | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private closeReason: Error | undefined;
+  private scratch: Uint8Array | undefined;
   private readonly closeCbs: ((err?: Error) => void)[] = [];
 
   constructor(
@@ -124,7 +125,9 @@ export class BulkChannel {
   private async sendNow(t: WireTensor, opts: BulkSendOptions): Promise<SendResult> {
     if (this.closed) throw this.closedError();
     opts.signal?.throwIfAborted();
-    const frames = encodeTensorFrames(t, this.cfg.chunkBytes); // validates t before anything is sent
+    // One scratch buffer for every frame: the wire copies on send (BulkWire contract).
+    this.scratch ??= new Uint8Array(this.cfg.chunkBytes + headerBytes(MAX_NDIM));
+    const frames = encodeTensorFrames(t, this.cfg.chunkBytes, this.scratch); // validates t before anything is sent
     const ack = new Promise<void>((resolve, reject) => {
       this.ackWaiter = { tensorId: t.tensorId, length: t.data.length, resolve, reject };
     });

@@ -9,7 +9,9 @@
 import { BulkChannelClosedError } from './errors.ts';
 
 export interface BulkWire {
-  /** Queue one message (at most BULK_MAX_MESSAGE_BYTES). Throws BulkChannelClosedError when closed. */
+  /** Queue one message (at most BULK_MAX_MESSAGE_BYTES). It must copy `data` before returning
+   *  (RTCDataChannel.send does): the channel reuses one buffer for every frame. Throws
+   *  BulkChannelClosedError when closed. */
   send(data: Uint8Array): void;
   /** Bytes queued and not yet handed to the network. */
   readonly bufferedAmount: number;
