@@ -50,20 +50,6 @@ describe('webgpu backend: tiny GPT vs the cpu backend', () => {
     expect(b.submitsPerStep).toBeLessThanOrEqual(6);
   });
 
-  it('global-norm clipping on the device (one read-back per step) updates like the cpu reference', async () => {
-    const seed = freshSeed();
-    const cfg = { vocabSize: 40, contextLength: 12, nLayer: 1, nHead: 2, nEmbd: 16 };
-    // maxNorm far below the gradient norm: every step is clipped
-    const r = await t.page.evaluate(([c, s]) => window.swarmgradBackendTest.clippedSteps(c, 2, 12, s, 0.05), [cfg, seed] as const);
-    expect(r.deviceClip).toBe(true);
-    for (let i = 0; i < 3; i++) {
-      expect(r.cpuNorms[i]!, `seed ${seed}: step ${i} is clipped`).toBeGreaterThan(0.05);
-      expect(Math.abs(r.gpuNorms[i]! - r.cpuNorms[i]!), `seed ${seed}: norms ${r.gpuNorms} vs ${r.cpuNorms}`).toBeLessThanOrEqual(1e-5 + 1e-3 * r.cpuNorms[i]!);
-      expect(Math.abs(r.gpuLosses[i]! - r.cpuLosses[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, r.cpuLosses[i]!));
-    }
-    expect(r.params.ok, `seed ${seed}: params after 3 clipped steps: ${r.params.message}`).toBe(true);
-  });
-
   it('leaves no console errors', () => {
     expect(t.problems.errors).toEqual([]);
   });

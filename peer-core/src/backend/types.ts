@@ -186,14 +186,6 @@ export interface Backend {
 
   /** sum of grads[i]^2 over the first N elements, after every op enqueued before it. */
   globalNormSquared(grads: Tensor, N: number): Promise<number>;
-  /**
-   * Optional, for backends that can clip without a read-back (webgpu): records the global norm
-   * of grads[0:N], and the NEXT adamwUpdate / sgdMomentumUpdate multiplies the gradients by
-   * min(1, maxNorm / norm) on top of its gradScale, on the device. Returns the squared norm,
-   * read back after the recorded work has run: await it after recording the update, so the
-   * step needs one synchronisation instead of two (trainStep does this when it is offered).
-   */
-  clipGradNormOnDevice?(grads: Tensor, N: number, maxNorm: number): Promise<number>;
   adamwUpdate(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, N: number, opts: AdamWParams): void;
   sgdMomentumUpdate(params: Tensor, grads: Tensor, velocity: Tensor, N: number, opts: SgdParams): void;
 }

@@ -39,11 +39,10 @@ function checkBatches(batches: Batch[]): void {
 }
 
 /**
- * Records (does not wait for) zeroing the gradients and forward + backward over every
- * micro-batch, accumulating gradients of the mean loss; throws synchronously on bad input.
- * Returns the number of targets and the per-micro-batch losses, read back when the work has run.
+ * Zeroes the gradients, then runs forward and backward over every micro-batch, accumulating
+ * gradients of the mean loss. Returns the mean loss.
  */
-function encodeForwardBackward(model: GPT, microBatches: Batch[]): { count: number; losses: Promise<Float32Array>[] } {
+export async function forwardBackward(model: GPT, microBatches: Batch[]): Promise<number> {
   checkBatches(microBatches);
   const { B, T } = microBatches[0];
   const stage = model.wholeModel(B, T);
@@ -56,15 +55,6 @@ function encodeForwardBackward(model: GPT, microBatches: Batch[]): { count: numb
     losses.push(model.backend.read(l));
     stage.backward(0, null, 1 / count);
   }
-  return { count, losses };
-}
-
-/**
- * Zeroes the gradients, then runs forward and backward over every micro-batch, accumulating
- * gradients of the mean loss. Returns the mean loss.
- */
-export async function forwardBackward(model: GPT, microBatches: Batch[]): Promise<number> {
-  const { count, losses } = encodeForwardBackward(model, microBatches);
   let total = 0;
   for (const l of await Promise.all(losses)) total += sum(l);
   return total / count;
@@ -82,26 +72,8 @@ export interface TrainStepResult {
   lr: number;
 }
 
-/**
- * forwardBackward, global-norm clipping, one optimizer update. Where the backend can clip on
- * the device (Backend.clipGradNormOnDevice, webgpu), the whole step is recorded first and the
- * loss and norm are read back together at the end: one synchronisation per step, and the GPU
- * never idles between backward and the update waiting for the CPU. Elsewhere the norm is read
- * back before the update, which then takes the clip factor.
- */
+/** forwardBackward, global-norm clipping, one optimizer update. */
 export async function trainStep(model: GPT, microBatches: Batch[], optimizer: Optimizer, { maxGradNorm = 1 }: TrainStepOptions = {}): Promise<TrainStepResult> {
-  const backend = model.backend;
-  if (backend.clipGradNormOnDevice && Number.isFinite(maxGradNorm)) {
-    const { count, losses } = encodeForwardBackward(model, microBatches);
-    const results = Promise.all([Promise.all(losses), backend.clipGradNormOnDevice(model.grads, model.layout.totalLength, maxGradNorm)]);
-    results.catch(() => {}); // awaited below; keep an early rejection from being reported as unhandled
-    const lr = optimizer.step(model.params, model.grads, 1);
-    await backend.flush();
-    const [ls, normSq] = await results;
-    let total = 0;
-    for (const l of ls) total += sum(l);
-    return { loss: total / count, gradNorm: Math.sqrt(normSq), lr };
-  }
   const loss = await forwardBackward(model, microBatches);
   const gradNorm = Math.sqrt(await model.backend.globalNormSquared(model.grads, model.layout.totalLength));
   const gradScale = Number.isFinite(maxGradNorm) && gradNorm > maxGradNorm ? maxGradNorm / gradNorm : 1;

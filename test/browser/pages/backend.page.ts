@@ -86,40 +86,6 @@ const api = {
     model.dispose();
     return { losses, stats };
   },
-
-  /**
-   * Three AdamW trainSteps with global-norm clipping at `maxNorm` on the webgpu backend (clip
-   * recorded on the device, one read-back per step) and on the cpu reference (norm read back,
-   * clip factor applied by the update): the reported norms and the parameters after each step.
-   */
-  async clippedSteps(cfg: Cfg, B: number, T: number, seed: number, maxNorm: number) {
-    const run = async (backend: Backend) => {
-      const model = new GPT(backend, cfg, { seed });
-      const opt = new AdamW(backend, model.layout.totalLength, { lr: 1e-2, weightDecay: 0.1 });
-      const norms: number[] = [];
-      const losses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const r = await trainStep(model, [batch(B, T, cfg.vocabSize, seed + 1 + i)], opt, { maxGradNorm: maxNorm });
-        norms.push(r.gradNorm);
-        losses.push(r.loss);
-      }
-      const params = await model.getParams();
-      opt.dispose();
-      model.dispose();
-      return { norms, losses, params };
-    };
-    const gpuBackend = await webgpu();
-    const gpu = await run(gpuBackend);
-    const cpu = await run(createCpuBackend());
-    return {
-      deviceClip: typeof gpuBackend.clipGradNormOnDevice === 'function',
-      gpuNorms: gpu.norms,
-      cpuNorms: cpu.norms,
-      gpuLosses: gpu.losses,
-      cpuLosses: cpu.losses,
-      params: allclose(gpu.params, cpu.params, { atol: 2e-5, rtol: 2e-3 }),
-    };
-  },
 };
 
 declare global {

@@ -98,8 +98,6 @@ export class WebGpuBackend implements Backend {
   private readonly roots = new Set<WebGpuTensor>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private normSq: GPUBuffer | null = null;
-  /** maxNorm of a clip recorded by clipGradNormOnDevice, for the next optimizer update. */
-  private pendingClip: number | null = null;
   private hyper: GPUBuffer | null = null;
   /** Command buffers submitted so far (a step should need only a few). */
   submits = 0;
@@ -451,36 +449,12 @@ export class WebGpuBackend implements Backend {
     return new Float32Array(bytes)[0]!;
   }
 
-  clipGradNormOnDevice(grads: Tensor, N: number, maxNorm: number): Promise<number> {
-    const op = 'clipGradNormOnDevice';
-    requireDims(op, { N });
-    if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new BackendInputError(op, `maxNorm must be a positive finite number, got ${maxNorm}`);
-    if (this.pendingClip !== null) throw new BackendInputError(op, 'a clip is already recorded and no optimizer update has used it yet');
-    this.normSq ??= this.ctx.buffer(16, 0, 'normSq');
-    encodeGlobalNormSquared(this.ctx, this.enc(), { grads: bind(f32(op, 'grads', grads, N)), N, normSq: this.normSq });
-    this.pendingClip = maxNorm;
-    // The read is recorded after the update that uses the norm (the caller records it next);
-    // mapAsync resolves once both have run. normSq is only rewritten by the next clip.
-    const normSq = this.normSq;
-    return Promise.resolve().then(async () => new Float32Array(await this.readRange(normSq, 0, 4))[0]!);
-  }
-
-  /** The recorded clip for this update (and clear it), as encodeAdamW/encodeSgdMomentum take it. */
-  private takeClip(): { normSq: GPUBuffer; maxNorm: number } | undefined {
-    if (this.pendingClip === null || !this.normSq) return undefined;
-    const clip = { normSq: this.normSq, maxNorm: this.pendingClip };
-    this.pendingClip = null;
-    return clip;
-  }
-
   adamwUpdate(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, N: number, opts: AdamWParams): void {
     const op = 'adamwUpdate';
     requireDims(op, { N });
     if (!(opts.step >= 1)) throw new BackendInputError(op, `step must be >= 1, got ${opts.step}`);
-    const clip = this.takeClip();
-    const hyper = this.writeHyper(adamwHyper({ ...opts, clip }));
+    const hyper = this.writeHyper(adamwHyper(opts));
     encodeAdamW(this.ctx, this.enc(), {
-      clip,
       hyper,
       params: bind(f32(op, 'params', params, N)),
       grads: bind(f32(op, 'grads', grads, N)),
@@ -494,10 +468,8 @@ export class WebGpuBackend implements Backend {
   sgdMomentumUpdate(params: Tensor, grads: Tensor, velocity: Tensor, N: number, opts: SgdParams): void {
     const op = 'sgdMomentumUpdate';
     requireDims(op, { N });
-    const clip = this.takeClip();
-    const hyper = this.writeHyper(sgdHyper({ ...opts, clip }));
+    const hyper = this.writeHyper(sgdHyper(opts));
     encodeSgdMomentum(this.ctx, this.enc(), {
-      clip,
       hyper,
       params: bind(f32(op, 'params', params, N)),
       grads: bind(f32(op, 'grads', grads, N)),
