@@ -1,7 +1,9 @@
 /**
- * Planners: ours (compute-, memory- and network-aware search), the three baselines (random,
- * greedy, DT-FM as published with its network-only objective) and re-planning after peers
- * join or leave. All deterministic under a seed; pure functions (Web Worker and Node).
+ * Planners: ours (compute-, memory- and network-aware search that also chooses the schedule,
+ * the microbatch size and each replica's share of the batch), the three baselines (random,
+ * greedy, DT-FM as published with its network-only objective, all with the configured
+ * schedule and an even batch) and re-planning after peers join or leave. All deterministic
+ * under a seed; pure functions (Web Worker and Node).
  */
 import { mulberry32 } from '../util/random.ts';
 import { DEFAULT_SEED, FINALISTS, MEMORY_PENALTY_SECONDS, POLISH_MAX_EVALUATIONS, POLISH_WORK_UNITS, REPLAN_AMORTIZE_ITERATIONS, MIN_SIMULATED, PLANNER_EFFORT_SCALE, RETIME_SOURCES, RETIME_WORK_UNITS, SCHEDULE_FINALISTS, SIMULATION_WORK_EVENTS } from './constants.ts';

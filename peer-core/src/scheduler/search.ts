@@ -14,7 +14,9 @@
  *      (DT-FM) DP_cost + 2·PP_cost over the network only, as in their solver.
  * A steady-state genetic algorithm (crossover of group labels, repair to balanced sizes)
  * with swap local search on every offspring (GCMA-like) explores genomes; an archive keeps
- * the best distinct plans seen, which polishPlan then improves move by move.
+ * the best distinct plans seen, which polishPlan then improves move by move (replica swaps,
+ * stage exchanges, one layer moved between any two stages; with `uneven`, every move is also
+ * scored with the batch split by replica speed).
  * Not the cost model (costmodel.ts) and not the planners' entry points (plan.ts).
  */
 import { mulberry32 } from '../util/random.ts';

@@ -3,7 +3,8 @@
  * model as the cost model but event by event:
  *  - every peer computes one task at a time, in its schedule's order (GPipe: all forwards then
  *    all backwards; 1F1B: P-1-s warm-up forwards, then one forward / one backward, then the
- *    remaining backwards), starting a task only when its input has arrived;
+ *    remaining backwards), starting a task only when its input has arrived; each replica runs
+ *    its own number of microbatches (Layout.micro) when the plan splits the batch unevenly;
  *  - every peer sends one message at a time (FIFO uplink); a message of B bytes from i to j
  *    occupies i's uplink for B / bandwidth[i][j] and arrives latency[i][j] later;
  *  - a stage's gradient all-reduce starts when all its replicas have finished their last
