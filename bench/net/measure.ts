@@ -188,7 +188,8 @@ try {
       relayErrors.push((e as Error).message.replace(/^.*page\.evaluate: /, '').split('\n')[0]!);
     }
   }
-  log(`relayed: ${relayed.map((x) => x.toFixed(0)).join(', ')} ms${relayErrors.length ? `; failed attempts: ${relayErrors.join(' | ')}` : ''}`);
+  const rxErrors = ((await p1.b.info()) as unknown as { frameErrors: { name: string; message: string }[] }).frameErrors;
+  log(`relayed: ${relayed.map((x) => x.toFixed(0)).join(', ')} ms${relayErrors.length ? `; failed attempts: ${relayErrors.join(' | ')}; receiver's frame errors: ${JSON.stringify(rxErrors)}` : ''}`);
   await p1.close();
 
   const dLibp2p = mibps(median(warm.libp2p));
