@@ -7,7 +7,9 @@
  * reservation (a `/p2p-circuit/webrtc` address appears), and starts heartbeats. Every
  * discovered peer (the relay excluded) becomes a member; the side with the smaller peer id
  * dials the direct WebRTC connection (so two peers never dial each other at once: the probe saw
- * such dials hang for 6 s), with a short per-attempt timeout and randomized retries. A new direct
+ * such dials hang for 6 s). Each node dials one target at a time in ring order from its own id
+ * (nextDialTarget: no herd on one target), one attempt per turn, with growing per-attempt
+ * timeouts and jittered back-off (docs/NETWORK.md, "the 8-peer mesh bug"). A new direct
  * connection is warmed up with one transfer before it is reported ready.
  *
  * Membership: every peer publishes a heartbeat with its capability record on a gossipsub topic
@@ -194,6 +196,64 @@ export async function fetchRelayInfo(httpUrl: string): Promise<{ peerId: string;
   return { peerId: j.peerId, multiaddrs: j.multiaddrs.map(String) };
 }
 
+/** Failed dial rounds to one target, and the earliest time (performance.now()) of the next. */
+export interface DialFailure {
+  rounds: number;
+  notBefore: number;
+  /** Start of the first failed attempt of this series (performance.now()). */
+  firstAt: number;
+  /** Errors of the failed attempts, each with its timeout and the last dial stage reached. */
+  errors: string[];
+}
+
+/**
+ * Which queued target a node dials next (undefined: all are backing off). Targets whose last
+ * attempt failed wait until `notBefore`; among the rest, the fewest failed attempts go first, then
+ * ring order starting just above `self` (string order of peer ids, wrapping around).
+ *
+ * Why ring order: with "the smaller id dials", an order shared by every dialer (the largest id
+ * first, as before) sends ALL dialers to the same target at once; that target then handles N-1
+ * simultaneous WebRTC handshakes on a starved CPU, they time out together, retry together, and
+ * a target that keeps failing kept the single dial worker busy forever. In ring order peer r
+ * dials r+1, r+2, ... so at any moment each target is dialled by about one peer; and one
+ * attempt per turn means every target gets its first attempt before any gets a second.
+ */
+export function nextDialTarget(self: string, queued: readonly string[], failures: ReadonlyMap<string, DialFailure>, now: number): string | undefined {
+  let best: string | undefined;
+  let bestRounds = Number.POSITIVE_INFINITY;
+  for (const id of queued) {
+    const f = failures.get(id);
+    if (f && f.notBefore > now) continue;
+    const rounds = f?.rounds ?? 0;
+    if (rounds < bestRounds || (rounds === bestRounds && best !== undefined && ringBefore(self, id, best))) {
+      best = id;
+      bestRounds = rounds;
+    }
+  }
+  return best;
+}
+
+/** True when `a` comes before `b` walking the ring of peer ids upwards from `self`. */
+export function ringBefore(self: string, a: string, b: string): boolean {
+  const aAbove = a > self;
+  const bAbove = b > self;
+  if (aAbove !== bAbove) return aAbove;
+  return a < b;
+}
+
+/** Back-off before the next attempt to a target whose last `rounds` attempts failed (ms):
+ *  base * 2^(rounds-1) with +-25 % jitter (so two dialers that failed together do not retry
+ *  together), at most 30 s. */
+export function dialBackoff(rounds: number, baseMs: number, rand: () => number = Math.random): number {
+  return Math.min(30_000, baseMs * 2 ** Math.max(0, rounds - 1) * (0.75 + 0.5 * rand()));
+}
+
+/** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms):
+ *  base * (rounds + 1), at most 4 * base. */
+export function dialAttemptTimeout(rounds: number, baseMs: number): number {
+  return baseMs * Math.min(4, rounds + 1);
+}
+
 type Services = { identify: unknown; pubsub: GossipSub };
 
 export class SwarmNode extends EventTarget {
@@ -224,6 +284,8 @@ export class SwarmNode extends EventTarget {
   private readonly dialing = new Map<string, Deferred<Connection>>();
   private readonly dialActive = new Set<string>();
   private dialWorker = false;
+  /** Failed dial rounds per target and when the next round may start (performance.now()). */
+  private readonly dialFailures = new Map<string, DialFailure>();
   private readonly hbStreams = new Map<string, Stream | 'opening'>();
   private readonly ready = new Map<string, Promise<void>>();
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -416,7 +478,9 @@ export class SwarmNode extends EventTarget {
     const have = this.directConnection(peerId);
     if (have) return have;
     if (!this.isDialerFor(peerId)) {
-      const waited = await this.waitForDirect(peerId, this.cfg.dialTimeoutMs * this.cfg.dialAttempts);
+      let ms = 0;
+      for (let k = 0; k < this.cfg.dialAttempts; k++) ms += dialAttemptTimeout(k, this.cfg.dialTimeoutMs);
+      const waited = await this.waitForDirect(peerId, ms);
       if (waited) return waited;
     }
     return this.dialDirect(peerId);
@@ -573,11 +637,11 @@ export class SwarmNode extends EventTarget {
   }
 
   /**
-   * Queue a direct dial. One dial runs at a time per node, and the queued target with the
-   * LARGEST peer id goes first. With "smaller id dials", peer k only dials peers > k, so in
-   * descending order a target has usually finished its own outbound dials before it is dialled:
-   * a peer is rarely dialling and being dialled at once (the probe's 6 s hangs). Each attempt
-   * has a short timeout; failures are retried after a randomized back-off.
+   * Queue a direct dial. One dial runs at a time per node; nextDialTarget picks which queued
+   * target goes next (fewest failed rounds first, then ring order from this peer's id), so
+   * dialers do not all hit the same target at once and a target that keeps failing cannot
+   * starve the others. A target whose round of attempts failed waits dialBackoff() before its
+   * next round.
    */
   private dialDirect(peerId: string): Promise<Connection> {
     const inflight = this.dialing.get(peerId);
@@ -593,53 +657,85 @@ export class SwarmNode extends EventTarget {
     if (this.dialWorker) return;
     this.dialWorker = true;
     try {
-      for (;;) {
-        const next = [...this.dialing.keys()].filter((id) => !this.dialActive.has(id)).sort().pop();
-        if (next === undefined || !this.node) break;
+      while (this.node) {
+        const queued = [...this.dialing.keys()].filter((id) => !this.dialActive.has(id));
+        if (!queued.length) break;
+        const now = performance.now();
+        const next = nextDialTarget(this.peerId, queued, this.dialFailures, now);
+        if (next === undefined) {
+          // Every queued target is backing off: sleep until the first one may go again.
+          const wake = Math.min(...queued.map((id) => this.dialFailures.get(id)?.notBefore ?? now));
+          await sleep(Math.max(10, wake - now));
+          continue;
+        }
         this.dialActive.add(next);
         const d = this.dialing.get(next)!;
+        let settled = true;
         try {
-          d.resolve(await this.dialWithRetry(next));
+          d.resolve(await this.dialAttempt(next));
         } catch (e) {
-          d.reject(e);
+          // One attempt per turn: the target goes back into the queue behind the targets with
+          // fewer failures, unless it has used up its attempts (a heartbeat re-queues it later).
+          const f = this.dialFailures.get(next);
+          if (!f) d.reject(e);
+          else if (f.rounds >= this.cfg.dialAttempts) {
+            this.stats.dials.push({ peerId: next, ok: false, attempts: f.rounds, ms: performance.now() - f.firstAt, errors: f.errors });
+            f.errors = [];
+            d.reject(new DirectDialError(`no direct connection to ${next} after ${f.rounds} attempts: ${(e as Error).message}`));
+          } else settled = false;
         } finally {
           this.dialActive.delete(next);
-          this.dialing.delete(next);
+          if (settled) this.dialing.delete(next);
         }
       }
     } finally {
       this.dialWorker = false;
     }
-    for (const [, d] of this.dialing) d.reject(new SwarmNodeStateError('SwarmNode stopped'));
+    if (!this.node) for (const [, d] of this.dialing) d.reject(new SwarmNodeStateError('SwarmNode stopped'));
   }
 
-  private async dialWithRetry(peerId: string): Promise<Connection> {
-    const t0 = performance.now();
-    const errors: string[] = [];
-    for (let attempt = 1; attempt <= this.cfg.dialAttempts; attempt++) {
-      const existing = this.directConnection(peerId);
-      if (existing) return existing;
-      const node = this.node;
-      if (!node) break;
-      try {
-        const signal = AbortSignal.timeout(this.cfg.dialTimeoutMs);
-        // Race a hard timer too: a dial that ignores its abort signal must not block the queue.
-        const c = await Promise.race([
-          node.dial(this.dialAddr(peerId), { signal, force: true }),
-          sleep(this.cfg.dialTimeoutMs + 1000).then(() => {
-            throw new DirectDialError(`dial ignored its ${this.cfg.dialTimeoutMs} ms timeout`);
-          }),
-        ]);
-        if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
-        this.stats.dials.push({ peerId, ok: true, attempts: attempt, ms: performance.now() - t0, errors });
-        return c;
-      } catch (e) {
-        errors.push(`${(e as Error).name}: ${(e as Error).message}`);
-        if (attempt < this.cfg.dialAttempts) await sleep(this.cfg.dialRetryBaseMs * (1 + Math.random()));
-      }
+  /**
+   * One WebRTC dial attempt to `peerId`. Its timeout grows with the target's failed attempts
+   * (dialTimeoutMs, 2x, 3x, at most 4x): on a starved machine every stage (circuit, noise over
+   * the circuit, SDP, ICE) is slow, and a fixed short timeout only restarts the same work.
+   * A failure is recorded in dialFailures (rounds, back-off, errors with the last dial stage).
+   */
+  private async dialAttempt(peerId: string): Promise<Connection> {
+    const existing = this.directConnection(peerId);
+    if (existing) {
+      this.dialFailures.delete(peerId);
+      return existing;
     }
-    this.stats.dials.push({ peerId, ok: false, attempts: this.cfg.dialAttempts, ms: performance.now() - t0, errors });
-    throw new DirectDialError(`no direct connection to ${peerId} after ${this.cfg.dialAttempts} attempts: ${errors.join(' | ')}`);
+    const node = this.node;
+    if (!node) throw new SwarmNodeStateError('SwarmNode stopped');
+    const ta = performance.now();
+    const prev = this.dialFailures.get(peerId);
+    const timeoutMs = dialAttemptTimeout(prev?.rounds ?? 0, this.cfg.dialTimeoutMs);
+    // The last libp2p dial stage reached ('webrtc:read-sdp-answer@812ms', ...): where a failed attempt stopped.
+    let stage = 'queued';
+    const onProgress = (ev: { type: string }) => {
+      stage = `${ev.type}@${(performance.now() - ta).toFixed(0)}ms`;
+    };
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      // Race a hard timer too: a dial that ignores its abort signal must not block the queue.
+      const c = await Promise.race([
+        node.dial(this.dialAddr(peerId), { signal, force: true, onProgress }),
+        sleep(timeoutMs + 1000).then(() => {
+          throw new DirectDialError(`dial ignored its ${timeoutMs} ms timeout`);
+        }),
+      ]);
+      if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
+      // ms: from the first attempt of this series (retries and back-off included).
+      this.stats.dials.push({ peerId, ok: true, attempts: (prev?.rounds ?? 0) + 1, ms: performance.now() - (prev?.firstAt ?? ta), errors: prev?.errors ?? [] });
+      this.dialFailures.delete(peerId);
+      return c;
+    } catch (e) {
+      const rounds = (prev?.rounds ?? 0) + 1;
+      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message} (${timeoutMs} ms attempt, last stage ${stage})`];
+      this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors });
+      throw e;
+    }
   }
 
   private onDiscovered(peerId: string): void {

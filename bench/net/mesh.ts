@@ -1,0 +1,234 @@
+/**
+ * Mesh and soak measurements of the swarm, run inside the hermetic namespace
+ * (test/netns/run.sh): a relay in its own process, N headless Chromium peers (one browser,
+ * one context + page each, the default e2e peer page), all on one machine. Invoked by
+ * bench/suites/mesh.ts and bench/suites/soak.ts; writes `{chromium, rows}` JSON to --out.
+ *
+ *   mesh (default): launch N peers, wait until all N(N-1) directed links are direct WebRTC
+ *     connections (not relayed), then report the links, every dial's time (incl. retries) and
+ *     the time to the full mesh.
+ *   soak (--soak): launch N idle peers (heartbeats only: no training, no warm-up transfers),
+ *     wait for the full mesh, then sample every page every --sample-s seconds for --minutes:
+ *     direct links, direct connections that closed, members, JS heap, machine CPU.
+ *
+ * The relay runs in a child process: the driver process also runs Playwright, which receives
+ * every relay WebSocket frame of every page as a CDP event; a relay in the same process
+ * competes with that for one event loop.
+ *
+ * Pages are polled with a lean evaluate (direct peers and dial records), each call bounded by
+ * a timeout: a page that does not answer counts as having no links in that sample.
+ *
+ * What it is not: a throughput benchmark (bench/net/measure.ts) or a test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { launchBrowser, launchSwarm, type SwarmPeer } from '../../peer-core/src/harness/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    peers: { type: 'string' },
+    soak: { type: 'boolean' },
+    minutes: { type: 'string' },
+    'sample-s': { type: 'string' },
+    'mesh-timeout-s': { type: 'string' },
+    'start-concurrency': { type: 'string' },
+    'relay-child': { type: 'boolean' },
+  },
+});
+
+// ---- the relay child: start a relay, print its info as one JSON line, run until killed.
+if (values['relay-child']) {
+  const { startRelay } = await import('../../relay/src/relay.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'sg-mesh-relay-'));
+  const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
+  console.log(JSON.stringify({ url: relay.http.url, ...relay.info() }));
+  process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
+  await new Promise(() => {});
+}
+
+const soak = values.soak === true;
+const N = Number(values.peers ?? (soak ? 16 : 8));
+const minutes = Number(values.minutes ?? 5);
+const sampleMs = Number(values['sample-s'] ?? 5) * 1000;
+const meshTimeoutMs = Number(values['mesh-timeout-s'] ?? (soak ? 300 : 150)) * 1000;
+const log = (m: string) => console.error(`[${soak ? 'soak' : 'mesh'}] ${m}`);
+const tag = soak ? `soak${N}` : `mesh${N}`;
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  anchor?: string;
+  anchorValue?: number;
+  ratio?: number;
+}
+interface DialRec {
+  peerId: string;
+  ok: boolean;
+  attempts: number;
+  ms: number;
+  errors: string[];
+}
+interface Sample {
+  direct: string[];
+  dials: DialRec[];
+  members: number;
+  closes: number;
+  heap: number;
+}
+
+async function startRelayChild(): Promise<{ url: string; stop: () => void }> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--relay-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((ok, fail) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) ok(buf.slice(0, i));
+    });
+    child.on('exit', (code) => fail(new Error(`relay child exited (${code}) before it started`)));
+  });
+  const info = JSON.parse(line) as { url: string };
+  return { url: info.url, stop: () => child.kill('SIGTERM') };
+}
+
+const timeout = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]).catch(() => undefined);
+
+/** One lean look at a page: its direct peers, dial records, members, closed direct connections, JS heap. */
+function sample(p: SwarmPeer, ms = 15_000): Promise<Sample | undefined> {
+  return timeout(
+    p.page.evaluate(() => {
+      type N = {
+        directPeers(): string[];
+        peers(): unknown[];
+        stats: { dials: unknown[] };
+        libp2p: { addEventListener(t: string, f: (e: { detail: { remoteAddr: { toString(): string }; limits?: unknown } }) => void): void };
+      };
+      const w = window as unknown as { swarmgradPeer: { _node(): N }; __sgCloses?: number };
+      const n = w.swarmgradPeer._node();
+      if (w.__sgCloses === undefined) {
+        w.__sgCloses = 0;
+        // Direct WebRTC connections that closed (the matcher's test: /webrtc without a circuit hop after it).
+        n.libp2p.addEventListener('connection:close', (e) => {
+          const a = e.detail.remoteAddr.toString();
+          if (a.endsWith(`/webrtc/p2p/${a.split('/p2p/').pop()}`) && e.detail.limits === undefined) w.__sgCloses! += 1;
+        });
+      }
+      const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+      return { direct: n.directPeers(), dials: n.stats.dials as DialRec[], members: n.peers().length, closes: w.__sgCloses, heap: mem?.usedJSHeapSize ?? 0 };
+    }),
+    ms,
+  );
+}
+
+/** Whole-machine CPU busy share since the previous call (/proc/stat). */
+let lastCpu: number[] | undefined;
+function machineCpu(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3]! + f[4]!;
+  const total = f.reduce((a, b) => a + b, 0);
+  const prev = lastCpu;
+  lastCpu = [idle, total];
+  if (!prev) return Number.NaN;
+  return 1 - (idle - prev[0]!) / Math.max(1, total - prev[1]!);
+}
+
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : Number.NaN);
+const relay = await startRelayChild();
+const browser = await launchBrowser({ swiftshader: false });
+const chromium = browser.version();
+const rows: Row[] = [];
+try {
+  const t0 = performance.now();
+  const s = await launchSwarm({
+    relay: relay.url,
+    peers: N,
+    browser,
+    startConcurrency: Number(values['start-concurrency'] ?? 4),
+    start: soak ? { warmupBytes: 0 } : {},
+  });
+  const launchedS = (performance.now() - t0) / 1000;
+  log(`${N} peers started in ${launchedS.toFixed(1)} s`);
+  const ids = s.peers.map((p) => p.peerId);
+  const idx = new Map(ids.map((id, i) => [id, i]));
+
+  // ---- wait for the full direct mesh
+  let samples: (Sample | undefined)[] = [];
+  let links = 0;
+  let fullAt = Number.NaN;
+  while (performance.now() - t0 < meshTimeoutMs) {
+    samples = await Promise.all(s.peers.map((p) => sample(p)));
+    links = samples.reduce((a, x) => a + (x ? x.direct.filter((id) => idx.has(id)).length : 0), 0);
+    if (links === N * (N - 1)) {
+      fullAt = (performance.now() - t0) / 1000;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const missing = s.peers.flatMap((p, i) => (samples[i] ? ids.filter((id) => id !== p.peerId && !samples[i]!.direct.includes(id)).map((id) => `${i}->${idx.get(id)}`) : [`${i}: no answer`]));
+  log(`mesh: ${links} of ${N * (N - 1)} directed links direct${Number.isNaN(fullAt) ? `; missing ${missing.join(' ')}` : ` after ${fullAt.toFixed(1)} s`}`);
+  const dials = samples.flatMap((x) => x?.dials ?? []);
+  const ok = dials.filter((d) => d.ok);
+  for (const d of dials.filter((x) => !x.ok || x.attempts > 1 || x.ms > 2000)) log(`  slow/failed dial -> ${idx.get(d.peerId)}: ${d.ok ? 'ok' : 'FAILED'} ${d.attempts} attempt(s) ${d.ms.toFixed(0)} ms ${d.errors.join(' | ')}`);
+
+  rows.push(
+    { name: `${tag}_direct_links`, value: links, unit: `of ${N * (N - 1)} directed links direct (WebRTC, not relayed)${Number.isNaN(fullAt) ? `; missing: ${missing.join(' ')}` : ''}` },
+    { name: `${tag}_setup_s`, value: Number.isNaN(fullAt) ? (performance.now() - t0) / 1000 : fullAt, unit: `s (lower is better): launch of ${N} pages + full direct mesh${Number.isNaN(fullAt) ? ' (NOT reached: time until giving up)' : ''}; launch alone ${launchedS.toFixed(1)} s` },
+  );
+  if (!soak) {
+    rows.push(
+      { name: `${tag}_max_dial_ms`, value: ok.length ? Math.max(...ok.map((d) => d.ms)) : Number.NaN, unit: 'ms (lower is better): slowest successful direct dial incl. retries (target: 2000)' },
+      { name: `${tag}_median_dial_ms`, value: median(ok.map((d) => d.ms)), unit: 'ms' },
+      { name: `${tag}_dials_over_2s`, value: ok.filter((d) => d.ms > 2000).length + dials.filter((d) => !d.ok).length, unit: `of ${dials.length} dial records (failed rounds count as over)` },
+      { name: `${tag}_dials_retried`, value: dials.filter((d) => d.attempts > 1 || !d.ok).length, unit: `of ${dials.length} dial records` },
+    );
+  } else {
+    // ---- soak: sample the idle mesh for `minutes`
+    const closes0 = samples.reduce((a, x) => a + (x?.closes ?? 0), 0);
+    let minLinks = links;
+    let silentSamples = 0;
+    let n = 0;
+    const cpu: number[] = [];
+    const heaps: number[] = [];
+    machineCpu();
+    const end = performance.now() + minutes * 60_000;
+    const ts = performance.now();
+    let last: (Sample | undefined)[] = samples;
+    while (performance.now() < end) {
+      await new Promise((r) => setTimeout(r, sampleMs));
+      last = await Promise.all(s.peers.map((p) => sample(p)));
+      const l = last.reduce((a, x) => a + (x ? x.direct.filter((id) => idx.has(id)).length : 0), 0);
+      silentSamples += last.filter((x) => !x).length;
+      minLinks = Math.min(minLinks, l);
+      cpu.push(machineCpu());
+      heaps.push(...last.filter((x) => x).map((x) => x!.heap));
+      n++;
+      if (n % 6 === 0 || l < N * (N - 1)) log(`t=${((performance.now() - ts) / 1000).toFixed(0)} s: ${l} links, cpu ${(100 * cpu.at(-1)!).toFixed(0)} %`);
+    }
+    const soakS = (performance.now() - ts) / 1000;
+    const closes = last.reduce((a, x) => a + (x?.closes ?? 0), 0) - closes0;
+    const members = Math.min(...last.map((x) => x?.members ?? 0));
+    rows.push(
+      { name: `${tag}_min_direct_links`, value: minLinks, unit: `of ${N * (N - 1)} directed links, minimum over ${n} samples (every ${sampleMs / 1000} s, incl. the sample that completed the mesh)` },
+      { name: `${tag}_disconnects`, value: closes, unit: 'direct WebRTC connections closed during the soak (summed over pages; each link counts on both ends)' },
+      { name: `${tag}_unanswered_samples`, value: silentSamples, unit: `page samples that did not answer within 15 s (of ${n * N})` },
+      { name: `${tag}_min_members`, value: members, unit: `members seen by the page that sees fewest, at the end (of ${N - 1})` },
+      { name: `${tag}_minutes`, value: soakS / 60, unit: 'min the full mesh was held and sampled (after it formed)' },
+      { name: `${tag}_machine_cpu`, value: median(cpu), unit: 'share of the whole 2-core machine busy, median of samples (/proc/stat: includes other processes)' },
+      { name: `${tag}_js_heap_mib`, value: median(heaps) / 1048576, unit: 'MiB, median JS heap per page (performance.memory)' },
+    );
+  }
+  await s.close();
+} finally {
+  await browser.close();
+  relay.stop();
+}
+writeFileSync(values.out ?? '/dev/stdout', JSON.stringify({ chromium, rows }));
+process.exit(0);
