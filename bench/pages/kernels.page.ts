@@ -37,11 +37,12 @@ const api = {
     return (await timeTfjsMatmul(tf, n, minMs)).gflops;
   },
   /**
-   * Exactly `reps` products of ours (variant) or tfjs ('tfjs') on n×n×n after one warm-up
+   * Exactly `reps` products of ours (variant) or tfjs ('tfjs') on n×n×n (ours: or a shape) after one warm-up
    * product, each batch of `reps` submitted together; returns wall-clock ms of the timed part.
    */
-  async runFixed(n: number, reps: number, impl: MatmulVariant | 'tfjs') {
+  async runFixed(n: number | { M: number; K: number; N: number; transA?: boolean; transB?: boolean }, reps: number, impl: MatmulVariant | 'tfjs') {
     if (impl === 'tfjs') {
+      if (typeof n !== 'number') throw new Error('runFixed: tfjs runs n×n×n only');
       await tfjs();
       return (await runTfjsFixed(tf, n, reps)).ms;
     }

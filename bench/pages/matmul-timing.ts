@@ -88,17 +88,24 @@ export async function timeOurMatmul(ctx: GpuContext, n: number, minMs: number, v
 }
 
 /**
- * Exactly `reps` n×n×n products of ours after one warm-up product (for sizes too slow for a
- * timing window, e.g. 4096 under SwiftShader); `ms` is the wall-clock time of the `reps`.
+ * Exactly `reps` products of ours after one warm-up product (for sizes too slow for a timing
+ * window, e.g. 4096 under SwiftShader); `ms` is the wall-clock time of the `reps`, submitted
+ * together. `shape` is n for n×n×n, or any shape (inputs then left zero).
  */
-export async function runOurFixed(ctx: GpuContext, n: number, reps: number, variant: MatmulVariant = 'auto'): Promise<{ ms: number; gflops: number }> {
-  const a = ctx.buffer(randomUniform(n * n, 1));
-  const b = ctx.buffer(randomUniform(n * n, 2));
-  const out = ctx.buffer(n * n * 4);
+export async function runOurFixed(
+  ctx: GpuContext,
+  shape: number | { M: number; K: number; N: number; transA?: boolean; transB?: boolean },
+  reps: number,
+  variant: MatmulVariant = 'auto',
+): Promise<{ ms: number; gflops: number }> {
+  const s = typeof shape === 'number' ? { M: shape, K: shape, N: shape } : shape;
+  const a = typeof shape === 'number' ? ctx.buffer(randomUniform(shape * shape, 1)) : ctx.buffer(s.M * s.K * 4);
+  const b = typeof shape === 'number' ? ctx.buffer(randomUniform(shape * shape, 2)) : ctx.buffer(s.K * s.N * 4);
+  const out = ctx.buffer(s.M * s.N * 4);
   const batch = async (k: number) => {
     await ctx.checked('matmul bench', () => {
       const enc = ctx.device.createCommandEncoder();
-      for (let i = 0; i < k; i++) encodeMatmul(ctx, enc, { M: n, K: n, N: n, a, b, out, variant });
+      for (let i = 0; i < k; i++) encodeMatmul(ctx, enc, { ...s, a, b, out, variant });
       ctx.device.queue.submit([enc.finish()]);
     });
     await ctx.device.queue.onSubmittedWorkDone();
@@ -108,7 +115,7 @@ export async function runOurFixed(ctx: GpuContext, n: number, reps: number, vari
     const t0 = performance.now();
     await batch(reps);
     const ms = performance.now() - t0;
-    return { ms, gflops: (2 * n ** 3 * reps) / (ms / 1000) / 1e9 };
+    return { ms, gflops: (2 * s.M * s.K * s.N * reps) / (ms / 1000) / 1e9 };
   } finally {
     a.destroy();
     b.destroy();

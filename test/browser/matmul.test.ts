@@ -23,6 +23,16 @@ beforeAll(async () => {
 
 afterAll(() => t?.close());
 
+/**
+ * `lanes…s` variants share A through subgroups of exactly 4 invocations ('subgroups' feature,
+ * subgroup size 4, as SwiftShader has): elsewhere they cannot compile, so their tests skip.
+ */
+async function skipWithoutSubgroups4(tc: { skip: (note?: string) => void }, variant?: string): Promise<void> {
+  if (!variant || !/^lanes.*s$/.test(variant)) return;
+  const { subgroups4 } = await t.page.evaluate(() => window.swarmgradMatmul.choice({ M: 1, K: 1, N: 1 }));
+  if (!subgroups4) tc.skip('this adapter has no subgroups of exactly 4 invocations, which lanes…s variants need');
+}
+
 describe('matmul kernels on WebGPU vs CPU reference', () => {
   it('has a WebGPU adapter', async () => {
     const info = await t.page.evaluate(() => window.swarmgradTest.adapterInfo());
@@ -57,18 +67,22 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 44, N: 66, opts: { variant: 'any64', transB: true, bias: true } },
     // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
     { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
-    // CPU-shaped lanes kernel: every tile shape auto may take, all transposes, K % 4 tails,
-    // edges of the 4-lane column groups and of the row tiles
-    { M: 37, K: 53, N: 29, opts: { variant: 'lanes8x8w64g1', bias: true } },
-    { M: 131, K: 18, N: 70, opts: { variant: 'lanes8x8w64g1', transA: true, accumulate: true } },
-    { M: 50, K: 31, N: 35, opts: { variant: 'lanes8x8w32g1', transB: true, bias: true, accumulate: true } },
+    // CPU-shaped lanes kernel: the tiles auto takes (16/8 rows × 16/8/4 columns, A through
+    // subgroups: suffix s) and others, all transposes, K % 4 tails, edges of the 4-lane column
+    // groups and of the row tiles
+    { M: 131, K: 53, N: 70, opts: { variant: 'lanes16x16w16g1s', bias: true } },
+    { M: 37, K: 18, N: 67, opts: { variant: 'lanes16x16w16g1s', transA: true, accumulate: true } },
+    { M: 70, K: 31, N: 35, opts: { variant: 'lanes16x8w16g1s', transB: true, bias: true, accumulate: true } },
+    { M: 21, K: 42, N: 13, opts: { variant: 'lanes8x4w16g1s', transA: true, transB: true, bias: true } },
+    { M: 50, K: 29, N: 70, opts: { variant: 'lanes16x16w16g1', transB: true, accumulate: true } },
     { M: 21, K: 40, N: 13, opts: { variant: 'lanes8x4w16g1', transA: true, transB: true, bias: true } },
     { M: 9, K: 7, N: 5, opts: { variant: 'lanes4x4w64g4' } },
-    { M: 67, K: 45, N: 90, opts: { variant: 'lanes2x8w128g2', transB: true } },
-    { M: 30, K: 3, N: 41, opts: { variant: 'lanes1x4w32g8', accumulate: true } },
+    { M: 67, K: 45, N: 90, opts: { variant: 'lanes2x12w128g2', transB: true } },
+    { M: 30, K: 3, N: 41, opts: { variant: 'lanes1x4w32g8s', accumulate: true } },
   ];
   for (const { M, K, N, opts } of cases) {
-    it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
+    it(`forward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async (tc) => {
+      await skipWithoutSubgroups4(tc, opts.variant);
       const seed = freshSeed();
       const r = await t.page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmul(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
       expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
@@ -87,13 +101,14 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 40, K: 28, N: 52, opts: { variant: 'blocked64', transA: true } },
     { M: 44, K: 36, N: 24, opts: { variant: 'blocked64', transB: true } },
     { M: 28, K: 40, N: 36, opts: { variant: 'blocked64', transA: true, transB: true } },
-    { M: 37, K: 29, N: 23, opts: { variant: 'lanes8x8w64g1' } },
-    { M: 35, K: 21, N: 27, opts: { variant: 'lanes8x8w64g1', transA: true } },
+    { M: 37, K: 29, N: 23, opts: { variant: 'lanes16x16w16g1s' } },
+    { M: 35, K: 21, N: 27, opts: { variant: 'lanes16x16w16g1s', transA: true } },
     { M: 41, K: 19, N: 33, opts: { variant: 'lanes8x8w32g1', transB: true } },
-    { M: 31, K: 22, N: 14, opts: { variant: 'lanes8x4w16g1', transA: true, transB: true } },
+    { M: 31, K: 22, N: 14, opts: { variant: 'lanes16x4w16g1s', transA: true, transB: true } },
   ];
   for (const { M, K, N, opts } of backward) {
-    it(`backward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async () => {
+    it(`backward ${M}x${K}x${N} ${JSON.stringify(opts)}`, async (tc) => {
+      await skipWithoutSubgroups4(tc, opts.variant);
       const seed = freshSeed();
       const r = await t.page.evaluate(([s, m, k, n, o]) => window.swarmgradTest.matmulBackward(s, m, k, n, o as never), [seed, M, K, N, opts] as const);
       for (const [name, rep] of Object.entries(r)) expect(rep.ok, `${name} seed ${seed}: ${rep.message}`).toBe(true);
@@ -117,9 +132,10 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     // a plain strided product with bias and offsets everywhere, one product
     { name: 'strided bias', c: { M: 23, K: 13, N: 11, lda: 17, ldb: 14, ldo: 15, bias: true, batch: { count: 1, inner: 1, a: { off: 3, outer: 0, innerStride: 0 }, b: { off: 1, outer: 0, innerStride: 0 }, out: { off: 2, outer: 0, innerStride: 0 } } } },
   ] as const;
-  for (const variant of ['lanes8x8w64g1', 'lanes8x4w16g1', 'any64', 'auto'] as const) {
+  for (const variant of ['lanes16x16w16g1s', 'lanes8x4w16g1', 'any64'] as const) {
     for (const { name, c } of strided) {
-      it(`batched/strided ${name} ${variant}`, async () => {
+      it(`batched/strided ${name} ${variant}`, async (tc) => {
+        await skipWithoutSubgroups4(tc, variant);
         const seed = freshSeed();
         const r = await t.page.evaluate(([s, cc]) => window.swarmgradMatmul.strided(s, cc as never), [seed, { ...c, variant }] as const);
         expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
@@ -133,6 +149,7 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     const swiftshader = /swiftshader/i.test(`${info.architecture} ${info.description}`);
     expect(got.family).toBe(swiftshader ? 'cpu' : 'gpu');
     expect(got.variant.startsWith('lanes')).toBe(swiftshader);
+    if (swiftshader) expect(got.variant).toBe(got.subgroups4 ? 'lanes16x16w16g1s' : 'lanes16x16w16g1');
   });
 
   it('any-shape kernel binds the aligned operands of an LM-head-shaped product as vec4', () => {

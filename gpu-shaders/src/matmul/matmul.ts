@@ -11,9 +11,13 @@
  *  - `any64` / `any128`: matmul_blocked_any.wgsl, the same kernel for any shape: each
  *    operand is bound as a vec4 array where its offsets and row stride allow it and as a
  *    scalar array otherwise (`anyBindings`), so e.g. the LM head forward loads vec4s and
- *    stores scalars only into the vocabulary-strided logits.
- * `auto` (default) takes the vec4 blocked kernel when eligible and the `any` one otherwise,
- * with 128×128 tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
+ *    stores scalars only into the vocabulary-strided logits;
+ *  - `lanes<RM>x<CN>w<WG>g<GX>[s]`: matmul_lanes.wgsl, for CPU WebGPU (SwiftShader): no
+ *    workgroup memory or barriers, an RM×CN register tile per invocation generated here
+ *    (`lanesKernelCode`), any shape; suffix s shares A through subgroups of 4.
+ * `auto` (default) picks by the adapter's kernel family (`matmulFamily`): on GPUs the vec4
+ * blocked kernel when eligible and the `any` one otherwise, with 128×128 tiles when there are
+ * enough of them to fill a large GPU and 64×64 otherwise; on SwiftShader a lanes variant.
  * An A or B that is a view of out's buffer is first copied into pooled scratch so that it can
  * be bound read-only (`matmulTuning.copyAliasedInputs`); see docs/BENCHMARKS.md for timings.
  *
@@ -40,22 +44,79 @@ export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'b
  * CPU-shaped variants (matmul_lanes.wgsl), named `lanes<RM>x<CN>w<WG>g<GX>`: RM rows and CN
  * columns per invocation, WG invocations per workgroup, GX groups of 4 lanes across columns.
  */
-export type LanesVariant = `lanes${1 | 2 | 4 | 8}x${4 | 8}w${16 | 32 | 64 | 128 | 256}g${1 | 2 | 4 | 8}`;
+export type LanesVariant = `lanes${number}x${number}w${number}g${number}` | `lanes${number}x${number}w${number}g${number}s`;
 
 interface LanesConfig {
   RM: number;
   CN: number;
   WG: number;
   GX: number;
+  /** Suffix `s`: A is read with one load per 4 lanes and subgroupBroadcast (needs 'subgroups' of size 4). */
+  SG: boolean;
 }
 
-/** The tile of a `lanes…` variant name, or undefined for any other name or an impossible tile. */
+/**
+ * The tile of a `lanes…` variant name, or undefined for any other name or an unsupported tile:
+ * RM 1..16 rows, CN 4, 8, 12 or 16 columns, WG 16..256 (a power of two), GX a power of two
+ * with at least one lane group per column group (4·GX <= WG).
+ */
 export function lanesConfig(v: string): LanesConfig | undefined {
-  const m = /^lanes([1248])x([48])w(16|32|64|128|256)g([1248])$/.exec(v);
+  const m = /^lanes(\d+)x(\d+)w(\d+)g(\d+)(s?)$/.exec(v);
   if (!m) return undefined;
   const [RM, CN, WG, GX] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-  if (WG / 4 < GX) return undefined;
-  return { RM, CN, WG, GX };
+  const pow2 = (x: number) => x > 0 && (x & (x - 1)) === 0;
+  if (RM < 1 || RM > 16 || CN % 4 !== 0 || CN < 4 || CN > 16 || !pow2(WG) || WG < 16 || WG > 256 || !pow2(GX) || 4 * GX > WG) return undefined;
+  return { RM, CN, WG, GX, SG: m[5] === 's' };
+}
+
+const lanesCodeCache = new Map<string, string>();
+
+/**
+ * matmul_lanes.wgsl with its register tile for RM rows × CN columns generated in place of the
+ * `//@tile` line (WGSL has no unrolling: every register is a named variable, so nothing is
+ * indexed dynamically). The pattern is spelled out in the .wgsl above that line.
+ */
+export function lanesKernelCode(RM: number, CN: number, SG = false): string {
+  const key = `${RM}x${CN}${SG ? 's' : ''}`;
+  let code = lanesCodeCache.get(key);
+  if (code !== undefined) return code;
+  const G = CN / 4;
+  const rows = [...Array(RM).keys()];
+  const groups = [...Array(G).keys()];
+  const L: string[] = [];
+  for (const j of groups) {
+    const cols = [0, 4, 8, 12].map((c) => `min(n + ${16 * j + c}u, lastN)`).join(', ');
+    L.push(`  let oB${j} = vec4<u32>(${cols}) * sBn + vec4<u32>(bBase);`);
+  }
+  for (const i of rows) L.push(`  let r${i} = aBase + min(m + ${i}u, lastM) * sAm;`);
+  if (SG) L.push('  let laneA = lane * sAk;');
+  for (const i of rows) for (const j of groups) L.push(`  var c${i}_${j} = vec4<f32>(0.0);`);
+  L.push('  for (; k + 4u <= kEnd; k += 4u) {');
+  if (SG) L.push('    let pl = pa + laneA;');
+  for (const i of rows) L.push(SG ? `    let a${i} = colsAsg(r${i} + pl);` : `    let a${i} = colsA(r${i} + pa, sA);`);
+  for (const j of groups) {
+    L.push('    {');
+    L.push(`      let b0 = rowB(pb, oB${j});`, `      let b1 = rowB(pb + sBk, oB${j});`, `      let b2 = rowB(pb + 2u * sBk, oB${j});`, `      let b3 = rowB(pb + 3u * sBk, oB${j});`);
+    for (const i of rows) L.push(`      c${i}_${j} = step4(c${i}_${j}, a${i}, b0, b1, b2, b3);`);
+    L.push('    }');
+  }
+  L.push('    pa += stepA;', '    pb += stepB;', '  }');
+  L.push('  for (; k < kEnd; k++) { // K % 4 tail');
+  for (const i of rows) L.push(`    let a${i} = vec4<f32>(a[r${i} + pa]);`);
+  for (const j of groups) {
+    L.push('    {', `      let b0 = rowB(pb, oB${j});`);
+    for (const i of rows) L.push(`      c${i}_${j} = fma(a${i}, b0, c${i}_${j});`);
+    L.push('    }');
+  }
+  L.push('    pa += sAk;', '    pb += sBk;', '  }');
+  for (const i of rows) for (const j of groups) L.push(`  store(oBase, m + ${i}u, n + ${16 * j}u, c${i}_${j});`);
+  code = lanesCode.replace(/^\/\/@tile$/m, () => L.join('\n'));
+  if (SG) {
+    // Lane l loads A[m][k+l] (4 lanes: one vector load) and the subgroup shares the 4 values.
+    code = `enable subgroups;\n${code}\nfn colsAsg(p: u32) -> vec4<f32> {\n  let x = a[p];\n  return vec4<f32>(subgroupBroadcast(x, 0u), subgroupBroadcast(x, 1u), subgroupBroadcast(x, 2u), subgroupBroadcast(x, 3u));\n}\n`;
+  }
+  lanesCodeCache.set(key, code);
+  return code;
 }
 
 interface BlockedConfig {
@@ -205,33 +266,50 @@ export function matmulFamily(info?: Pick<GPUAdapterInfo, 'vendor' | 'architectur
   return /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`) ? 'cpu' : 'gpu';
 }
 
-const familyCache = new WeakMap<GpuContext, MatmulFamily>();
-function familyOf(ctx: GpuContext): MatmulFamily {
-  if (matmulTuning.family) return matmulTuning.family;
-  let f = familyCache.get(ctx);
-  if (!f) {
-    f = matmulFamily(ctx.adapterInfo);
-    familyCache.set(ctx, f);
+/**
+ * Whether the lanes kernel may share A through subgroups (`lanes…s`): the device has the
+ * 'subgroups' feature and the adapter's subgroups are exactly 4 invocations, i.e. the 4 lanes
+ * the kernel assumes (SwiftShader: min = max = 4).
+ */
+export function lanesSubgroups(info: { subgroupMinSize?: number; subgroupMaxSize?: number } | null | undefined, features: ReadonlySet<string>): boolean {
+  return features.has('subgroups') && info?.subgroupMinSize === 4 && info?.subgroupMaxSize === 4;
+}
+
+interface Target {
+  family: MatmulFamily;
+  subgroups4: boolean;
+}
+const targetCache = new WeakMap<GpuContext, Target>();
+function targetOf(ctx: GpuContext): Target {
+  let t = targetCache.get(ctx);
+  if (!t) {
+    t = { family: matmulFamily(ctx.adapterInfo), subgroups4: lanesSubgroups(ctx.adapterInfo, ctx.features) };
+    targetCache.set(ctx, t);
   }
-  return f;
+  return matmulTuning.family ? { ...t, family: matmulTuning.family } : t;
 }
 
 /**
  * The variant `auto` resolves to for this shape on an adapter of `family`.
  * 'gpu': the vec4 blocked kernel when eligible, the any-shape one otherwise, with 128×128
  * tiles when there are enough of them to fill a large GPU and 64×64 otherwise.
- * 'cpu': the lanes kernel with 8×8 outputs per invocation (fewest storage loads per FMA of the
- * tiles measured), 4 columns per invocation when N is at most 16, and a workgroup of 64, 32 or
- * 16 invocations (tiles of 128, 64 or 32 rows) so that small M wastes few clamped rows.
+ * 'cpu': the lanes kernel with 16 rows × 16 columns per invocation in workgroups of 16
+ * invocations (tiles of 64 × 64): under SwiftShader larger register tiles run faster (fewer
+ * storage loads per FMA; 8×8 1.8, 16×16 2.6, 16×16 with subgroups 3.4-3.7 GFLOP per CPU
+ * second) but 32×16 took ~30 s to compile per pipeline against ~2-3 s for 16×16
+ * (docs/BENCHMARKS.md); 8 rows when M is below 64 and 8 or 4 columns when N is below 64 or
+ * 17, so that small products waste few clamped rows and columns; A shared through subgroups
+ * where `subgroups4` (lanesSubgroups).
  */
 export function chooseMatmulVariant(
   args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB' | 'lda' | 'ldb' | 'ldo' | 'batch'>,
   family: MatmulFamily = 'gpu',
+  subgroups4 = false,
 ): Exclude<MatmulVariant, 'auto'> {
   if (family === 'cpu') {
-    const CN = args.N > 16 ? 8 : 4;
-    const WG = args.M > 64 ? 64 : args.M > 32 ? 32 : 16;
-    return `lanes8x${CN}w${WG}g1`;
+    const RM = args.M >= 64 ? 16 : 8;
+    const CN = args.N >= 64 ? 16 : args.N > 16 ? 8 : 4;
+    return `lanes${RM}x${CN}w16g1${subgroups4 ? 's' : ''}`;
   }
   const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128) * (args.batch?.count ?? 1);
   const big = tiles128 >= 256 && args.M > 64 && args.N > 64;
@@ -401,8 +479,8 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       return;
     }
   }
-  const family = familyOf(ctx);
-  const S = splitKFactor(args, family);
+  const target = targetOf(ctx);
+  const S = splitKFactor(args, target.family);
   if (S > 1) {
     // Slice s multiplies A[:, s*Kc..] by B[s*Kc.., :] into scratch slice s; then sum the slices.
     const { M, K, N } = args;
@@ -437,7 +515,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     ctx.pool.release(scratch);
     return;
   }
-  const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args, family) : args.variant;
+  const variant = !args.variant || args.variant === 'auto' ? chooseMatmulVariant(args, target.family, target.subgroups4) : args.variant;
   const flags = { TRANS_A: !!args.transA, TRANS_B: !!args.transB, HAS_BIAS: !!args.bias, ACCUMULATE: !!args.accumulate };
   const buffers = [args.a, args.b, args.bias ?? ctx.emptyBuffer, args.out];
   if (variant === 'tiled16') {
@@ -457,12 +535,12 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     new Float32Array(params.buffer)[7] = args.alpha ?? 1;
     const TM = lanes.RM * (lanes.WG / 4 / lanes.GX);
     const TN = 4 * lanes.CN * lanes.GX;
-    const k = withAccess('matmul_lanes', lanesCode, args);
+    const k = withAccess(`matmul_lanes${lanes.RM}x${lanes.CN}${lanes.SG ? 's' : ''}`, lanesKernelCode(lanes.RM, lanes.CN, lanes.SG), args);
     encodeDispatches(ctx, encoder, `matmul:${variant}`, [
       {
         kernel: k.kernel,
         code: k.code,
-        constants: { ...lanes, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] },
+        constants: { RM: lanes.RM, CN: lanes.CN, WG: lanes.WG, GX: lanes.GX, ...flags, CAUSAL: CAUSAL_CODE[args.causal ?? 'none'] },
         params,
         buffers,
         workgroups: [Math.ceil(args.N / TN), Math.ceil(args.M / TM), L.count],

@@ -37,7 +37,9 @@ const api = {
   /** The variant `auto` takes on this adapter for a shape, and the adapter's kernel family. */
   async choice(shape: { M: number; K: number; N: number; transA?: boolean; transB?: boolean }) {
     const ctx = await context();
-    return { family: gpu.matmulFamily(ctx.adapterInfo), variant: gpu.chooseMatmulVariant(shape, gpu.matmulFamily(ctx.adapterInfo)) };
+    const family = gpu.matmulFamily(ctx.adapterInfo);
+    const subgroups4 = gpu.lanesSubgroups(ctx.adapterInfo, ctx.features);
+    return { family, subgroups4, variant: gpu.chooseMatmulVariant(shape, family, subgroups4) };
   },
 
   /**
