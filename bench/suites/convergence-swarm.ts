@@ -13,10 +13,11 @@
  *  - bytes_ratio_<a>_<c> = gossip bytes per peer-step of <a> + none (fp32) / of <a> + <c>;
  *  - time_to_target_speedup_<a>_<c>_wan = allreduce + none time to target / ours, WAN model.
  *
- * Options: --peers N (8), --steps N (150), --embd N (64), --layers N (2), --ctx N (16),
- * --batch N (8), --eval-every N (10), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9), --clip X (0 = off),
- * --warmup N (10), --topology ring|exponential (exponential), --gamma-topk X, --gamma-sign X,
- * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (100), --wan-eval-every N (5),
+ * Options: --peers N (8), --steps N (100), --embd N (32), --layers N (2), --ctx N (16),
+ * --batch N (8), --eval-every N (10), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9),
+ * --clip X (1; 0 = off), --warmup N (10), --topology ring|exponential (exponential),
+ * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
+ * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (50), --wan-eval-every N (5),
  * --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
@@ -61,8 +62,11 @@ const suite: BenchSuite = {
     if (process.env.SWARMGRAD_NETNS !== '1') throw new Error('run inside the namespace: test/netns/run.sh npm run bench -- convergence-swarm ...');
     const num = (k: string, d: number) => (ctx.options[k] === undefined ? d : Number(ctx.options[k]));
     const quick = ctx.options.quick === 'true';
-    const topology = ctx.options.topology ?? DEFAULTS.topology;
-    if (topology !== 'ring' && topology !== 'exponential') throw new Error(`--topology must be ring or exponential, got ${topology}`);
+    const topo = (k: string, d: string) => {
+      const t = ctx.options[k] ?? d;
+      if (t !== 'ring' && t !== 'exponential') throw new Error(`--${k} must be ring or exponential, got ${t}`);
+      return t as 'ring' | 'exponential';
+    };
     const optimizer = ctx.options.optimizer ?? DEFAULTS.optimizer;
     if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new Error(`--optimizer must be sgd or adamw, got ${optimizer}`);
     const o = {
@@ -79,7 +83,8 @@ const suite: BenchSuite = {
       momentum: num('momentum', DEFAULTS.momentum),
       clip: num('clip', DEFAULTS.clip),
       warmup: num('warmup', quick ? 4 : DEFAULTS.warmup),
-      topology: topology as 'ring' | 'exponential',
+      topology: topo('topology', DEFAULTS.topology),
+      wanTopology: topo('wan-topology', DEFAULTS.wanTopology),
       gamma: { ...DEFAULTS.gamma, topk: num('gamma-topk', DEFAULTS.gamma.topk), sign: num('gamma-sign', DEFAULTS.gamma.sign) },
       wan: !(quick || ctx.options['no-wan'] === 'true'),
       wanModel: {

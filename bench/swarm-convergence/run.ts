@@ -62,11 +62,12 @@ export interface SwarmConvergenceOptions extends ModelSize {
   optimizer: 'sgd' | 'adamw';
   lr: number;
   momentum: number;
-  /** Global gradient-norm clip per local step (0 = off, the default: clipping each peer's small-batch gradient is not clipping the global one). */
+  /** Gradient-norm clip per local step (0 = off). Each peer clips its own batch-b gradient, the single peer its global one. */
   clip: number;
   warmup: number;
-  /** Topology of dpsgd / choco / adpsgd. */
+  /** Topology of dpsgd / choco / adpsgd (LAN runs), and of the WAN runs. */
   topology: 'ring' | 'exponential';
+  wanTopology: 'ring' | 'exponential';
   /** CHOCO consensus step size per codec. */
   gamma: Record<CodecKey, number>;
   /** Run the WAN (time-to-target) configurations, with this model. */
@@ -82,8 +83,8 @@ export interface SwarmConvergenceOptions extends ModelSize {
 
 export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   peers: 8,
-  steps: 150,
-  nEmbd: 64,
+  steps: 100,
+  nEmbd: 32,
   nLayer: 2,
   contextLength: 16,
   batch: 8,
@@ -91,12 +92,13 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   optimizer: 'sgd',
   lr: 0.5,
   momentum: 0.9,
-  clip: 0,
+  clip: 1,
   warmup: 10,
   topology: 'exponential',
-  gamma: { none: 1, int8: 1, topk: 0.1, sign: 0.5 },
+  wanTopology: 'ring',
+  gamma: { none: 1, int8: 1, topk: 0.2, sign: 0.5 },
   wan: true,
-  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 100, evalEvery: 5 },
+  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 50, evalEvery: 5 },
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
@@ -172,8 +174,23 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
   const want = (label: string) => !o.only || o.only.test(label);
   try {
     o.log(`launching ${o.peers} browser peers`);
-    swarm = await launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2 });
-    await swarm.waitForMesh(120_000);
+    // A launch can time out when the machine is loaded (page start has a fixed 60 s limit): retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // No warm-up transfer per new link (SwarmNode's default is 4 MiB each way, i.e. 224 MiB for
+        // an 8-peer mesh, minutes of CPU here): the runs are timed only after the LAN runs have
+        // used every link.
+        swarm = await launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2, start: { warmupBytes: 0 } });
+        await swarm.waitForMesh(240_000);
+        break;
+      } catch (e) {
+        await swarm?.close().catch(() => undefined);
+        swarm = undefined;
+        if (attempt >= 3) throw e;
+        o.log(`launch failed (${(e as Error).message.split('\n')[0]}); retrying`);
+      }
+    }
+    if (!swarm) throw new Error('no swarm');
     o.log('mesh complete');
     const sw = swarm;
 
@@ -188,10 +205,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       peers: { min: o.peers, max: o.peers },
       ...over,
     });
-    const algoSpec = (a: Algo, c: CodecKey, m: ModelSize, extra: JobSpecInput = {}) =>
+    const algoSpec = (a: Algo, c: CodecKey, m: ModelSize, extra: JobSpecInput = {}, topology = o.topology) =>
       base(m, {
         algorithm: { name: a, timeoutMs: 20_000, ...(a === 'choco' ? { gamma: o.gamma[c] } : {}) },
-        topology: { kind: a === 'allreduce' ? 'full' : o.topology },
+        topology: { kind: a === 'allreduce' ? 'full' : topology },
         codec: codecSpec(c),
         ...extra,
       });
@@ -303,7 +320,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       try {
         for (const label of wanLabels) {
           const [a, c] = label.split('_') as [Algo, CodecKey];
-          wan.set(`${a}_${c}`, await run(label, algoSpec(a, c, wm, { stopping: { maxSteps: wm.steps, evalEverySteps: wm.evalEvery, targetLoss: wanTarget } }), wm, { target: wanTarget }));
+          wan.set(`${a}_${c}`, await run(label, algoSpec(a, c, wm, { stopping: { maxSteps: wm.steps, evalEverySteps: wm.evalEvery, targetLoss: wanTarget } }, o.wanTopology), wm, { target: wanTarget }));
         }
       } finally {
         await shape(null);
