@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BulkChannel, BulkChannelClosedError, BulkConfigError, BulkProtocolError, BulkSignalError, BulkUnavailableError, memoryWirePair, openSimplePeerBulk, parseSignalLine } from '../../src/net/bulk/index.ts';
 import { crc32 } from '../../src/net/crc32.ts';
 import { FrameChecksumError, FrameFieldError, FrameMagicError, FrameTooLargeError, FrameTruncatedError, FrameVersionError, TensorAckError } from '../../src/net/errors.ts';
-import { encodeFrame, encodeTensorFrames, type WireTensor } from '../../src/net/frame.ts';
+import { encodeFrame, encodeFrameInto, encodeTensorFrames, headerBytes, type WireTensor } from '../../src/net/frame.ts';
 import { encodeAck, tuneLowWater, type ByteStream } from '../../src/net/stream.ts';
 import { freshSeed, mulberry32 } from '../../src/util/random.ts';
 
@@ -143,6 +143,21 @@ describe('bulk channel signalling', () => {
     const stream = { send: () => true, close: async () => {}, abort: (e: Error) => (aborted = e), async *[Symbol.asyncIterator]() {} };
     await expect(openSimplePeerBulk(stream as never, true)).rejects.toBeInstanceOf(BulkUnavailableError);
     expect(aborted).toBeInstanceOf(BulkUnavailableError);
+  });
+});
+
+describe('frames encoded into a reused buffer', () => {
+  it('are byte-identical to freshly allocated frames; a too-small buffer is a RangeError', () => {
+    const t = tensor(200_000 + (freshSeed() % 1000), freshSeed());
+    const fresh = [...encodeTensorFrames(t, 65536)];
+    const scratch = new Uint8Array(65536 + headerBytes(8));
+    const reused = [...encodeTensorFrames(t, 65536, scratch)].length;
+    expect(reused).toBe(fresh.length);
+    let i = 0;
+    for (const f of encodeTensorFrames(t, 65536, scratch)) expect(f, `frame ${i}`).toEqual(fresh[i++]);
+    const h = { jobId: 1, step: 2, tensorId: 3, codec: 'none' as const, dtype: 'u8' as const, shape: [10], chunkIndex: 0, chunkCount: 1, totalLength: 10 };
+    expect(encodeFrameInto(new Uint8Array(100), h, new Uint8Array(10).fill(7))).toEqual(encodeFrame(h, new Uint8Array(10).fill(7)));
+    expect(() => encodeFrameInto(new Uint8Array(20), h, new Uint8Array(10))).toThrow(RangeError);
   });
 });
 
