@@ -97,8 +97,8 @@ const suite: BenchSuite = {
       only: ctx.options.only ? new RegExp(ctx.options.only) : undefined,
       log: ctx.log,
     };
-    const { results, backend, runs } = await runSwarmConvergence(o);
-    ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores`;
+    const { results, backend, runs, mesh } = await runSwarmConvergence(o);
+    ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores${mesh.relayedPairs ? `, ${mesh.relayedPairs} of ${o.peers * (o.peers - 1)} directed links relayed (direct mesh incomplete)` : ''}`;
     const summary = runs.map((r) => ({ label: r.label, params: r.params, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, joinBytesPerPeer: r.joinBytesPerPeer, time: r.time, timeToTarget: r.timeToTarget, reached: r.reached }));
     ctx.env.config = { ...o, only: ctx.options.only, log: undefined, runs: summary };
     const json = ctx.options.json;

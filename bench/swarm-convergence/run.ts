@@ -75,6 +75,8 @@ export interface SwarmConvergenceOptions extends ModelSize {
   wanModel: ModelSize;
   wanBytesPerSecond: number;
   wanDelayMs: number;
+  /** How long to wait for the full direct mesh before falling back to relayed links (ms). */
+  meshWaitMs: number;
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
   only?: RegExp;
   maxChars: number;
@@ -102,6 +104,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
+  meshWaitMs: 90_000,
 };
 
 interface StepLog {
@@ -163,7 +166,8 @@ export function gptParams(nEmbd: number, nLayer: number, ctx: number, vocab = 25
   return vocab * nEmbd + ctx * nEmbd + nLayer * (12 * nEmbd * nEmbd + 13 * nEmbd) + 2 * nEmbd;
 }
 
-export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{ results: { name: string; value: number; unit: string }[]; runs: RunResult[]; backend: string }> {
+export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{ results: { name: string; value: number; unit: string }[]; runs: RunResult[]; backend: string; mesh: { relayedPairs: number } }> {
+  const meshInfo = { relayedPairs: 0 };
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-swarm-'));
   const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
   const text = loadCorpusText('moby-dick', { maxChars: o.maxChars });
@@ -181,7 +185,6 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         // an 8-peer mesh, minutes of CPU here): the runs are timed only after the LAN runs have
         // used every link.
         swarm = await launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2, start: { warmupBytes: 0 } });
-        await swarm.waitForMesh(240_000);
         break;
       } catch (e) {
         await swarm?.close().catch(() => undefined);
@@ -191,8 +194,20 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       }
     }
     if (!swarm) throw new Error('no swarm');
-    o.log('mesh complete');
     const sw = swarm;
+    // The direct WebRTC mesh of 8 browser peers is incomplete on this machine (docs/NETWORK.md:
+    // some peers never get a direct link). Pairs without one then use a circuit-relay connection
+    // through the relay (allowRelayed); how many links were direct is recorded.
+    let relayedPairs = 0;
+    try {
+      await sw.waitForMesh(o.meshWaitMs);
+      o.log('mesh complete');
+    } catch (e) {
+      const infos = await Promise.all(sw.peers.map((p) => p.info().catch(() => undefined)));
+      relayedPairs = infos.reduce((a, inf) => a + (o.peers - 1 - (inf?.direct.length ?? 0)), 0);
+      o.log(`direct mesh incomplete (${relayedPairs} of ${o.peers * (o.peers - 1)} directed links missing): those pairs use relayed connections. ${(e as Error).message.slice(0, 200)}`);
+    }
+    meshInfo.relayedPairs = relayedPairs;
 
     const base = (m: ModelSize, over: JobSpecInput): JobSpecInput => ({
       model: { vocabSize: 256, contextLength: o.contextLength, nLayer: m.nLayer, nHead: 2, nEmbd: m.nEmbd, initSeed: 5 },
@@ -220,7 +235,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       if (!added.ok) throw new Error(`${label}: job rejected: ${added.reason}`);
       const peers = sw.peers.slice(0, n);
       const r0 = await Promise.all(
-        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i] })),
+        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], allowRelayed: relayedPairs > 0 })),
       );
       backend = r0[0]!.backend;
       const end = Date.now() + 900_000;
@@ -342,7 +357,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       out.push({ name: 'time_to_target_dpsgd_none_slowed', value: dp.timeToTarget!, unit: 's' });
       out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: Number.isFinite(ad.timeToTarget!) ? dp.timeToTarget! / ad.timeToTarget! : 0, unit: 'x (dpsgd time / adpsgd time)' });
     }
-    return { results: out, runs, backend };
+    return { results: out, runs, backend, mesh: meshInfo };
   } finally {
     await swarm?.close();
     await relay.stop();
