@@ -8,10 +8,10 @@
  *  - GPipe:  T = Σf + Σ(fwd transfers + latency) + (m-1)·max(f, fwd transfers)
  *              + Σb + Σ(bwd transfers + latency) + (m-1)·max(b, bwd transfers)
  *  - 1F1B:   T = R + max((m-1)·max(max(f+b), max uplink busy per microbatch),
- *                        max over k with m > P-k of (m-1)/(P-k)·R_k)
- *            with R = one microbatch's round trip (fill + drain) and R_k the round trip from
- *            stage k to the last stage and back: stage k keeps at most P-k microbatches in
- *            flight, so microbatch i waits there for microbatch i-(P-k) to come back.
+ *                        max over k ≤ l with m > l-k+1 of ⌊(m-1)/(l-k+1)⌋·R_{k,l})
+ *            with R = one microbatch's round trip (fill + drain) and R_{k,l} the round trip
+ *            through stages k..l: 1F1B's task order makes that loop carry l-k+1 microbatches
+ *            (l = P-1: stage k keeps at most P-k microbatches in flight).
  * Gradient all-reduce of stage s (reduce-scatter + all-gather, each peer sending its 1/D
  * shards one after another, as in DT-FM's data-parallel cost, timed message by message in
  * O(D²)) starts when the last replica finishes stage s's last backward, so it overlaps the
@@ -131,18 +131,24 @@ export function pipelineEstimate(inst: Instance, ranges: Array<[number, number]>
   } else {
     const R = sumF + sumB + sumTf + sumTb;
     const R0 = sumF + sumB;
-    // Stage k keeps at most P-k microbatches in flight: microbatch i cannot start there before
-    // microbatch i-(P-k) has made the round trip R_k from k to the last stage and back.
+    // 1F1B's fixed task order couples stages: after B(i), stage k runs F(i+P-k), whose
+    // activation reaches stage l > k, which runs B(i+l-k+1) next after it and sends it back
+    // to k. So the round trip R_{k,l} through stages k..l (compute and transfers both ways)
+    // carries l-k+1 microbatches: each segment bounds the pipeline's rate. (The segments
+    // ending at the last stage are the in-flight limits: stage k holds at most P-k.)
     let cycle = 0;
     let cycle0 = 0;
-    let rk = 0;
-    let rk0 = 0;
     for (let k = P - 1; k >= 0; k--) {
-      rk0 += (1 + beta) * f[k]!;
-      rk += (1 + beta) * f[k]! + (k < P - 1 ? tf[k]! + tb[k]! : 0);
-      const rounds = m > P - k ? (m - 1) / (P - k) : 0;
-      cycle = Math.max(cycle, rounds * rk);
-      cycle0 = Math.max(cycle0, rounds * rk0);
+      let rk = 0;
+      let rk0 = 0;
+      for (let l = k; l < P; l++) {
+        rk0 += (1 + beta) * f[l]!;
+        rk += (1 + beta) * f[l]! + (l > k ? tf[l - 1]! + tb[l - 1]! : 0);
+        const w = l - k + 1;
+        const rounds = segmentRounds(P, m, k, w);
+        cycle = Math.max(cycle, rounds * rk);
+        cycle0 = Math.max(cycle0, rounds * rk0);
+      }
     }
     T = R + Math.max((m - 1) * Math.max(maxFB, maxUp), cycle);
     T0 = R0 + Math.max((m - 1) * maxFB, cycle0);
@@ -234,11 +240,25 @@ export function balanceMicrobatches(inst: Instance, ranges: Array<[number, numbe
 /** The parts of pipelineEstimate's T that do not depend on the microbatch count m. */
 export interface PipelineCurve {
   gpipe: boolean;
-  /** GPipe: T = base + (m-1)·slope. 1F1B: T = base + max((m-1)·slope, max_k over m > depth[k] of (m-1)/depth[k]·roundTrip[k]). */
+  /** GPipe: T = base + (m-1)·slope. 1F1B: T = base + max((m-1)·slope, max over segments k with m > depth[k] of ⌊(m-1)/depth[k]⌋·roundTrip[k]). */
   base: number;
   slope: number;
   depth: Float64Array;
   roundTrip: Float64Array;
+  /** 1F1B: first stage of each segment, and P. */
+  first: Int32Array;
+  stages: number;
+}
+
+/**
+ * 1F1B: how many round trips R_{k,k+w-1} the pipeline must make one after another at stage k.
+ * The segment ending at the last stage (w = P-k, the in-flight limit): (m-1)/w. An inner
+ * segment chains B_k(i) → F_k(i+P-k) → ... → B_k(i+w) only while F_k(i+P-k) exists:
+ * ⌊(m-1-(P-k))/w⌋ + 1 round trips.
+ */
+function segmentRounds(P: number, m: number, k: number, w: number): number {
+  if (w === P - k) return m > w ? (m - 1) / w : 0;
+  return m - 1 >= P - k ? Math.floor((m - 1 - (P - k)) / w) + 1 : 0;
 }
 
 /** pipelineEstimate's T as a function of m, for one chain (m-independent parts computed once). */
@@ -246,11 +266,12 @@ export function pipelineCurve(inst: Instance, ranges: Array<[number, number]>, c
   const est = pipelineEstimate(inst, ranges, chain, 1);
   const two = pipelineEstimate(inst, ranges, chain, 2);
   const { P } = inst;
-  if (inst.schedule === 'gpipe') return { gpipe: true, base: est.T, slope: two.T - est.T, depth: new Float64Array(0), roundTrip: new Float64Array(0) };
+  if (inst.schedule === 'gpipe') return { gpipe: true, base: est.T, slope: two.T - est.T, depth: new Float64Array(0), roundTrip: new Float64Array(0), first: new Int32Array(0), stages: P };
   // 1F1B: recompute the per-stage round trips (as in pipelineEstimate).
   const { n, lat, secPerByte, speed, microbatchSize: mb, backwardFactor: beta } = inst;
-  const depth = new Float64Array(P);
-  const roundTrip = new Float64Array(P);
+  const depth = new Float64Array((P * (P + 1)) / 2);
+  const roundTrip = new Float64Array((P * (P + 1)) / 2);
+  const first = new Int32Array((P * (P + 1)) / 2);
   let maxFB = 0;
   let maxUp = 0;
   let prevXb = 0;
@@ -276,19 +297,24 @@ export function pipelineCurve(inst: Instance, ranges: Array<[number, number]>, c
     maxUp = Math.max(maxUp, xf + prevXb);
     prevXb = xb;
   }
+  let seg = 0;
   for (let k = P - 1; k >= 0; k--) {
-    rk += (1 + beta) * f[k]! + (k < P - 1 ? tf[k]! + tb[k]! : 0);
-    depth[k] = P - k;
-    roundTrip[k] = rk;
+    rk = 0;
+    for (let l = k; l < P; l++) {
+      rk += (1 + beta) * f[l]! + (l > k ? tf[l - 1]! + tb[l - 1]! : 0);
+      depth[seg] = l - k + 1;
+      first[seg] = k;
+      roundTrip[seg++] = rk;
+    }
   }
-  return { gpipe: false, base: est.T, slope: Math.max(maxFB, maxUp), depth, roundTrip };
+  return { gpipe: false, base: est.T, slope: Math.max(maxFB, maxUp), depth, roundTrip, first, stages: P };
 }
 
 /** Pipeline time of a PipelineCurve at m microbatches (equals pipelineEstimate(...).T). */
 export function curveTime(c: PipelineCurve, m: number): number {
   if (c.gpipe) return c.base + (m - 1) * c.slope;
   let cycle = (m - 1) * c.slope;
-  for (let k = 0; k < c.depth.length; k++) if (m > c.depth[k]!) cycle = Math.max(cycle, ((m - 1) / c.depth[k]!) * c.roundTrip[k]!);
+  for (let k = 0; k < c.depth.length; k++) cycle = Math.max(cycle, segmentRounds(c.stages, m, c.first[k]!, c.depth[k]!) * c.roundTrip[k]!);
   return c.base + cycle;
 }
 
