@@ -1,7 +1,8 @@
 /**
  * The net benchmark's measurements, run inside the hermetic namespace (test/netns/run.sh):
- * a relay, pairs of headless Chromium peers (one shared browser, one context per peer), and
- * an 8-peer mesh. Writes a JSON array of results to --out. Invoked by bench/suites/net.ts.
+ * a relay and pairs of headless Chromium peers (one shared browser, one context per peer).
+ * Writes a JSON array of results to --out. Invoked by bench/suites/net.ts. (The N-peer mesh is
+ * the `mesh` suite, bench/net/mesh.ts.)
  *
  * Per pair, A sends 16 MiB tensors to B (seeded bytes, CRC32 checked on arrival) over the two
  * data paths of a direct connection, side by side:

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- net [--mib 16] [--warm 3] [--mesh 8]`: the swarm's data plane in one run,
+ * `npm run bench -- net [--mib 16] [--warm 3]`: the swarm's data plane in one run,
  * inside the hermetic network namespace of test/netns/run.sh (headless Chromium peers, a
  * relay on 127.0.0.1, WebRTC over a TEST-NET veth). Reports MiB/s of both data paths of a direct
  * connection (libp2p stream, simple-peer bulk channel) and of SwarmNode's default, side by side
  * and interleaved, their CPU ms per MiB (browser process tree; robust to other load), the relayed
- * path, setup times per phase, the first-transfer stall with and without SwarmNode's warm-up,
- * and dial times in an N-peer mesh.
+ * path, setup times per phase, and the first-transfer stall with and without SwarmNode's warm-up.
+ * (Dial times in an N-peer mesh: `npm run bench -- mesh`.)
  * The measurements live in bench/net/measure.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,10 +19,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const suite: BenchSuite = {
   name: 'net',
-  description: 'direct WebRTC (libp2p stream vs simple-peer bulk channel vs default) vs relayed MiB/s, CPU ms/MiB, setup times, first-transfer stall, mesh dials',
+  description: 'direct WebRTC (libp2p stream vs simple-peer bulk channel vs default) vs relayed MiB/s, CPU ms/MiB, setup times, first-transfer stall',
   async run({ options, env, log }) {
     const out = join(mkdtempSync(join(tmpdir(), 'sg-bench-net-')), 'net.json');
-    const args = ['tsx', 'bench/net/measure.ts', '--out', out, '--mib', options.mib ?? '16', '--warm', options.warm ?? '3', '--mesh', options.mesh ?? '8'];
+    const args = ['tsx', 'bench/net/measure.ts', '--out', out, '--mib', options.mib ?? '16', '--warm', options.warm ?? '3'];
     log(`running ${args.join(' ')} inside test/netns/run.sh`);
     // Everything here is CPU-bound on one machine: record how busy it was.
     env.loadavg_before = loadavg()[0];
