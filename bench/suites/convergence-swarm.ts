@@ -13,11 +13,11 @@
  *  - bytes_ratio_<a>_<c> = gossip bytes per peer-step of <a> + none (fp32) / of <a> + <c>;
  *  - time_to_target_speedup_<a>_<c>_wan = allreduce + none time to target / ours, WAN model.
  *
- * Options: --peers N (8), --steps N (100), --embd N (32), --layers N (2), --ctx N (16),
+ * Options: --peers N (8), --steps N (80), --embd N (32), --layers N (2), --ctx N (16),
  * --batch N (8), --eval-every N (10), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9),
  * --clip X (1; 0 = off), --warmup N (10), --topology ring|exponential (exponential),
  * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
- * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (50), --wan-eval-every N (5),
+ * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (40), --wan-eval-every N (4),
  * --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
@@ -96,15 +96,19 @@ const suite: BenchSuite = {
       },
       only: ctx.options.only ? new RegExp(ctx.options.only) : undefined,
       log: ctx.log,
+      // Partial curves after every run (the final file replaces them).
+      onRun: (runs: RunResult[]) => {
+        if (ctx.options.json) writeFileSync(`${ctx.options.json.replace(/\.json$/, '')}-curves.json`, `${JSON.stringify({ partial: true, runs }, null, 1)}\n`);
+      },
     };
     const { results, backend, runs, mesh } = await runSwarmConvergence(o);
     ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores${mesh.relayedPairs ? `, ${mesh.relayedPairs} of ${o.peers * (o.peers - 1)} directed links relayed (direct mesh incomplete)` : ''}`;
     const summary = runs.map((r) => ({ label: r.label, params: r.params, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, joinBytesPerPeer: r.joinBytesPerPeer, time: r.time, timeToTarget: r.timeToTarget, reached: r.reached }));
-    ctx.env.config = { ...o, only: ctx.options.only, log: undefined, runs: summary };
+    ctx.env.config = { ...o, only: ctx.options.only, log: undefined, onRun: undefined, runs: summary };
     const json = ctx.options.json;
     if (json) {
       const stem = json.replace(/\.json$/, '');
-      writeFileSync(`${stem}-curves.json`, `${JSON.stringify({ device: ctx.env.device, config: { ...o, only: ctx.options.only, log: undefined }, runs }, null, 1)}\n`);
+      writeFileSync(`${stem}-curves.json`, `${JSON.stringify({ device: ctx.env.device, config: { ...o, only: ctx.options.only, log: undefined, onRun: undefined }, runs }, null, 1)}\n`);
       const files = plots(stem, runs, `${o.peers} browser peers, GPT ${o.nEmbd}x${o.nLayer} (${runs[0]?.params ?? ''} params), ${backend}`);
       ctx.log(`wrote ${stem}-curves.json ${files.join(' ')}`);
     }

@@ -33,6 +33,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchBrowser } from '../../peer-core/src/harness/browser.ts';
 import { launchSwarm, type RunningSwarm } from '../../peer-core/src/harness/swarm.ts';
 import { loadCorpusText } from '../../peer-core/src/data/node.ts';
 import type { JobSpecInput } from '../../peer-core/src/job/index.ts';
@@ -75,6 +76,10 @@ export interface SwarmConvergenceOptions extends ModelSize {
   wanModel: ModelSize;
   wanBytesPerSecond: number;
   wanDelayMs: number;
+  /** Abandon a launch attempt (and retry) after this long (ms). */
+  launchTimeoutMs: number;
+  /** Called after every run (partial results survive a run that is cut short). */
+  onRun?: (runs: RunResult[]) => void;
   /** How long to wait for the full direct mesh before falling back to relayed links (ms). */
   meshWaitMs: number;
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
@@ -85,7 +90,7 @@ export interface SwarmConvergenceOptions extends ModelSize {
 
 export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   peers: 8,
-  steps: 100,
+  steps: 80,
   nEmbd: 32,
   nLayer: 2,
   contextLength: 16,
@@ -100,11 +105,12 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   wanTopology: 'ring',
   gamma: { none: 1, int8: 1, topk: 0.2, sign: 0.5 },
   wan: true,
-  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 50, evalEvery: 5 },
+  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 40, evalEvery: 4 },
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
   meshWaitMs: 90_000,
+  launchTimeoutMs: 300_000,
 };
 
 interface StepLog {
@@ -173,6 +179,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
   const text = loadCorpusText('moby-dick', { maxChars: o.maxChars });
   const key = await generateHostKey();
   let swarm: RunningSwarm | undefined;
+  let ownBrowser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
   const runs: RunResult[] = [];
   let backend = '';
   const want = (label: string) => !o.only || o.only.test(label);
@@ -184,11 +191,25 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         // No warm-up transfer per new link (SwarmNode's default is 4 MiB each way, i.e. 224 MiB for
         // an 8-peer mesh, minutes of CPU here): the runs are timed only after the LAN runs have
         // used every link.
-        swarm = await launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2, start: { warmupBytes: 0 } });
+        // Our own browser, so that a launch that hangs (a page whose start() never returns) can be
+        // abandoned by closing it after launchTimeoutMs.
+        const browser = await launchBrowser({ swiftshader: false });
+        ownBrowser = browser;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const hung = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`launch did not finish in ${o.launchTimeoutMs} ms`)), o.launchTimeoutMs);
+        });
+        try {
+          swarm = await Promise.race([launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2, start: { warmupBytes: 0 }, browser }), hung]);
+        } finally {
+          clearTimeout(timer);
+        }
         break;
       } catch (e) {
         await swarm?.close().catch(() => undefined);
         swarm = undefined;
+        await ownBrowser?.close().catch(() => undefined);
+        ownBrowser = undefined;
         if (attempt >= 3) throw e;
         o.log(`launch failed (${(e as Error).message.split('\n')[0]}); retrying`);
       }
@@ -283,6 +304,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         res.reached = t.filter(Number.isFinite).length;
       }
       runs.push(res);
+      o.onRun?.(runs);
       const tm = res.time;
       o.log(
         `${label}: final ${res.finalLoss.toFixed(4)}, ${res.bytesPerPeerStep.toFixed(0)} B/peer/step (+${res.joinBytesPerPeer.toFixed(0)} B join), ${res.seconds.toFixed(1)} s ` +
@@ -360,6 +382,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     return { results: out, runs, backend, mesh: meshInfo };
   } finally {
     await swarm?.close();
+    await ownBrowser?.close().catch(() => undefined);
     await relay.stop();
   }
 }
