@@ -5,7 +5,7 @@
  */
 import { GpuContext, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import type * as TF from '@tensorflow/tfjs-core';
-import { runOurFixed, runTfjsFixed, spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from './matmul-timing.ts';
+import { type FixedInit, runOurFixed, runTfjsFixed, spotCheckMatmul, timeOurMatmul, timeTfjsMatmul } from './matmul-timing.ts';
 
 let ctxPromise: Promise<GpuContext> | undefined;
 const context = () => (ctxPromise ??= GpuContext.create());
@@ -37,16 +37,17 @@ const api = {
     return (await timeTfjsMatmul(tf, n, minMs)).gflops;
   },
   /**
-   * Exactly `reps` products of ours (variant) or tfjs ('tfjs') on n×n×n (ours: or a shape) after one warm-up
-   * product, each batch of `reps` submitted together; returns wall-clock ms of the timed part.
+   * Exactly `reps` products of ours (variant) or tfjs ('tfjs') on n×n×n (ours: or a shape),
+   * submitted together (runOurFixed / runTfjsFixed): wall-clock ms, GFLOP/s and, for ours with
+   * `check`, the spot check of the last product.
    */
-  async runFixed(n: number | { M: number; K: number; N: number; transA?: boolean; transB?: boolean }, reps: number, impl: MatmulVariant | 'tfjs') {
+  async runFixed(n: number | { M: number; K: number; N: number; transA?: boolean; transB?: boolean }, reps: number, impl: MatmulVariant | 'tfjs', init: FixedInit = {}): Promise<{ ms: number; gflops: number; worst?: number }> {
     if (impl === 'tfjs') {
       if (typeof n !== 'number') throw new Error('runFixed: tfjs runs n×n×n only');
       await tfjs();
-      return (await runTfjsFixed(tf, n, reps)).ms;
+      return runTfjsFixed(tf, n, reps, init);
     }
-    return (await runOurFixed(await context(), n, reps, impl)).ms;
+    return runOurFixed(await context(), n, reps, impl, init);
   },
   async spotCheck(n: number, variant: MatmulVariant = 'auto') {
     return spotCheckMatmul(await context(), n, 16, variant);

@@ -87,20 +87,31 @@ export async function timeOurMatmul(ctx: GpuContext, n: number, minMs: number, v
   }
 }
 
+/** Options of the fixed-repetition runners. */
+export interface FixedInit {
+  /** One untimed product first (default true); the caller may warm up at a smaller size instead. */
+  warmup?: boolean;
+  /** Ours on n×n×n: spot-check this many entries of the last product (as spotCheckMatmul). */
+  check?: number;
+}
+
 /**
- * Exactly `reps` products of ours after one warm-up product (for sizes too slow for a timing
- * window, e.g. 4096 under SwiftShader); `ms` is the wall-clock time of the `reps`, submitted
- * together. `shape` is n for n×n×n, or any shape (inputs then left zero).
+ * Exactly `reps` products of ours (for sizes too slow for a timing window, e.g. 4096 under
+ * SwiftShader), submitted together; `ms` is their wall-clock time. `shape` is n for n×n×n
+ * (inputs as in spotCheckMatmul), or any shape (inputs then left zero).
  */
 export async function runOurFixed(
   ctx: GpuContext,
   shape: number | { M: number; K: number; N: number; transA?: boolean; transB?: boolean },
   reps: number,
   variant: MatmulVariant = 'auto',
-): Promise<{ ms: number; gflops: number }> {
+  init: FixedInit = {},
+): Promise<{ ms: number; gflops: number; worst?: number }> {
   const s = typeof shape === 'number' ? { M: shape, K: shape, N: shape } : shape;
-  const a = typeof shape === 'number' ? ctx.buffer(randomUniform(shape * shape, 1)) : ctx.buffer(s.M * s.K * 4);
-  const b = typeof shape === 'number' ? ctx.buffer(randomUniform(shape * shape, 2)) : ctx.buffer(s.K * s.N * 4);
+  const A = typeof shape === 'number' ? randomUniform(shape * shape, 1) : null;
+  const B = typeof shape === 'number' ? randomUniform(shape * shape, 2) : null;
+  const a = A ? ctx.buffer(A) : ctx.buffer(s.M * s.K * 4);
+  const b = B ? ctx.buffer(B) : ctx.buffer(s.K * s.N * 4);
   const out = ctx.buffer(s.M * s.N * 4);
   const batch = async (k: number) => {
     await ctx.checked('matmul bench', () => {
@@ -111,11 +122,12 @@ export async function runOurFixed(
     await ctx.device.queue.onSubmittedWorkDone();
   };
   try {
-    await batch(1);
+    if (init.warmup ?? true) await batch(1);
     const t0 = performance.now();
     await batch(reps);
     const ms = performance.now() - t0;
-    return { ms, gflops: (2 * s.M * s.K * s.N * reps) / (ms / 1000) / 1e9 };
+    const worst = init.check && A && B ? spotWorst(A, B, await ctx.readFloat32(out, s.M * s.N), s.M, init.check) : undefined;
+    return { ms, gflops: (2 * s.M * s.K * s.N * reps) / (ms / 1000) / 1e9, worst };
   } finally {
     a.destroy();
     b.destroy();
@@ -124,7 +136,7 @@ export async function runOurFixed(
 }
 
 /** tfjs-webgpu's tf.matMul, `reps` products after one warm-up, as `runOurFixed`. */
-export async function runTfjsFixed(tf: typeof TF, n: number, reps: number): Promise<{ ms: number; gflops: number }> {
+export async function runTfjsFixed(tf: typeof TF, n: number, reps: number, init: FixedInit = {}): Promise<{ ms: number; gflops: number }> {
   const a = tf.tensor2d(randomUniform(n * n, 1), [n, n]);
   const b = tf.tensor2d(randomUniform(n * n, 2), [n, n]);
   const batch = async (k: number) => {
@@ -136,7 +148,7 @@ export async function runTfjsFixed(tf: typeof TF, n: number, reps: number): Prom
     last.dispose();
   };
   try {
-    await batch(1);
+    if (init.warmup ?? true) await batch(1);
     const t0 = performance.now();
     await batch(reps);
     const ms = performance.now() - t0;
@@ -187,6 +199,14 @@ export async function spotCheckMatmul(ctx: GpuContext, n: number, samples = 64, 
     ctx.device.queue.submit([enc.finish()]);
   });
   const got = await ctx.readFloat32(out, n * n);
+  a.destroy();
+  b.destroy();
+  out.destroy();
+  return spotWorst(A, B, got, n, samples);
+}
+
+/** Worst |got-ref| / (1e-3 * sqrt(n) + 1e-3 |ref|) over `samples` entries of got = A·B (n×n). */
+function spotWorst(A: Float32Array, B: Float32Array, got: Float32Array, n: number, samples: number): number {
   let worst = 0;
   for (let s = 0; s < samples; s++) {
     const i = Math.floor((s * 7919 * n + s * 104729) % n);
@@ -196,8 +216,5 @@ export async function spotCheckMatmul(ctx: GpuContext, n: number, samples = 64, 
     const err = Math.abs(got[i * n + j]! - acc) / (1e-3 * Math.sqrt(n) + 1e-3 * Math.abs(acc));
     worst = Math.max(worst, Number.isNaN(err) ? Number.POSITIVE_INFINITY : err);
   }
-  a.destroy();
-  b.destroy();
-  out.destroy();
   return worst;
 }

@@ -1,10 +1,15 @@
 /**
  * Kernel throughput in one headless page (SwiftShader WebGPU here; a real GPU elsewhere).
- * matmul_fp32_<n>: our WGSL matmul in GFLOP/s, side by side with tfjs-webgpu 4.22's matmul
- * measured in the same page (ratio = ours / tfjs). Each size is first spot-checked against
- * float64 dot products. Options: --sizes 256,1024 (default 256,1024,2048,4096 on a real GPU,
- * 64,128,256 under SwiftShader), --ms 1000 (timing window per measurement),
- * --gpu (launch Chromium on the real GPU instead of SwiftShader).
+ * matmul_fp32_<n>: our WGSL matmul (variant auto) in GFLOP/s, side by side with tfjs-webgpu
+ * 4.22's matmul measured in the same page (ratio = ours / tfjs); every size is spot-checked
+ * against float64 dot products. Sizes below --fixed-from are timed in windows (--ms, batches
+ * grown until the window is filled); sizes from it on, too slow for that under SwiftShader
+ * (4096³ takes minutes per tfjs product), as single products after a warm-up at 512: ours,
+ * then tfjs, then ours again (ours = the mean of its two, bracketing tfjs in time).
+ * Options: --sizes (default 256,1024,2048,4096), --ms (window, default 1500 under SwiftShader,
+ * 1000 on a GPU), --fixed-from (default 2048 under SwiftShader, never on a GPU), --variants
+ * v1,v2 (also time these variants, results matmul_fp32_<n>_<variant>), --gpu (launch Chromium
+ * on the real GPU instead of SwiftShader).
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -34,15 +39,32 @@ const suite: BenchSuite = {
       const adapter = await page.evaluate(() => window.swarmgradBench.adapter());
       env.device = `chromium ${browser.version()} / ${adapter}`;
       const swiftshader = /swiftshader/i.test(adapter);
-      const sizes = (options.sizes ?? (swiftshader ? '64,128,256' : '256,1024,2048,4096')).split(',').map(Number);
+      const sizes = (options.sizes ?? '256,1024,2048,4096').split(',').map(Number);
+      const fixedFrom = Number(options['fixed-from'] ?? (swiftshader ? 2048 : Number.POSITIVE_INFINITY));
       const variants = (options.variants ?? '').split(',').filter(Boolean) as MatmulVariant[];
       const ms = Number(options.ms ?? (swiftshader ? 1500 : 1000));
       const out = [];
       for (const n of sizes) {
-        const worst = await page.evaluate((m) => window.swarmgradBench.spotCheck(m), n);
-        if (!(worst <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${worst} of tolerance)`);
-        const ours = await page.evaluate(([m, t]) => window.swarmgradBench.matmulOurs(m, t), [n, ms] as const);
-        const tfjs = await page.evaluate(([m, t]) => window.swarmgradBench.matmulTfjs(m, t), [n, ms] as const);
+        let ours: number;
+        let tfjs: number;
+        if (n >= fixedFrom) {
+          await page.evaluate(() => window.swarmgradBench.runFixed(512, 1, 'auto'));
+          await page.evaluate(() => window.swarmgradBench.runFixed(512, 1, 'tfjs'));
+          const o1 = await page.evaluate((m) => window.swarmgradBench.runFixed(m, 1, 'auto', { warmup: false, check: 16 }), n);
+          if (!((o1.worst ?? Number.POSITIVE_INFINITY) <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${o1.worst} of tolerance)`);
+          log(`matmul ${n}: ours ${o1.gflops.toFixed(2)} GFLOP/s (1 product, ${(o1.ms / 1000).toFixed(1)} s)`);
+          const t1 = await page.evaluate((m) => window.swarmgradBench.runFixed(m, 1, 'tfjs', { warmup: false }), n);
+          log(`matmul ${n}: tfjs-webgpu ${t1.gflops.toFixed(2)} GFLOP/s (1 product, ${(t1.ms / 1000).toFixed(1)} s)`);
+          const o2 = await page.evaluate((m) => window.swarmgradBench.runFixed(m, 1, 'auto', { warmup: false }), n);
+          log(`matmul ${n}: ours again ${o2.gflops.toFixed(2)} GFLOP/s (${(o2.ms / 1000).toFixed(1)} s)`);
+          ours = (o1.gflops + o2.gflops) / 2;
+          tfjs = t1.gflops;
+        } else {
+          const worst = await page.evaluate((m) => window.swarmgradBench.spotCheck(m), n);
+          if (!(worst <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${worst} of tolerance)`);
+          ours = await page.evaluate(([m, t]) => window.swarmgradBench.matmulOurs(m, t), [n, ms] as const);
+          tfjs = await page.evaluate(([m, t]) => window.swarmgradBench.matmulTfjs(m, t), [n, ms] as const);
+        }
         for (const v of variants) {
           const w = await page.evaluate(([m, vv]) => window.swarmgradBench.spotCheck(m, vv), [n, v] as const);
           if (!(w <= 1)) throw new Error(`matmul ${n} ${v}: spot check failed (worst error ${w} of tolerance)`);

@@ -261,7 +261,10 @@ export function blockedEligible(args: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA
 export type MatmulFamily = 'gpu' | 'cpu';
 
 export function matmulFamily(info?: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'> | null): MatmulFamily {
-  if (matmulTuning.family) return matmulTuning.family;
+  return matmulTuning.family ?? familyRule(info);
+}
+
+function familyRule(info?: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'> | null): MatmulFamily {
   if (!info) return 'gpu';
   return /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`) ? 'cpu' : 'gpu';
 }
@@ -283,7 +286,7 @@ const targetCache = new WeakMap<GpuContext, Target>();
 function targetOf(ctx: GpuContext): Target {
   let t = targetCache.get(ctx);
   if (!t) {
-    t = { family: matmulFamily(ctx.adapterInfo), subgroups4: lanesSubgroups(ctx.adapterInfo, ctx.features) };
+    t = { family: familyRule(ctx.adapterInfo), subgroups4: lanesSubgroups(ctx.adapterInfo, ctx.features) };
     targetCache.set(ctx, t);
   }
   return matmulTuning.family ? { ...t, family: matmulTuning.family } : t;
