@@ -34,7 +34,8 @@ function plots(stem: string, runs: RunResult[], title: string): string[] {
     rs.map((r) => {
       const [a, c] = r.label.split('_') as [string, CodecKey];
       const single = a.startsWith('single');
-      return { name: r.label, points: r.curve.map((p) => [x(p), p.loss] as [number, number]), color: single ? '#000' : r.label.endsWith('slowed') ? (a === 'adpsgd' ? '#d62728' : '#1f77b4') : COLOR[c], dash: single ? '8 4' : DASH[a], width: single ? 2.4 : 1.6 };
+      const t0 = r.curve[0]?.seconds ?? 0;
+      return { name: r.label, points: r.curve.map((p) => [x({ ...p, seconds: p.seconds - t0 }), p.loss] as [number, number]), color: single ? '#000' : r.label.endsWith('slowed') ? (a === 'adpsgd' ? '#d62728' : '#1f77b4') : COLOR[c], dash: single ? '8 4' : DASH[a], width: single ? 2.4 : 1.6 };
     });
   const files: string[] = [];
   const write = (suffix: string, svg: string) => {
@@ -50,7 +51,7 @@ function plots(stem: string, runs: RunResult[], title: string): string[] {
     write('steps', lineChart({ title, xLabel: 'step (samples / (peers × batch))', yLabel: 'held-out loss (mean over peers)', series: series(all, (p) => p.step) }));
     write('bytes', lineChart({ title, xLabel: 'gossip bytes sent per peer (log)', yLabel: 'held-out loss (mean over peers)', series: series(lan, (p) => p.bytes), logX: true }));
   }
-  if (wan.length) write('wan-time', lineChart({ title: `${title}, WAN model, 20 Mbit/s + 50 ms per link`, xLabel: 'wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series(wan, (p) => p.seconds) }));
+  if (wan.length) write('wan-time', lineChart({ title: `${title}, WAN model, 20 Mbit/s + 50 ms per link`, xLabel: 'wall time since the step-0 evaluation (s)', yLabel: 'held-out loss (mean over peers)', series: series(wan, (p) => p.seconds) }));
   if (slowed.length) write('slowed', lineChart({ title: '2 peers slowed 4x: adpsgd vs synchronous dpsgd', xLabel: 'wall time (s)', yLabel: 'held-out loss (mean over peers)', series: series(slowed, (p) => p.seconds) }));
   return files;
 }

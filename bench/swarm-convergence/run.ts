@@ -15,7 +15,8 @@
  *   - adpsgd and dpsgd with 2 peers slowed 4× (compute limit 0.25), stopping at the target.
  * Target loss = L_single + 0.25·(L_0 − L_single) (L_0: held-out loss of the shared init), i.e.
  * 75% of the single peer's reduction. A run's time to target is the median over its peers of the
- * first evaluation at or below it.
+ * first evaluation at or below it, counted from the peer's step-0 evaluation (after every peer of
+ * the job has started), so job pick-up and the start wait are not in it.
  *
  * Bytes: `bytes_ratio_<a>_<c>` = fp32 gossip bytes of <a>+none / gossip bytes of <a>+<c>, per peer
  * and local step, from every peer's ByteLedger (wire size: gossip frame, codec header, tensor
@@ -146,8 +147,11 @@ export interface RunResult {
   /** Sent bytes per peer by message kind (whole run). */
   bytesByKind: Record<string, number>;
   seconds: number;
-  /** Mean per peer of the summed step phases (s): local compute, exchange+mix, evaluations, the rest. */
-  time: { compute: number; comm: number; eval: number; other: number };
+  /**
+   * Mean per peer (s): start (job pick-up, data, waiting for the others, up to the step-0
+   * evaluation), then the summed step phases: local compute, exchange+mix, evaluations, the rest.
+   */
+  time: { start: number; compute: number; comm: number; eval: number; other: number };
   /** Median over peers of the time (s) of the first evaluation at or below `target`, if given. */
   timeToTarget?: number;
   reached?: number;
@@ -285,9 +289,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         bytesByKind,
         seconds: Math.max(...fin.map((s) => s.seconds)),
         time: {
+          start: mean(st.map((s) => (s.evals[0]?.ms ?? 0) / 1000)),
           compute: mean(st.map((s) => s.stepLog.reduce((a, l) => a + l.computeMs, 0) / 1000)),
           comm: mean(st.map((s) => s.stepLog.reduce((a, l) => a + l.commMs, 0) / 1000)),
-          eval: mean(st.map((s) => s.evals.reduce((a, e) => a + e.evalMs, 0) / 1000)),
+          eval: mean(st.map((s) => s.evals.slice(1).reduce((a, e) => a + e.evalMs, 0) / 1000)),
           other: 0,
         },
         curve: Array.from({ length: evalCount }, (_, k) => ({
@@ -297,9 +302,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
           bytes: mean(st.map((s) => s.evals[k]!.bytesUpTotal)),
         })),
       };
-      res.time.other = Math.max(0, mean(fin.map((s) => s.seconds)) - res.time.compute - res.time.comm - res.time.eval);
+      res.time.other = Math.max(0, mean(fin.map((s) => s.seconds)) - res.time.start - res.time.compute - res.time.comm - res.time.eval);
       if (opts.target !== undefined) {
-        const t = st.map((s) => s.evals.find((e) => e.heldOutLoss <= opts.target!)?.ms ?? Number.POSITIVE_INFINITY);
+        // Measured from the peer's step-0 evaluation (training start), not from job pick-up.
+        const t = st.map((s) => (s.evals.find((e) => e.heldOutLoss <= opts.target!)?.ms ?? Number.POSITIVE_INFINITY) - (s.evals[0]?.ms ?? 0));
         res.timeToTarget = median(t) / 1000;
         res.reached = t.filter(Number.isFinite).length;
       }
@@ -308,7 +314,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       const tm = res.time;
       o.log(
         `${label}: final ${res.finalLoss.toFixed(4)}, ${res.bytesPerPeerStep.toFixed(0)} B/peer/step (+${res.joinBytesPerPeer.toFixed(0)} B join), ${res.seconds.toFixed(1)} s ` +
-          `[compute ${tm.compute.toFixed(1)}, comm ${tm.comm.toFixed(1)}, eval ${tm.eval.toFixed(1)}, other ${tm.other.toFixed(1)} s/peer]` +
+          `[start ${tm.start.toFixed(1)}, compute ${tm.compute.toFixed(1)}, comm ${tm.comm.toFixed(1)}, eval ${tm.eval.toFixed(1)}, other ${tm.other.toFixed(1)} s/peer]` +
           `${res.timeToTarget !== undefined ? `, target at ${res.timeToTarget.toFixed(2)} s (${res.reached}/${n})` : ''}`,
       );
       return res;
