@@ -3,9 +3,10 @@
  * C=768, NH=12, V=50257): each `webgpu` backend op alone, repeated, wall time per call after
  * a sync. Shows where a training step's time goes. Prints one JSON line per op.
  *   bash .gpu-bundle/run.sh .gpu-bundle/bench-ops.mjs
+ * Env knobs for the fused attention rows: see below (FLASH_*, ATTENTION_ONLY).
  */
 import { gpu } from './dawn.ts';
-import { encodeMatmul, flashTiles, flashTuning, type MatmulVariant } from '@swarmgrad/gpu-shaders';
+import { encodeMatmul, flashTiledTiles, flashTiles, flashTuning, type MatmulVariant } from '@swarmgrad/gpu-shaders';
 import { allclose, flashAttentionBackward, flashAttentionForward, mulberry32, randomUniform } from '../../peer-core/src/ops/reference/index.ts';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 
@@ -15,6 +16,12 @@ if (process.env.FLASH_ROWS) flashTuning.rows = Number(process.env.FLASH_ROWS);
 if (process.env.FLASH_KEY_TILE) flashTuning.maxKeyTile = Number(process.env.FLASH_KEY_TILE);
 if (process.env.FLASH_QUERY_TILE) flashTuning.maxQueryTile = Number(process.env.FLASH_QUERY_TILE);
 if (process.env.FLASH_UNROLL === '0') flashTuning.unroll = false;
+if (process.env.FLASH_TILED === '0') flashTuning.tiled = false;
+// ATTENTION_ONLY=1: only the attention rows (the unfused pair, the fused check and timings).
+// FLASH_VARIANTS='[{"tiledRows":32},{"tiled":false}]': the fused check and timings once per
+// flashTuning override (applied on top of the env knobs above), in one run.
+const attentionOnly = process.env.ATTENTION_ONLY === '1';
+const flashVariants: Array<Partial<typeof flashTuning>> = process.env.FLASH_VARIANTS ? JSON.parse(process.env.FLASH_VARIANTS) : [{}];
 const [B, T, C, NH, V] = [8, 1024, 768, 12, 50257];
 const BT = B * T;
 const be = await createWebGpuBackend({ gpu });
@@ -50,11 +57,13 @@ async function time(name: string, flops: number, fn: () => void, reps = 5): Prom
 }
 
 const mm = (M: number, K: number, N: number) => 2 * M * K * N;
+if (!attentionOnly) {
 await time('matmul qkv fwd (8192x768x2304 +bias)', mm(BT, C, 3 * C), () => be.matmulForward(y, x, w, bias, { M: BT, K: C, N: 3 * C }));
 await time('matmul fc fwd (8192x768x3072 +bias)', mm(BT, C, 4 * C), () => be.matmulForward(y, x, w, bias, { M: BT, K: C, N: 4 * C }));
 await time('matmul fc bwd (dA, dB, dbias)', 2 * mm(BT, C, 4 * C), () => be.matmulBackward(y, w2, g2, x, qkv, w, { M: BT, K: C, N: 4 * C }));
 await time('head fwd (8192x768x50257, transB)', mm(BT, C, V), () => be.matmulForward(logits, x, wte, null, { M: BT, K: C, N: V, transB: true }), 2);
 await time('head bwd (dA, dB)', 2 * mm(BT, C, V), () => be.matmulBackward(x, wte, null, logits, x, wte, { M: BT, K: C, N: V, transB: true }), 2);
+}
 await time('attention fwd', 0, () => be.attentionForward(y, preatt, att, qkv, B, T, C, NH), 3);
 await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qkv, att, B, T, C, NH), 3);
 // Fused (flash) attention, one layer: keeps lse (B,NH,T) instead of preatt/att (B,NH,T,T).
@@ -63,6 +72,9 @@ await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qk
 // in both dq and dkv, so they execute 3.5× forward).
 // Correctness on this GPU first (the tests run on SwiftShader): fused forward and backward at
 // hs 64 and a T off the tiles vs the CPU reference in Node, as an allclose report.
+const baseTuning = { ...flashTuning };
+for (const variant of flashVariants) {
+Object.assign(flashTuning, baseTuning, variant);
 {
   const [b, t, c, nh] = [2, 300, 128, 2];
   const qkvH = randomUniform(b * t * 3 * c, 11, -1.5, 1.5);
@@ -85,16 +97,46 @@ await time('attention bwd', 0, () => be.attentionBackward(x, preatt, datt, y, qk
   console.log(JSON.stringify({ op: 'flash attention check (B=2 T=300 C=128 NH=2 vs CPU reference)', out: rep(await be.read(to), outR), lse: rep(await be.read(tl), lseR), dqkv: rep(await be.read(td), dqkvR) }));
   for (const x of [tq, to, tl, tg, td]) be.free(x);
 }
+}
+// Timings: FLASH_ROUNDS rounds (default 1), each timing every variant in turn (the GPU may be
+// shared: interleaving shows drift), then the fastest and the median per variant.
 {
   const lse = f(B * NH * T);
   const r = mulberry32(3);
   be.write(qkv, Float32Array.from({ length: BT * 3 * C }, () => r() * 2 - 1));
   const fwdFlops = 2 * 2 * T * T * (C / NH) * B * NH * 0.5;
-  await time('flash attention fwd', fwdFlops, () => be.flashAttentionForward(y, lse, qkv, B, T, C, NH), 3);
-  await time('flash attention bwd', 2.5 * fwdFlops, () => be.flashAttentionBackward(x, y, qkv, y, lse, B, T, C, NH), 3);
-  const tiles = flashTiles(C / NH, be.ctx.device.limits.maxComputeWorkgroupStorageSize);
-  console.log(JSON.stringify({ op: 'flash attention tiles', ...tiles, unroll: flashTuning.unroll, workgroupBytes: be.ctx.device.limits.maxComputeWorkgroupStorageSize, bytesPerLayerFused: B * NH * T * 4, bytesPerLayerUnfused: 2 * B * NH * T * T * 4 }));
+  const rounds = Number(process.env.FLASH_ROUNDS ?? 1);
+  const runs = flashVariants.map(() => ({ fwd: [] as number[], bwd: [] as number[] }));
+  const msOf = async (fn: () => void, reps: number) => {
+    fn();
+    await be.sync();
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    await be.sync();
+    return (performance.now() - t0) / reps;
+  };
+  for (let round = 0; round < rounds; round++)
+    for (const [i, variant] of flashVariants.entries()) {
+      Object.assign(flashTuning, baseTuning, variant);
+      runs[i]!.fwd.push(await msOf(() => be.flashAttentionForward(y, lse, qkv, B, T, C, NH), 10));
+      // dout = the forward's out (y), dqkv accumulates into x
+      runs[i]!.bwd.push(await msOf(() => be.flashAttentionBackward(x, y, qkv, y, lse, B, T, C, NH), 10));
+    }
+  const lim = be.ctx.device.limits;
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  for (const [i, variant] of flashVariants.entries()) {
+    Object.assign(flashTuning, baseTuning, variant);
+    const { fwd, bwd } = runs[i]!;
+    const tiled = Object.fromEntries((['forward', 'dq', 'dkv'] as const).map((k) => [k, flashTuning.tiled ? flashTiledTiles(k, C / NH, lim.maxComputeWorkgroupStorageSize, lim.maxComputeInvocationsPerWorkgroup) : null]));
+    console.log(JSON.stringify({ op: 'flash attention fwd', variant, ms: r2(Math.min(...fwd)), medianMs: r2(med(fwd)), tflops: r2(fwdFlops / Math.min(...fwd) / 1e9) }));
+    console.log(JSON.stringify({ op: 'flash attention bwd', variant, ms: r2(Math.min(...bwd)), medianMs: r2(med(bwd)), tflops: r2((2.5 * fwdFlops) / Math.min(...bwd) / 1e9) }));
+    console.log(JSON.stringify({ op: 'flash attention tiles', variant, tiled, rowKernels: flashTiles(C / NH, lim.maxComputeWorkgroupStorageSize), unroll: flashTuning.unroll, workgroupBytes: lim.maxComputeWorkgroupStorageSize, bytesPerLayerFused: B * NH * T * 4, bytesPerLayerUnfused: 2 * B * NH * T * T * 4 }));
+  }
+  Object.assign(flashTuning, baseTuning);
+  be.free(lse);
 }
+if (attentionOnly) process.exit(0);
 await time('softmax xent fwd', 0, () => be.softmaxCrossEntropyForward(losses, probs, logits, targets, BT, V), 3);
 await time('softmax xent bwd', 0, () => be.softmaxCrossEntropyBackward(logits, losses, probs, targets, BT, V), 3);
 await time('layernorm fwd', 0, () => be.layernormForward(y, mean, rstd, x, bias, bias, BT, C));

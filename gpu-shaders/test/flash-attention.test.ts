@@ -4,9 +4,11 @@
  * specialisation of the WGSL constants. Numerics: test/browser/flash-attention.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { FLASH_MAX_HS, flashTiles, KernelInputError, specialise, tilesKey, validateFlashAttentionBackward, validateFlashAttentionForward } from '../src/index.ts';
+import { FLASH_MAX_HS, type FlashTiledTuning, flashTiledBytes, flashTiledConsts, flashTiledTiles, flashTiles, flashTuning, KernelInputError, specialise, tilesKey, validateFlashAttentionBackward, validateFlashAttentionForward } from '../src/index.ts';
 import backwardCode from '../src/flash-attention/backward.wgsl';
+import backwardTiledCode from '../src/flash-attention/backward-tiled.wgsl';
 import forwardCode from '../src/flash-attention/forward.wgsl';
+import forwardTiledCode from '../src/flash-attention/forward-tiled.wgsl';
 
 const buf = (floats: number) => ({ size: floats * 4, mapState: 'unmapped' }) as unknown as GPUBuffer;
 
@@ -61,6 +63,54 @@ describe('flashTiles', () => {
   });
 });
 
+describe('flashTiledTiles', () => {
+  const kernels = ['forward', 'dq', 'dkv'] as const;
+  const knobs = (o: Partial<FlashTiledTuning> = {}): FlashTiledTuning => ({ tiledRows: 64, tiledRowsDq: 64, tiledRowsDkv: 32, tiledKeys: 2, tiledKeysDq: 1, tiledKeysDkv: 4, tiledCols: 16, ...o });
+
+  it('fits workgroup memory and invocations; HS4 a multiple of CG covering hs; rows a power of two in [8, cap]', () => {
+    for (const limit of [16384, 32768, 49152])
+      for (const hs of [1, 6, 8, 16, 63, 64, 100, 128, 256])
+        for (const k of kernels)
+          for (const cols of [4, 8, 16]) {
+            const t = flashTiledTiles(k, hs, limit, 256, knobs({ tiledCols: cols }));
+            if (t === null) continue;
+            expect(flashTiledBytes(k, t)).toBeLessThanOrEqual(limit);
+            expect((t.BR / 4) * t.CG).toBeLessThanOrEqual(256);
+            expect(t.CG).toBeLessThanOrEqual(cols);
+            expect(t.HS4 % t.CG).toBe(0);
+            expect(t.NJ).toBe(t.HS4 / t.CG);
+            expect(4 * t.HS4).toBeGreaterThanOrEqual(hs);
+            expect(4 * (t.HS4 - t.CG)).toBeLessThan(hs);
+            expect(Math.log2(t.BR) % 1).toBe(0);
+            expect(t.BR).toBeGreaterThanOrEqual(8);
+            expect(t.KJ).toBe(k === 'forward' ? 2 : k === 'dq' ? 1 : 4);
+          }
+  });
+
+  it('takes the largest rows and CG under the caps, smaller when memory or invocations are short, null when off or nothing fits', () => {
+    expect(flashTiledTiles('forward', 64, 49152, 256, knobs())).toEqual({ HS4: 16, BR: 64, CG: 16, KJ: 2, NJ: 1 });
+    expect(flashTiledTiles('dq', 64, 49152, 256, knobs())).toEqual({ HS4: 16, BR: 64, CG: 16, KJ: 1, NJ: 1 });
+    expect(flashTiledTiles('dkv', 64, 49152, 256, knobs({ tiledKeysDkv: 2 }))).toEqual({ HS4: 16, BR: 32, CG: 16, KJ: 2, NJ: 1 });
+    expect(flashTiledTiles('forward', 64, 32768, 256, knobs())).toEqual({ HS4: 16, BR: 32, CG: 16, KJ: 2, NJ: 1 });
+    expect(flashTiledTiles('forward', 64, 49152, 128, knobs())).toEqual({ HS4: 16, BR: 32, CG: 16, KJ: 2, NJ: 1 });
+    expect(flashTiledTiles('forward', 16, 16384, 256, knobs())?.CG).toBe(4); // hs 16 = 4 vec4s
+    expect(flashTiledTiles('dkv', 256, 16384, 256, knobs())).toBeNull();
+    expect(flashTiledTiles('dkv', 64, 49152, 256, knobs({ tiledRowsDkv: 0 }))).toBeNull();
+    expect(() => flashTiledTiles('dq', 64, 16384, 256, knobs({ tiledRowsDq: 12 }))).toThrow(KernelInputError);
+    expect(() => flashTiledTiles('dq', 64, 16384, 256, knobs({ tiledCols: 6 }))).toThrow(/tiledCols must be 4, 8 or 16/);
+    expect(() => flashTiledTiles('dq', 64, 16384, 256, knobs({ tiledKeysDq: 3 }))).toThrow(/must be 1, 2 or 4, got 3/);
+  });
+
+  it('defaults at hs 64 under 48 KiB (the H200 through Dawn): all three tiled, dkv filling the 48 KiB exactly', () => {
+    expect(flashTuning.tiled).toBe(true);
+    expect(flashTiledTiles('forward', 64, 49152, 256)).toEqual({ HS4: 16, BR: 64, CG: 16, KJ: 2, NJ: 1 });
+    expect(flashTiledTiles('dq', 64, 49152, 256)).toEqual({ HS4: 16, BR: 64, CG: 16, KJ: 1, NJ: 1 });
+    const dkv = flashTiledTiles('dkv', 64, 49152, 256);
+    expect(dkv).toEqual({ HS4: 16, BR: 64, CG: 16, KJ: 1, NJ: 1 });
+    expect(flashTiledBytes('dkv', dkv!)).toBe(49152);
+  });
+});
+
 describe('specialise', () => {
   it('replaces the tile constants, writes out every @unroll loop, and names the constants in the cache key', () => {
     const f = specialise(forwardCode, { HS4: 4, BR: 32, BC: 8 });
@@ -79,5 +129,16 @@ describe('specialise', () => {
     expect(codeLines(b).filter((l) => /\b(q|g|acc|k|v|gk|gv)\[i\]/.test(l))).toEqual([]);
     expect(b).not.toContain('gk[3u]'); // HH4 = 3
     expect(tilesKey('flashAttention', { HS4: 4, BR: 32, BC: 8 })).toBe('flashAttention[HS4=4,BR=32,BC=8]');
+    // the tiled kernels: every register array indexed by constants once written out
+    const consts = flashTiledConsts({ HS4: 16, BR: 32, CG: 8, KJ: 4, NJ: 2 });
+    expect(consts).toEqual({ HS4: 16, BR: 32, CG: 8, KJ: 4, NJ: 2, LDB: 8, LDT: 8 });
+    for (const src of [specialise(forwardTiledCode, consts), specialise(backwardTiledCode, consts)]) {
+      for (const [k, v] of Object.entries(consts)) expect(src).toContain(`const ${k}: u32 = ${v}u;`);
+      expect(src).not.toMatch(/\/\/ @unroll\n\s*for/);
+      expect(codeLines(src).filter((l) => /\b(o|s|dp|ds|pr|acc|gk|gv|kf|vf|qf|gf)\[(i|j)\]/.test(l))).toEqual([]);
+      expect(src).toContain('[3u][1u] +=');
+      expect(src).toContain('s[3u][3u] += dot('); // KJ = 4
+      expect(src).not.toMatch(/(o|acc|gk|gv)\[0u\]\[2u\] \+=/); // NJ = 2
+    }
   });
 });

@@ -2,11 +2,11 @@
  * Browser side of the fused (flash) attention tests: runs the WGSL forward and backward on
  * fresh random inputs, runs the CPU flash reference on the same inputs in the page, and
  * returns allclose reports for Node to assert on. dqkv starts random, so the tests also check
- * that backward accumulates (+=). Options: other tile sizes (flashTuning), and the model's
+ * that backward accumulates (+=). Options: other kernels and tile sizes (flashTuning), and the model's
  * binding pattern (qkv, out, lse as views of one arena; dqkv, dout as views of another).
  */
 import * as gpu from '@swarmgrad/gpu-shaders';
-import { type FlashTiles, flashTiles, flashTuning, GpuContext } from '@swarmgrad/gpu-shaders';
+import { type FlashTiledTiles, type FlashTiles, flashTiledTiles, flashTiles, flashTuning, GpuContext } from '@swarmgrad/gpu-shaders';
 import * as ref from '@swarmgrad/peer-core/reference';
 import { type AllcloseReport, allclose, randomUniform } from '@swarmgrad/peer-core/reference';
 
@@ -35,10 +35,12 @@ export interface FlashOpts {
 }
 
 const api = {
-  async tiles(hs: number): Promise<{ workgroupBytes: number; tiles: FlashTiles }> {
+  async tiles(hs: number): Promise<{ workgroupBytes: number; maxInvocations: number; tiles: FlashTiles; tiled: Record<'forward' | 'dq' | 'dkv', FlashTiledTiles | null> }> {
     const ctx = await context();
     const workgroupBytes = ctx.device.limits.maxComputeWorkgroupStorageSize;
-    return { workgroupBytes, tiles: flashTiles(hs, workgroupBytes) };
+    const maxInvocations = ctx.device.limits.maxComputeInvocationsPerWorkgroup;
+    const tiled = { forward: flashTiledTiles('forward', hs, workgroupBytes, maxInvocations), dq: flashTiledTiles('dq', hs, workgroupBytes, maxInvocations), dkv: flashTiledTiles('dkv', hs, workgroupBytes, maxInvocations) };
+    return { workgroupBytes, maxInvocations, tiles: flashTiles(hs, workgroupBytes), tiled };
   },
 
   async flash(seed: number, B: number, T: number, C: number, NH: number, opts: FlashOpts = {}): Promise<Record<string, AllcloseReport>> {
