@@ -9,13 +9,43 @@
  * Options: --sizes (default 256,1024,2048,4096), --ms (window, default 1500 under SwiftShader,
  * 1000 on a GPU), --fixed-from (default 2048 under SwiftShader, never on a GPU), --variants
  * v1,v2 (also time these variants, results matmul_fp32_<n>_<variant>), --gpu (launch Chromium
- * on the real GPU instead of SwiftShader).
+ * on the real GPU instead of SwiftShader), --cpu-time (Linux, SwiftShader: instead of wall
+ * clock, GFLOP per CPU-second of Chromium's GPU process, where SwiftShader computes; steadier
+ * than wall clock on a shared machine; results matmul_fp32_cpu_<n>, products after a warm-up).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { launchBrowser, openPage, servePages } from '@swarmgrad/peer-core/harness';
 import type { MatmulVariant } from '@swarmgrad/gpu-shaders';
 import { type BenchSuite, ratio } from '../lib/types.ts';
+
+/** CPU seconds (user + system) so far of the GPU processes of the Chromium this process launched. */
+function gpuProcessCpuSeconds(): number {
+  const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ours = (pid: number) => {
+    for (let p = pid, i = 0; i < 16 && p > 1; i++) {
+      p = Number(stat(p)[1]);
+      if (p === process.pid) return true;
+    }
+    return false;
+  };
+  let ticks = 0;
+  let found = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('--type=gpu-process') || !ours(Number(d))) continue;
+      const f = stat(Number(d));
+      ticks += Number(f[11]) + Number(f[12]);
+      found++;
+    } catch {
+      // the process ended while we read it: not ours to count
+    }
+  }
+  if (!found) throw new Error('--cpu-time: no GPU process of our Chromium found in /proc');
+  return ticks / 100; // USER_HZ
+}
 
 const suite: BenchSuite = {
   name: 'kernels',
@@ -44,6 +74,28 @@ const suite: BenchSuite = {
       const variants = (options.variants ?? '').split(',').filter(Boolean) as MatmulVariant[];
       const ms = Number(options.ms ?? (swiftshader ? 1500 : 1000));
       const out = [];
+      if (options['cpu-time'] === 'true') {
+        for (const n of sizes) {
+          const perCpuSecond = async (impl: MatmulVariant | 'tfjs') => {
+            await page.evaluate(([m, i]) => window.swarmgradBench.runFixed(m, 1, i), [n, impl] as const); // warm-up
+            const reps = Math.max(1, Math.round(2 ** 27 / n ** 3) * (impl === 'tfjs' ? 1 : 8));
+            const c0 = gpuProcessCpuSeconds();
+            const r = await page.evaluate(([m, k, i]) => window.swarmgradBench.runFixed(m, k, i, { warmup: false, check: i === 'tfjs' ? 0 : 8 }), [n, reps, impl] as const);
+            const cpu = gpuProcessCpuSeconds() - c0;
+            if (impl !== 'tfjs' && !((r.worst ?? Number.POSITIVE_INFINITY) <= 1)) throw new Error(`matmul ${n}: spot check failed (worst error ${r.worst} of tolerance)`);
+            return (2 * n ** 3 * reps) / cpu / 1e9;
+          };
+          // ours, tfjs, ours: ours is the mean of the two runs bracketing tfjs
+          const o1 = await perCpuSecond('auto');
+          const tf = await perCpuSecond('tfjs');
+          const o2 = await perCpuSecond('auto');
+          const ours = (o1 + o2) / 2;
+          log(`matmul ${n}: ours ${o1.toFixed(2)} / ${o2.toFixed(2)}, tfjs-webgpu ${tf.toFixed(2)} GFLOP per GPU-process CPU-second (${(ours / tf).toFixed(2)}x)`);
+          out.push({ name: `matmul_fp32_cpu_${n}`, value: ours, unit: 'GFLOP per CPU-second of the GPU process (higher is better)', anchor: 'tfjs-webgpu 4.22 tf.matMul (same page)', anchorValue: tf, ratio: ratio(ours, tf) });
+        }
+        if (problems.errors.length) throw new Error(`bench page errors: ${problems.errors.join('; ')}`);
+        return out;
+      }
       for (const n of sizes) {
         let ours: number;
         let tfjs: number;
