@@ -20,7 +20,9 @@ export const FLASH_MAX_HS = 256;
 
 /**
  * Tile-size knobs (benchmarks may change them before the first dispatch; pipelines are cached
- * per tile shape). Workgroup memory always bounds the tiles: see `flashTiles`.
+ * per tile shape). `rows`, `maxKeyTile`, `maxQueryTile` shape the one-row kernels (`flashTiles`),
+ * the `tiled*` knobs the register-tiled ones (`flashTiledTiles`); `unroll` both. Workgroup memory
+ * and invocation limits always bound the tiles.
  */
 export const flashTuning = {
   /** Invocations per workgroup (even): forward runs one query row each, dq and dkv two per row. */
