@@ -38,6 +38,7 @@ const { values } = parseArgs({
     'mesh-timeout-s': { type: 'string' },
     'start-concurrency': { type: 'string' },
     'relay-child': { type: 'boolean' },
+    'relay-in-process': { type: 'boolean' },
   },
 });
 
@@ -83,6 +84,13 @@ interface Sample {
 }
 
 async function startRelayChild(): Promise<{ url: string; stop: () => void }> {
+  if (values['relay-in-process']) {
+    // A/B switch: the relay in the driver process, as bench/net/measure.ts and the e2e test run it.
+    const { startRelay } = await import('../../relay/src/relay.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'sg-mesh-relay-'));
+    const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
+    return { url: relay.http.url, stop: () => void relay.stop() };
+  }
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, ['--import', 'tsx', self, '--relay-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((ok, fail) => {
@@ -163,6 +171,7 @@ try {
   let samples: (Sample | undefined)[] = [];
   let links = 0;
   let fullAt = Number.NaN;
+  let polls = 0;
   while (performance.now() - t0 < meshTimeoutMs) {
     samples = await Promise.all(s.peers.map((p) => sample(p)));
     links = samples.reduce((a, x) => a + (x ? x.direct.filter((id) => idx.has(id)).length : 0), 0);
@@ -170,6 +179,7 @@ try {
       fullAt = (performance.now() - t0) / 1000;
       break;
     }
+    if (++polls % 10 === 0) log(`t=${((performance.now() - t0) / 1000).toFixed(0)} s: ${links} of ${N * (N - 1)} links, ${samples.filter((x) => !x).length} pages not answering`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   const missing = s.peers.flatMap((p, i) => (samples[i] ? ids.filter((id) => id !== p.peerId && !samples[i]!.direct.includes(id)).map((id) => `${i}->${idx.get(id)}`) : [`${i}: no answer`]));

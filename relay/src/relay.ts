@@ -137,7 +137,9 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
         maxInboundHopStreams: 4 * cfg.maxReservations,
         maxOutboundStopStreams: 4 * cfg.maxReservations,
       }),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true }),
+      // No IP colocation penalty: by default > 10 peers from one IP (one machine, one NAT) are
+      // all graylisted and discovery stops (peer-core/src/net/constants.ts GOSSIP_SCORE_PARAMS).
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true, scoreParams: { IPColocationFactorWeight: 0 } }),
     },
   });
   // Forward SwarmNode heartbeats (peer-core/src/net/constants.ts HEARTBEAT_TOPIC) between peers

@@ -172,6 +172,8 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
 /** Open one more volunteer page and start its SwarmNode. */
 async function openPeer(browser: Browser, url: string, index: number, startOpts: SwarmPeerStartOptions): Promise<SwarmPeer> {
   const context = await browser.newContext();
+  // Loading the 2 MB bundle into the Nth page of a starved 2-core machine can pass Playwright's 30 s.
+  context.setDefaultNavigationTimeout(120_000);
   const { page, problems } = await openPage(context, url);
   page.on('crash', () => problems.errors.push(`pageerror: renderer of peer ${index} crashed`));
   await page.waitForFunction(() => 'swarmgradPeer' in window, null, { timeout: 60_000 });
@@ -190,7 +192,10 @@ async function openPeer(browser: Browser, url: string, index: number, startOpts:
       throw new PageScriptError(`peer ${index} ${method}: ${(e as Error).message}`);
     }
   };
-  const started = await call<{ peerId: string; timings: Record<string, number> }>('start', startOpts);
+  // One retry: on a starved machine the relay handshake can pass its timeout (RelayConnectError);
+  // the page's start() builds a fresh SwarmNode each time.
+  const start = () => call<{ peerId: string; timings: Record<string, number> }>('start', startOpts);
+  const started = await start().catch(start);
   return {
     index,
     peerId: started.peerId,
@@ -251,7 +256,7 @@ export async function launchSwarm(init: LaunchSwarmInit): Promise<RunningSwarm> 
         const gaps = live.flatMap((p, i) => live.filter((q) => q !== p && !infos[i]?.direct.includes(q.peerId)).map((q) => `${p.index}->${q.index}`));
         if (!gaps.length) return;
         missing = gaps.join(' ');
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 1000));
       }
       throw new Error(`swarm mesh incomplete after ${timeoutMs} ms; missing direct links: ${missing}${silent.length ? `; pages not answering: ${silent.join(' ')}` : ''}`);
     },

@@ -34,6 +34,18 @@ export const MAX_NDIM = 8;
 /** Ack: magic u32, tensorId u32, status u8 (0 ok), 3 bytes padding, payload crc u32. */
 export const ACK_BYTES = 16;
 
+/**
+ * Gossipsub peer-score parameters of SwarmNode and the relay: gossipsub's defaults except the IP
+ * colocation penalty, which is off. By default more than 10 peers on one IP score
+ * -5 * (n - 10)^2 each, all of them: at 15 peers -125, below the graylist threshold (-80), so
+ * their messages (discovery, heartbeats, jobs) are dropped. In a swarm many peers share an IP
+ * legitimately: the relay sees every peer of one machine, NAT, campus or home network at one
+ * address, and a peer sees every peer that it reached over a circuit or dialled over WebRTC
+ * through the relay at the relay's IP. This is what kept 6 of 16 browser peers from ever being
+ * discovered (docs/NETWORK.md, "Mesh formation"). Gossipsub's other penalties stay on.
+ */
+export const GOSSIP_SCORE_PARAMS = { IPColocationFactorWeight: 0 } as const;
+
 export const NET_DEFAULTS = {
   /** Payload bytes per frame. libp2p's WebRTC stream re-frames into 16 KiB messages anyway;
    *  a raw RTCDataChannel accepts messages up to 256 KiB. 64 KiB keeps headers < 0.1 %. */

@@ -35,7 +35,7 @@ import { webSockets } from '@libp2p/websockets';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
@@ -359,7 +359,9 @@ export class SwarmNode extends EventTarget {
       peerDiscovery: [pubsubPeerDiscovery({ interval: this.cfg.discoveryIntervalMs })],
       services: {
         identify: identify(),
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true, emitSelf: false }),
+        // No IP colocation penalty (GOSSIP_SCORE_PARAMS): every peer reached through the relay or
+        // dialled over a circuit shows the relay's IP, so a swarm of > 10 graylisted everyone.
+        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true, emitSelf: false, scoreParams: GOSSIP_SCORE_PARAMS }),
       },
     });
     this.node = node;
