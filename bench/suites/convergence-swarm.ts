@@ -105,7 +105,9 @@ const suite: BenchSuite = {
     const { results, backend, runs, mesh } = await runSwarmConvergence(o);
     ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores${mesh.relayedPairs ? `, ${mesh.relayedPairs} of ${o.peers * (o.peers - 1)} directed links relayed (direct mesh incomplete)` : ''}`;
     const summary = runs.map((r) => ({ label: r.label, params: r.params, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, joinBytesPerPeer: r.joinBytesPerPeer, time: r.time, timeToTarget: r.timeToTarget, reached: r.reached }));
-    ctx.env.config = { ...o, only: ctx.options.only, log: undefined, onRun: undefined, runs: summary };
+    // Per-run summaries (time, bytes, breakdown) go to the curves file; env stays small (it is
+    // repeated in every result).
+    ctx.env.config = { ...o, only: ctx.options.only, log: undefined, onRun: undefined, runs: summary.map((r) => ({ label: r.label, seconds: r.seconds, finalLoss: r.finalLoss })) };
     const json = ctx.options.json;
     if (json) {
       const stem = json.replace(/\.json$/, '');
