@@ -203,6 +203,8 @@ try {
     // ---- soak: sample the idle mesh for `minutes`
     const closes0 = samples.reduce((a, x) => a + (x?.closes ?? 0), 0);
     let minLinks = links;
+    let maxLinks = links;
+    let lastLinks = links;
     let silentSamples = 0;
     let n = 0;
     const cpu: number[] = [];
@@ -217,6 +219,8 @@ try {
       const l = last.reduce((a, x) => a + (x ? x.direct.filter((id) => idx.has(id)).length : 0), 0);
       silentSamples += last.filter((x) => !x).length;
       minLinks = Math.min(minLinks, l);
+      maxLinks = Math.max(maxLinks, l);
+      lastLinks = l;
       cpu.push(machineCpu());
       heaps.push(...last.filter((x) => x).map((x) => x!.heap));
       n++;
@@ -227,6 +231,8 @@ try {
     const members = Math.min(...last.map((x) => x?.members ?? 0));
     rows.push(
       { name: `${tag}_min_direct_links`, value: minLinks, unit: `of ${N * (N - 1)} directed links, minimum over ${n} samples (every ${sampleMs / 1000} s, incl. the sample that completed the mesh)` },
+      { name: `${tag}_max_direct_links`, value: maxLinks, unit: `of ${N * (N - 1)}, maximum over the samples` },
+      { name: `${tag}_final_direct_links`, value: lastLinks, unit: `of ${N * (N - 1)}, last sample` },
       { name: `${tag}_disconnects`, value: closes, unit: 'direct WebRTC connections closed during the soak (summed over pages; each link counts on both ends)' },
       { name: `${tag}_unanswered_samples`, value: silentSamples, unit: `page samples that did not answer within 15 s (of ${n * N})` },
       { name: `${tag}_min_members`, value: members, unit: `members seen by the page that sees fewest, at the end (of ${N - 1})` },
