@@ -186,10 +186,28 @@ describe.skipIf(!inNetns)('swarm e2e (needs the test/netns/run.sh namespace: run
       ['FrameChecksumError', badCrc],
       ['FrameMagicError', garbage],
     ];
-    for (const [, bytes] of cases) await sendRawFromNode(target.peerId, bytes);
-    await until('the browser peer to reject every malformed stream', 20_000, async () => {
+    // Each case goes on its own fresh stream; a stream that the loaded machine fails to deliver
+    // (open or send error, seen about once in a few runs) is sent again, so what is tested is
+    // the receiver's verdict on every case, not the delivery of one attempt.
+    const sendMissing = async () => {
       const names = (await info(target)).frameErrors.map((e) => e.name);
-      return cases.every(([name]) => names.includes(name));
+      const missing = cases.filter(([name]) => !names.includes(name));
+      for (const [, bytes] of missing) await sendRawFromNode(target.peerId, bytes).catch(() => {});
+      return missing.map(([name]) => name);
+    };
+    await sendMissing();
+    let lastSend = Date.now();
+    let missing: string[] = [];
+    await until('the browser peer to reject every malformed stream', 30_000, async () => {
+      const names = (await info(target)).frameErrors.map((e) => e.name);
+      missing = cases.filter(([name]) => !names.includes(name)).map(([name]) => name);
+      if (missing.length && Date.now() - lastSend > 5000) {
+        lastSend = Date.now();
+        await sendMissing();
+      }
+      return missing.length === 0;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; never rejected: ${missing.join(', ')}`);
     });
     const i = await info(target);
     for (const [name] of cases) expect(i.stats.frameErrors[name], name).toBeGreaterThanOrEqual(1);
