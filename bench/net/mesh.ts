@@ -33,6 +33,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     peers: { type: 'string' },
     soak: { type: 'boolean' },
+    'warmup-bytes': { type: 'string' },
     minutes: { type: 'string' },
     'sample-s': { type: 'string' },
     'mesh-timeout-s': { type: 'string' },
@@ -160,7 +161,8 @@ try {
     peers: N,
     browser,
     startConcurrency: Number(values['start-concurrency'] ?? 4),
-    start: soak ? { warmupBytes: 0 } : {},
+    // --warmup-bytes N: SwarmNode's per-connection warm-up (default NET_DEFAULTS.warmupBytes; the soak uses 0).
+    start: soak ? { warmupBytes: 0 } : values['warmup-bytes'] !== undefined ? { warmupBytes: Number(values['warmup-bytes']) } : {},
   });
   const launchedS = (performance.now() - t0) / 1000;
   log(`${N} peers started in ${launchedS.toFixed(1)} s`);

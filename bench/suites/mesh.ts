@@ -33,7 +33,8 @@ const suite: BenchSuite = {
   name: 'mesh',
   description: 'N-peer browser mesh: direct links, dial times (target < 2 s each), time to the full mesh',
   async run({ options, env, log }) {
-    return runMeshScript(['--peers', options.peers ?? '8'], log, env, 600_000);
+    const warm = options['warmup-bytes'] !== undefined ? ['--warmup-bytes', options['warmup-bytes']] : [];
+    return runMeshScript(['--peers', options.peers ?? '8', ...warm], log, env, 600_000);
   },
 };
 export default suite;
