@@ -123,6 +123,8 @@ export interface RuntimeStats {
   computeLimit: number;
   joinedFrom?: string;
   backend?: string;
+  /** The training shard this peer samples (set when it starts training). */
+  shard?: Shard;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -187,6 +189,7 @@ export class PeerRuntime extends EventTarget {
   private optimizer: Optimizer | undefined;
   private averager: Averager | undefined;
   private sampler: ShardSampler | undefined;
+  private dataset: TokenDataset | undefined;
   private heldOut: Batch[] = [];
   private x: Float32Array | undefined;
   private step = 0;
@@ -272,6 +275,7 @@ export class PeerRuntime extends EventTarget {
       computeLimit: this.computeLimit,
       joinedFrom: this.joinedFrom,
       backend: this.backend?.name,
+      shard: this.sampler?.shard,
     };
   }
 
@@ -325,12 +329,24 @@ export class PeerRuntime extends EventTarget {
     this.x = await this.model.getParams();
     this.heldOut = ds.evalBatches('heldOut', spec.batch.perPeer, contextLength, this.init.evalBatches ?? RUNTIME_DEFAULTS.evalBatches);
     this.averager = createAverager(spec, this.transport);
-    const shard = this.init.shard ?? this.rankShard();
-    this.sampler = new ShardSampler(ds, spec, shard, (spec.dataset.seed * 0x9e3779b1) ^ hash32(this.transport.self));
+    this.dataset = ds;
+    // With a fixed shard, build the sampler now (a shard too small for one window fails early);
+    // otherwise the shard is this peer's rank among the job's peers once they are in view (enter).
+    if (this.init.shard) this.sampler = new ShardSampler(ds, spec, this.init.shard, this.samplerSeed());
     void this.serveModel();
   }
 
-  /** Shard = rank among the job's peers now, out of peers.max (contiguous sharding). */
+  private samplerSeed(): number {
+    return (this.spec.dataset.seed * 0x9e3779b1) ^ hash32(this.transport.self);
+  }
+
+  /**
+   * Shard = rank among the job's peers now, out of peers.max (contiguous sharding). Called when
+   * this peer starts training (enter), not at setup: peers pick a job up at different times, and a
+   * rank taken before the others are in view gives several peers the same shard (each peer that
+   * sees only the peers above it in the order takes index 0), so the swarm trains on a few pieces
+   * of the split many times and never on the others.
+   */
   private rankShard(): Shard {
     const ids = [this.transport.self, ...this.transport.roster().keys()].sort();
     return { index: ids.indexOf(this.transport.self) % this.spec.peers.max, count: this.spec.peers.max };
@@ -493,6 +509,11 @@ export class PeerRuntime extends EventTarget {
         this.answerPulls();
         await sleep(100);
       }
+    }
+    // The shard, once: after a fresh start's wait every peer of the job sees the same roster, so
+    // the ranks are distinct. A joiner ranks itself among the peers it sees (it may share a shard).
+    if (!this.sampler) {
+      this.sampler = new ShardSampler(this.dataset!, this.spec, this.rankShard(), this.samplerSeed());
     }
     // Pulled from a training peer, or resuming after a pause: the others have been mixing.
     this.averager!.init(this.x!, { joining: pulled || this.localSteps > 0 });

@@ -103,6 +103,30 @@ describe('PeerRuntime (in-memory swarm)', () => {
     expect(spreadEnd).toBeLessThan(spreadEarly);
   }, 60_000);
 
+  it('peers that pick the job up at different times still get distinct contiguous shards', async () => {
+    // Each peer joins the network (and starts) 150 ms after the previous one, in reverse id order:
+    // a shard rank taken at setup would see only the peers above it and give every peer index 0.
+    const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 2000 }, codec: { name: 'none' }, topology: { kind: 'ring' }, stopping: { maxSteps: 3, evalEverySteps: 3 }, peers: { min: 4, max: 4 } });
+    const s = await swarm(0, spec);
+    const runs: Promise<RunSummary>[] = [];
+    for (const id of ['p3', 'p2', 'p1', 'p0']) {
+      const p = s.add(id, 4);
+      runs.push(p.rt.start());
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const done = await Promise.all(runs);
+    for (const d of done) expect(d.steps).toBe(3);
+    const shards = s.peers.map((p) => p.rt.stats().shard!);
+    for (const sh of shards) expect(sh.count).toBe(4);
+    // Ranks among the sorted ids: p0 → 0 … p3 → 3.
+    expect(s.peers.map((p) => [p.id, shards[s.peers.indexOf(p)].index])).toEqual([
+      ['p3', 3],
+      ['p2', 2],
+      ['p1', 1],
+      ['p0', 0],
+    ]);
+  }, 60_000);
+
   it('a peer that crashes mid-run does not stall the others (timeouts, then the topology heals)', async () => {
     const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 400 }, codec: { name: 'none' }, topology: { kind: 'ring' }, stopping: { maxSteps: 25, evalEverySteps: 25 } });
     const { jobNet, peers } = await swarm(3, spec, { failureDetectMs: 600 });
