@@ -34,6 +34,7 @@ const { values } = parseArgs({
     peers: { type: 'string' },
     soak: { type: 'boolean' },
     'warmup-bytes': { type: 'string' },
+    start: { type: 'string' },
     minutes: { type: 'string' },
     'sample-s': { type: 'string' },
     'mesh-timeout-s': { type: 'string' },
@@ -69,11 +70,16 @@ interface Row {
   anchorValue?: number;
   ratio?: number;
 }
+/** SwarmNode's DialRecord: `ms` first attempt -> connection open (retries included),
+ *  `attemptMs` successful attempt -> open, `waitMs` queued -> first attempt. */
 interface DialRec {
   peerId: string;
   ok: boolean;
   attempts: number;
   ms: number;
+  attemptMs?: number;
+  waitMs?: number;
+  phases?: string[];
   errors: string[];
 }
 interface Sample {
@@ -82,6 +88,10 @@ interface Sample {
   members: number;
   closes: number;
   heap: number;
+  /** Peers whose warm-up (this page's sending direction) finished. */
+  warmed: string[];
+  /** Times the page lost its relay connection and dialled it again. */
+  relayReconnects: number;
 }
 
 async function startRelayChild(): Promise<{ url: string; stop: () => void }> {
@@ -117,7 +127,7 @@ function sample(p: SwarmPeer, ms = 15_000): Promise<Sample | undefined> {
       type N = {
         directPeers(): string[];
         peers(): unknown[];
-        stats: { dials: unknown[] };
+        stats: { dials: unknown[]; warmupMs: Record<string, number>; relayReconnects?: number };
         libp2p: { addEventListener(t: string, f: (e: { detail: { remoteAddr: { toString(): string }; limits?: unknown } }) => void): void };
       };
       const w = window as unknown as { swarmgradPeer: { _node(): N }; __sgCloses?: number };
@@ -131,7 +141,7 @@ function sample(p: SwarmPeer, ms = 15_000): Promise<Sample | undefined> {
         });
       }
       const mem = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
-      return { direct: n.directPeers(), dials: n.stats.dials as DialRec[], members: n.peers().length, closes: w.__sgCloses, heap: mem?.usedJSHeapSize ?? 0 };
+      return { direct: n.directPeers(), dials: n.stats.dials as DialRec[], members: n.peers().length, closes: w.__sgCloses, heap: mem?.usedJSHeapSize ?? 0, warmed: Object.keys(n.stats.warmupMs), relayReconnects: n.stats.relayReconnects ?? 0 };
     }),
     ms,
   );
@@ -162,7 +172,8 @@ try {
     browser,
     startConcurrency: Number(values['start-concurrency'] ?? 4),
     // --warmup-bytes N: SwarmNode's per-connection warm-up (default NET_DEFAULTS.warmupBytes; the soak uses 0).
-    start: soak ? { warmupBytes: 0 } : values['warmup-bytes'] !== undefined ? { warmupBytes: Number(values['warmup-bytes']) } : {},
+    // --start JSON: extra SwarmNode options for every page (experiments, e.g. '{"warmupQuietMs":0}').
+    start: { ...(soak ? { warmupBytes: 0 } : values['warmup-bytes'] !== undefined ? { warmupBytes: Number(values['warmup-bytes']) } : {}), ...(JSON.parse(values.start ?? '{}') as Record<string, unknown>) },
   });
   const launchedS = (performance.now() - t0) / 1000;
   log(`${N} peers started in ${launchedS.toFixed(1)} s`);
@@ -188,7 +199,32 @@ try {
   log(`mesh: ${links} of ${N * (N - 1)} directed links direct${Number.isNaN(fullAt) ? `; missing ${missing.join(' ')}` : ` after ${fullAt.toFixed(1)} s`}`);
   const dials = samples.flatMap((x) => x?.dials ?? []);
   const ok = dials.filter((d) => d.ok);
-  for (const d of dials.filter((x) => !x.ok || x.attempts > 1 || x.ms > 2000)) log(`  slow/failed dial -> ${idx.get(d.peerId)}: ${d.ok ? 'ok' : 'FAILED'} ${d.attempts} attempt(s) ${d.ms.toFixed(0)} ms ${d.errors.join(' | ')}`);
+  for (const [i, x] of samples.entries()) {
+    for (const d of (x?.dials ?? []).filter((y) => !y.ok || y.attempts > 1 || y.ms > 2000 || (y.attemptMs ?? 0) > 1000)) {
+      log(`  slow/failed dial ${i} -> ${idx.get(d.peerId)}: ${d.ok ? 'ok' : 'FAILED'} ${d.attempts} attempt(s) ${d.ms.toFixed(0)} ms (successful attempt ${d.attemptMs?.toFixed(0)} ms, queued ${d.waitMs?.toFixed(0)} ms) phases ${(d.phases ?? []).join(' ')} ${d.errors.join(' | ')}`);
+    }
+  }
+  const attempts = ok.map((d) => d.attemptMs ?? Number.NaN);
+  const reconnects = samples.map((x) => x?.relayReconnects ?? 0);
+  if (reconnects.some((r) => r > 0)) log(`relay connection lost and re-dialled (per page): ${reconnects.join(' ')}`);
+  // ---- the warm-ups of every link (deferred until the mesh's dials are done; not in the dial times)
+  let warmAt = Number.NaN; // stays NaN (no row) when the mesh or the warm-ups did not complete
+  if (!soak && !Number.isNaN(fullAt) && values['warmup-bytes'] !== '0') {
+    const warmEnd = performance.now() + 60_000;
+    for (;;) {
+      const w = samples.reduce((a, x) => a + (x ? x.warmed.filter((id) => idx.has(id)).length : 0), 0);
+      if (w >= N * (N - 1)) {
+        warmAt = (performance.now() - t0) / 1000;
+        break;
+      }
+      if (performance.now() > warmEnd) {
+        log(`warm-ups: ${w} of ${N * (N - 1)} directions done after 60 s more`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      samples = await Promise.all(s.peers.map((p) => sample(p)));
+    }
+  }
 
   rows.push(
     { name: `${tag}_direct_links`, value: links, unit: `of ${N * (N - 1)} directed links direct (WebRTC, not relayed)${Number.isNaN(fullAt) ? `; missing: ${missing.join(' ')}` : ''}` },
@@ -197,8 +233,12 @@ try {
   if (!soak) {
     rows.push(
       { name: `${tag}_max_dial_ms`, value: ok.length ? Math.max(...ok.map((d) => d.ms)) : Number.NaN, unit: 'ms (lower is better): slowest successful direct dial incl. retries (target: 2000)' },
-      { name: `${tag}_median_dial_ms`, value: median(ok.map((d) => d.ms)), unit: 'ms' },
+      { name: `${tag}_median_dial_ms`, value: median(ok.map((d) => d.ms)), unit: 'ms: first attempt -> direct connection open, incl. retries' },
       { name: `${tag}_dials_over_2s`, value: ok.filter((d) => d.ms > 2000).length + dials.filter((d) => !d.ok).length, unit: `of ${dials.length} dial records (failed rounds count as over)` },
+      { name: `${tag}_max_attempt_ms`, value: attempts.length ? Math.max(...attempts) : Number.NaN, unit: 'ms (lower is better): slowest successful attempt alone (its start -> connection open)' },
+      { name: `${tag}_median_attempt_ms`, value: median(attempts), unit: 'ms: successful attempt start -> connection open' },
+      { name: `${tag}_max_dial_queue_ms`, value: ok.length ? Math.max(...ok.map((d) => d.waitMs ?? 0)) : Number.NaN, unit: "ms: longest wait in a node's dial queue before the first attempt (not in the dial times)" },
+      ...(Number.isNaN(warmAt) ? [] : [{ name: `${tag}_warm_s`, value: warmAt, unit: 's from launch until every direction of every link finished its warm-up' }]),
       { name: `${tag}_dials_retried`, value: dials.filter((d) => d.attempts > 1 || !d.ok).length, unit: `of ${dials.length} dial records` },
     );
   } else {
@@ -248,5 +288,7 @@ try {
   await browser.close();
   relay.stop();
 }
-writeFileSync(values.out ?? '/dev/stdout', JSON.stringify({ chromium, rows }));
+// A value that could not be measured (NaN: e.g. no successful dial) is left out, and said so.
+for (const r of rows.filter((x) => !Number.isFinite(x.value))) log(`${r.name}: not measured in this run, left out`);
+writeFileSync(values.out ?? '/dev/stdout', JSON.stringify({ chromium, rows: rows.filter((x) => Number.isFinite(x.value)) }));
 process.exit(0);

@@ -34,7 +34,8 @@ const suite: BenchSuite = {
   description: 'N-peer browser mesh: direct links, dial times (target < 2 s each), time to the full mesh',
   async run({ options, env, log }) {
     const warm = options['warmup-bytes'] !== undefined ? ['--warmup-bytes', options['warmup-bytes']] : [];
-    return runMeshScript(['--peers', options.peers ?? '8', ...warm], log, env, 600_000);
+    const start = options.start !== undefined ? ['--start', options.start] : [];
+    return runMeshScript(['--peers', options.peers ?? '8', ...warm, ...start], log, env, 600_000);
   },
 };
 export default suite;

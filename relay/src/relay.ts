@@ -120,6 +120,10 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
     streamMuxers: [yamux()],
     // Peers of a test swarm (and of a LAN) come from private addresses: do not refuse them.
     connectionGater: { denyDialMultiaddr: () => false },
+    // libp2p's connection monitor aborts a connection whose ping takes over 5 s; a CPU-starved
+    // browser peer then lost its relay connection and its reservation (nobody could dial it).
+    // Dead peers still go: their socket closes, or the ping fails for 30 s.
+    connectionMonitor: { pingTimeout: { minTimeout: 30_000 } },
     connectionManager: {
       maxConnections: cfg.maxConnections,
       inboundConnectionThreshold: cfg.inboundConnectionThreshold,

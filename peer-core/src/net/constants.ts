@@ -65,17 +65,26 @@ export const NET_DEFAULTS = {
   /** A peer with no heartbeat for this long has left (ms). Detection latency of a closed
    *  peer is at most leaveTimeoutMs + heartbeatIntervalMs / 2 (the sweep period). */
   leaveTimeoutMs: 6_000,
+  /** SwarmNode.stop() waits up to this long for its leave announcement to go out before it
+   *  closes its connections (ms); members then drop it at once instead of after leaveTimeoutMs. */
+  leaveFlushMs: 500,
   /** Heartbeats on the gossipsub topic (for members without a direct link) go out every this
    *  many heartbeat intervals: every gossipsub message is signed and verified in JavaScript,
    *  which a CPU-starved page of a large swarm cannot afford every second. */
   gossipHeartbeatEvery: 2,
   /** Pubsub peer discovery broadcast interval (ms). */
   discoveryIntervalMs: 2_000,
-  /** Per-attempt WebRTC dial timeout (ms): shorter than libp2p's 6 s address timeout, so a
-   *  hung simultaneous dial is retried quickly. */
-  dialTimeoutMs: 4_000,
+  /** Timeout of a first WebRTC dial attempt (ms; later attempts 2x, 3x, 4x). Hung attempts are
+   *  cut earlier by dialStallMs; this bounds slow ones that keep progressing (on a starved
+   *  machine a 4 s limit cut attempts at 3.4 s in the noise handshake, and the retry waited
+   *  behind every other target: 20-50 s per such link in the 8-peer mesh). */
+  dialTimeoutMs: 8_000,
   /** WebRTC dial attempts per peer before giving up. */
   dialAttempts: 4,
+  /** A dial attempt with no libp2p dial progress event for this long is aborted (ms): hung
+   *  attempts sat in one stage (ICE, SDP answer) until their timeout, while slow ones on a
+   *  starved machine keep progressing and are let finish (up to their timeout). */
+  dialStallMs: 3_000,
   /** Base of the randomized back-off between dial attempts (ms): base..2*base. */
   dialRetryBaseMs: 300,
   /** Bytes sent on a fresh direct connection before it is reported ready (warm-up). The first
@@ -84,6 +93,13 @@ export const NET_DEFAULTS = {
    *  arrival traces, bench/net/stall.ts); 4 MiB takes that episode into the warm-up, 1 MiB
    *  ended before it (docs/NETWORK.md, "first-transfer stall"). */
   warmupBytes: 4 * 1024 * 1024,
+  /** Warm-ups wait until no direct connection opened on this node for this long (ms), and
+   *  until its dialing is idle: warm-ups that ran during the mesh's dials made those dials
+   *  slow (direct.ts; docs/NETWORK.md, "Mesh formation"). */
+  warmupQuietMs: 1_000,
+  /** A warm-up starts at the latest this long after its connection opened (ms), so a target
+   *  that keeps failing its dials cannot keep the other links cold. */
+  warmupMaxDelayMs: 20_000,
   /** Bytes of a link throughput probe. */
   probeBytes: 1024 * 1024,
   /** RTCDataChannel bytes buffered before a libp2p WebRTC stream waits for drain. libp2p's

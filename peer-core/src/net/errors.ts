@@ -56,6 +56,10 @@ export class PeerNotConnectedError extends Error {
 export class RelayConnectError extends Error {
   override name = 'RelayConnectError';
 }
+/** One direct dial attempt ran out of time, or made no progress for dialStallMs. */
+export class DialTimeoutError extends Error {
+  override name = 'DialTimeoutError';
+}
 /** Every attempt to open a direct WebRTC connection to a peer failed. */
 export class DirectDialError extends Error {
   override name = 'DirectDialError';

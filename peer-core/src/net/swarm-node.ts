@@ -36,11 +36,16 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
-import { DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
+import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
+import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
+import { WarmupScheduler } from './direct.ts';
+import { type LeaveDetail, Membership } from './membership.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS, sendTensorOverStream } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable, DEFAULT_BULK_CHANNEL } from './bulk/index.ts';
+
+export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
 
 /** What a peer can do, published in every heartbeat (the scheduler's input). */
 export interface CapabilityRecord {
@@ -75,6 +80,12 @@ export interface SwarmNodeInit {
   dialRetryBaseMs?: number;
   /** Bytes of the warm-up transfer on each new direct connection; 0 disables it. */
   warmupBytes?: number;
+  /** A dial attempt that reports no progress (libp2p dial stage) for this long is aborted (ms). */
+  dialStallMs?: number;
+  /** Warm-ups wait until no direct connection opened on this node for this long (ms). */
+  warmupQuietMs?: number;
+  /** ...but start at the latest this long after their connection opened (ms). */
+  warmupMaxDelayMs?: number;
   chunkBytes?: number;
   limits?: FrameLimits;
   /** Options of the WebRTC data channels (see @libp2p/webrtc DataChannelOptions). */
@@ -100,11 +111,23 @@ export interface Member {
   direct: boolean;
 }
 
+/**
+ * One dial series to a target, recorded when it ends. Two durations, reported separately:
+ *  - `ms`: from the start of the FIRST attempt of the series to the direct connection being
+ *    open (retries and back-off included): the mesh benchmark's "dial time";
+ *  - `attemptMs`: from the start of the SUCCESSFUL attempt to the connection being open.
+ * `waitMs` is the time the target sat in this node's dial queue before its first attempt
+ * (not part of either). `phases` are the libp2p dial progress events of the successful
+ * attempt with their time since its start (`webrtc:read-sdp-answer@812`).
+ */
 export interface DialRecord {
   peerId: string;
   ok: boolean;
   attempts: number;
   ms: number;
+  attemptMs?: number;
+  waitMs?: number;
+  phases?: string[];
   errors: string[];
 }
 
@@ -139,6 +162,8 @@ export interface SwarmNodeStats {
   bulkFallbacks: number;
   /** Last bulk channel error per peer (open failures, bad messages). */
   bulkErrors: Record<string, string>;
+  /** Times the relay connection was lost and dialled again (reconnectRelay). */
+  relayReconnects: number;
 }
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
@@ -196,64 +221,6 @@ export async function fetchRelayInfo(httpUrl: string): Promise<{ peerId: string;
   return { peerId: j.peerId, multiaddrs: j.multiaddrs.map(String) };
 }
 
-/** Failed dial rounds to one target, and the earliest time (performance.now()) of the next. */
-export interface DialFailure {
-  rounds: number;
-  notBefore: number;
-  /** Start of the first failed attempt of this series (performance.now()). */
-  firstAt: number;
-  /** Errors of the failed attempts, each with its timeout and the last dial stage reached. */
-  errors: string[];
-}
-
-/**
- * Which queued target a node dials next (undefined: all are backing off). Targets whose last
- * attempt failed wait until `notBefore`; among the rest, the fewest failed attempts go first, then
- * ring order starting just above `self` (string order of peer ids, wrapping around).
- *
- * Why ring order: with "the smaller id dials", an order shared by every dialer (the largest id
- * first, as before) sends ALL dialers to the same target at once; that target then handles N-1
- * simultaneous WebRTC handshakes on a starved CPU, they time out together, retry together, and
- * a target that keeps failing kept the single dial worker busy forever. In ring order peer r
- * dials r+1, r+2, ... so at any moment each target is dialled by about one peer; and one
- * attempt per turn means every target gets its first attempt before any gets a second.
- */
-export function nextDialTarget(self: string, queued: readonly string[], failures: ReadonlyMap<string, DialFailure>, now: number): string | undefined {
-  let best: string | undefined;
-  let bestRounds = Number.POSITIVE_INFINITY;
-  for (const id of queued) {
-    const f = failures.get(id);
-    if (f && f.notBefore > now) continue;
-    const rounds = f?.rounds ?? 0;
-    if (rounds < bestRounds || (rounds === bestRounds && best !== undefined && ringBefore(self, id, best))) {
-      best = id;
-      bestRounds = rounds;
-    }
-  }
-  return best;
-}
-
-/** True when `a` comes before `b` walking the ring of peer ids upwards from `self`. */
-export function ringBefore(self: string, a: string, b: string): boolean {
-  const aAbove = a > self;
-  const bAbove = b > self;
-  if (aAbove !== bAbove) return aAbove;
-  return a < b;
-}
-
-/** Back-off before the next attempt to a target whose last `rounds` attempts failed (ms):
- *  base * 2^(rounds-1) with +-25 % jitter (so two dialers that failed together do not retry
- *  together), at most 30 s. */
-export function dialBackoff(rounds: number, baseMs: number, rand: () => number = Math.random): number {
-  return Math.min(30_000, baseMs * 2 ** Math.max(0, rounds - 1) * (0.75 + 0.5 * rand()));
-}
-
-/** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms):
- *  base * (rounds + 1), at most 4 * base. */
-export function dialAttemptTimeout(rounds: number, baseMs: number): number {
-  return baseMs * Math.min(4, rounds + 1);
-}
-
 type Services = { identify: unknown; pubsub: GossipSub };
 
 export class SwarmNode extends EventTarget {
@@ -267,8 +234,9 @@ export class SwarmNode extends EventTarget {
     dialRetryBaseMs: number;
     warmupBytes: number;
     chunkBytes: number;
+    dialStallMs: number;
   };
-  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {} };
+  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
   /** The simple-peer bulk channels (after start()). */
   bulk: BulkService | undefined;
   /** Connections on which the bulk channel failed to open: their sends use libp2p streams. */
@@ -278,7 +246,9 @@ export class SwarmNode extends EventTarget {
   private node: Libp2p<Services> | undefined;
   private relayAddrs: Multiaddr[] = [];
   private relayIds = new Set<string>();
-  private readonly members = new Map<string, Member>();
+  private readonly members: Membership<CapabilityRecord>;
+  /** Removes the page-unload listener that announces the leave (browsers). */
+  private unloadOff: (() => void) | undefined;
   private readonly handlers = new Set<TensorHandler>();
   private readonly shapers = new Map<string, LinkShaper>();
   private readonly dialing = new Map<string, Deferred<Connection>>();
@@ -286,8 +256,16 @@ export class SwarmNode extends EventTarget {
   private dialWorker = false;
   /** Failed dial rounds per target and when the next round may start (performance.now()). */
   private readonly dialFailures = new Map<string, DialFailure>();
+  /** When each target entered the dial queue (performance.now()), for DialRecord.waitMs. */
+  private readonly dialQueuedAt = new Map<string, number>();
+  /** A relay re-dial in progress (reconnectRelay). */
+  private relayRedial: Promise<void> | undefined;
   private readonly hbStreams = new Map<string, Stream | 'opening'>();
   private readonly ready = new Map<string, Promise<void>>();
+  /** Warm-ups of new direct connections: one at a time, when this node's dialing is idle (direct.ts). */
+  private readonly warmups: WarmupScheduler<Connection>;
+  /** Event-loop lag of this runtime (gates dial attempts). */
+  private readonly lag = new LagMonitor();
   private timers: ReturnType<typeof setInterval>[] = [];
   private seq = 0;
   private caps: CapabilityRecord;
@@ -305,8 +283,21 @@ export class SwarmNode extends EventTarget {
       dialRetryBaseMs: init.dialRetryBaseMs ?? NET_DEFAULTS.dialRetryBaseMs,
       warmupBytes: init.warmupBytes ?? NET_DEFAULTS.warmupBytes,
       chunkBytes: init.chunkBytes ?? NET_DEFAULTS.chunkBytes,
+      dialStallMs: init.dialStallMs ?? NET_DEFAULTS.dialStallMs,
     };
     for (const [id, s] of Object.entries(init.linkShapes ?? {})) this.shapers.set(id, new LinkShaper(s));
+    this.members = new Membership<CapabilityRecord>({
+      leaveTimeoutMs: this.cfg.leaveTimeoutMs,
+      onJoin: (peerId) => this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } })),
+      onLeave: (d) => this.onMemberLeft(d),
+    });
+    this.warmups = new WarmupScheduler<Connection>({
+      dialIdle: () => this.dialIdle(),
+      run: (_peerId, c) => this.warmup(c),
+      alive: (c) => c.status === 'open',
+      quietMs: init.warmupQuietMs ?? NET_DEFAULTS.warmupQuietMs,
+      maxDelayMs: init.warmupMaxDelayMs ?? NET_DEFAULTS.warmupMaxDelayMs,
+    });
   }
 
   get libp2p(): Libp2p<Services> {
@@ -350,6 +341,13 @@ export class SwarmNode extends EventTarget {
       streamMuxers: [yamux()],
       // The browser default refuses private and loopback addresses: a LAN swarm needs them.
       connectionGater: { denyDialMultiaddr: () => false },
+      // libp2p's connection monitor opens a ping stream on every connection every 10 s (a new
+      // data channel on WebRTC) and ABORTS the connection when the answer takes over 5 s: on a
+      // CPU-starved page that killed direct links and the relay connection (and with it the
+      // reservation: the peer could no longer be dialled). Liveness here comes from the
+      // heartbeats (membership), WebRTC's own consent checks and the relay socket; a lost relay
+      // connection is re-dialled (reconnectRelay).
+      connectionMonitor: { enabled: false },
       connectionManager: {
         inboundConnectionThreshold: 1000,
         maxIncomingPendingConnections: 256,
@@ -419,12 +417,31 @@ export class SwarmNode extends EventTarget {
     }
     this.timings.reservation_ms = performance.now() - t2;
     this.timings.start_total_ms = performance.now() - t0;
+    this.lag.start();
     this.timers.push(setInterval(() => this.heartbeat(), this.cfg.heartbeatIntervalMs));
-    this.timers.push(setInterval(() => this.sweepMembers(), Math.max(100, this.cfg.heartbeatIntervalMs / 2)));
+    this.timers.push(setInterval(() => this.members.sweep(), Math.max(100, this.cfg.heartbeatIntervalMs / 2)));
+    // A closing tab announces its leave too (best effort: what the browser sends before it goes).
+    const g = globalThis as { addEventListener?: (t: string, f: () => void) => void; removeEventListener?: (t: string, f: () => void) => void };
+    if (typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function' && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+      const onHide = () => this.announceLeave('page unload');
+      g.addEventListener('pagehide', onHide);
+      this.unloadOff = () => g.removeEventListener?.('pagehide', onHide);
+    }
     this.heartbeat();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Leave the swarm. By default the leave is announced first (a leave line on every direct
+   * heartbeat stream and on the gossip topic), so members drop this peer at once ('peer:leave'
+   * with reason 'announced') instead of after leaveTimeoutMs. `announce: false` leaves silently
+   * (the others notice by the timeout), as a crashed tab would.
+   */
+  async stop(opts: { announce?: boolean } = {}): Promise<void> {
+    this.unloadOff?.();
+    this.unloadOff = undefined;
+    if (this.node && (opts.announce ?? true)) await this.announceLeave('stopped', NET_DEFAULTS.leaveFlushMs);
+    this.warmups.stop();
+    this.lag.stop();
     this.bulk?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -440,7 +457,7 @@ export class SwarmNode extends EventTarget {
 
   /** Members currently alive (heard from within leaveTimeoutMs). */
   peers(): Member[] {
-    return [...this.members.values()].map((m) => ({ ...m, direct: this.directConnection(m.peerId) !== undefined }));
+    return this.members.values().map((m) => ({ peerId: m.peerId, lastSeen: m.lastSeen, capabilities: m.capabilities, direct: this.directConnection(m.peerId) !== undefined }));
   }
 
   capabilities(peerId: string): CapabilityRecord | undefined {
@@ -500,6 +517,8 @@ export class SwarmNode extends EventTarget {
   async sendTensor(peerId: string, t: WireTensor, opts: { allowRelayed?: boolean; signal?: AbortSignal } = {}): Promise<SendResult> {
     const conn = opts.allowRelayed ? (this.directConnection(peerId) ?? this.anyConnection(peerId)) : await this.connectDirect(peerId);
     if (!conn) throw new PeerNotConnectedError(`no connection to ${peerId}`);
+    // A warm-up still queued behind the mesh's dials runs now: this send needs the link.
+    this.warmups.urgent(peerId);
     await this.ready.get(peerId);
     try {
       return await this.sendDirect(conn, t, opts.signal);
@@ -651,6 +670,7 @@ export class SwarmNode extends EventTarget {
     const d = deferred<Connection>();
     d.promise.catch(() => {});
     this.dialing.set(peerId, d);
+    if (!this.dialFailures.has(peerId)) this.dialQueuedAt.set(peerId, performance.now());
     void this.runDials();
     return d.promise;
   }
@@ -683,6 +703,7 @@ export class SwarmNode extends EventTarget {
           else if (f.rounds >= this.cfg.dialAttempts) {
             this.stats.dials.push({ peerId: next, ok: false, attempts: f.rounds, ms: performance.now() - f.firstAt, errors: f.errors });
             f.errors = [];
+            this.dialQueuedAt.delete(next);
             d.reject(new DirectDialError(`no direct connection to ${next} after ${f.rounds} attempts: ${(e as Error).message}`));
           } else settled = false;
         } finally {
@@ -715,11 +736,27 @@ export class SwarmNode extends EventTarget {
     const timeoutMs = dialAttemptTimeout(prev?.rounds ?? 0, this.cfg.dialTimeoutMs);
     // The last libp2p dial stage reached ('webrtc:read-sdp-answer@812ms', ...): where a failed attempt stopped.
     let stage = 'queued';
+    // The first entry: this node's event-loop lag when the attempt started (dial.ts LagMonitor).
+    const phases: string[] = [`lag=${this.lag.recentMaxMs().toFixed(0)}ms`];
+    // Two limits: the attempt's total timeout, and a stall limit that aborts an attempt whose
+    // dial made no progress for dialStallMs (the probe's and our hung attempts sat in one stage,
+    // e.g. ICE, until the timeout; a slow attempt that keeps progressing is let finish).
+    const ac = new AbortController();
+    const total = setTimeout(() => ac.abort(new DialTimeoutError(`attempt timed out after ${timeoutMs} ms`)), timeoutMs);
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const armStall = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => ac.abort(new DialTimeoutError(`no dial progress for ${this.cfg.dialStallMs} ms`)), this.cfg.dialStallMs);
+    };
+    armStall();
     const onProgress = (ev: { type: string }) => {
-      stage = `${ev.type}@${(performance.now() - ta).toFixed(0)}ms`;
+      const at = (performance.now() - ta).toFixed(0);
+      stage = `${ev.type}@${at}ms`;
+      if (phases.length < 40) phases.push(`${ev.type}@${at}`);
+      armStall();
     };
     try {
-      const signal = AbortSignal.timeout(timeoutMs);
+      const signal = ac.signal;
       // Race a hard timer too: a dial that ignores its abort signal must not block the queue.
       const c = await Promise.race([
         node.dial(this.dialAddr(peerId), { signal, force: true, onProgress }),
@@ -729,20 +766,37 @@ export class SwarmNode extends EventTarget {
       ]);
       if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
       // ms: from the first attempt of this series (retries and back-off included).
-      this.stats.dials.push({ peerId, ok: true, attempts: (prev?.rounds ?? 0) + 1, ms: performance.now() - (prev?.firstAt ?? ta), errors: prev?.errors ?? [] });
+      const now = performance.now();
+      const firstAt = prev?.firstAt ?? ta;
+      const queuedAt = this.dialQueuedAt.get(peerId);
+      this.stats.dials.push({
+        peerId,
+        ok: true,
+        attempts: (prev?.rounds ?? 0) + 1,
+        ms: now - firstAt,
+        attemptMs: now - ta,
+        ...(queuedAt !== undefined ? { waitMs: Math.max(0, firstAt - queuedAt) } : {}),
+        phases,
+        errors: prev?.errors ?? [],
+      });
       this.dialFailures.delete(peerId);
+      this.dialQueuedAt.delete(peerId);
       return c;
     } catch (e) {
       const rounds = (prev?.rounds ?? 0) + 1;
-      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message} (${timeoutMs} ms attempt, last stage ${stage})`];
+      const why = ac.signal.aborted ? ` [${(ac.signal.reason as Error).message}]` : '';
+      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message}${why} (${timeoutMs} ms attempt, last stage ${stage})`];
       this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors });
       throw e;
+    } finally {
+      clearTimeout(total);
+      clearTimeout(stall);
     }
   }
 
   private onDiscovered(peerId: string): void {
     if (this.relayIds.has(peerId) || !this.node || peerId === this.peerId) return;
-    this.touch(peerId);
+    if (!this.members.touch(peerId)) return; // it announced its leave: a late discovery record
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId) && !this.directConnection(peerId) && !this.dialing.has(peerId)) {
       this.dialDirect(peerId).catch((e) => this.dispatchEvent(new CustomEvent('dial:error', { detail: { peerId, error: String(e) } })));
     }
@@ -751,11 +805,14 @@ export class SwarmNode extends EventTarget {
   private onConnectionOpen(c: Connection): void {
     if (!isDirectConnection(c)) return;
     const peerId = c.remotePeer.toString();
-    this.touch(peerId);
+    this.members.rejoin(peerId);
+    this.members.touch(peerId);
     // Both sides warm their sending direction of a new connection up: the first bulk transfer
-    // on a fresh WebRTC connection stalls (measured by `npm run bench -- net`); pay it here,
-    // not on the first tensor. sendTensor waits for the warm-up.
-    this.ready.set(peerId, this.cfg.warmupBytes > 0 ? this.warmup(c).catch(() => {}) : Promise.resolve());
+    // on a fresh WebRTC connection stalls (measured by `npm run bench -- net`); pay it before
+    // the first tensor. The warm-up waits until this node's dials are done (WarmupScheduler,
+    // direct.ts), unless a send needs the link first; sendTensor waits for it.
+    this.warmups.noteConnectionOpen();
+    this.ready.set(peerId, this.cfg.warmupBytes > 0 ? this.warmups.add(peerId, c) : Promise.resolve());
     void this.ready
       .get(peerId)
       ?.then(() => this.dispatchEvent(new CustomEvent('direct:open', { detail: { peerId, remoteAddr: c.remoteAddr.toString() } })));
@@ -764,12 +821,55 @@ export class SwarmNode extends EventTarget {
   /** Heal the mesh: when the last direct connection to a member closes (e.g. the stale half of a
    *  timed-out dial that looked open for a while), the dialer side dials again. */
   private onConnectionClose(c: Connection): void {
-    if (!isDirectConnection(c) || !this.node) return;
+    if (!this.node) return;
+    if (this.relayIds.has(c.remotePeer.toString())) {
+      this.reconnectRelay();
+      return;
+    }
+    if (!isDirectConnection(c)) return;
     const peerId = c.remotePeer.toString();
-    if (!this.directConnection(peerId)) this.bulk?.closePeer(peerId, 'its direct connection closed');
+    if (!this.directConnection(peerId)) {
+      this.bulk?.closePeer(peerId, 'its direct connection closed');
+      this.warmups.drop(peerId);
+    }
     if (this.directConnection(peerId) || !this.members.has(peerId)) return;
     this.ready.delete(peerId);
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId)) this.dialDirect(peerId).catch(() => {});
+  }
+
+  /**
+   * The connection to the relay closed: dial it again (back-off 0.5 s doubling, at most 30 s, 10
+   * tries), so this peer gets its reservation back and stays dialable. Without it a peer whose
+   * relay connection dropped could never be reached by a new dial (NO_RESERVATION).
+   */
+  private reconnectRelay(): void {
+    if (this.relayRedial || !this.node) return;
+    const hasRelay = () => this.node?.getConnections().some((c) => c.status === 'open' && this.relayIds.has(c.remotePeer.toString())) ?? false;
+    this.relayRedial = (async () => {
+      for (let k = 0; k < 10; k++) {
+        await sleep(Math.min(30_000, 500 * 2 ** k));
+        const node = this.node;
+        if (!node || hasRelay()) return;
+        try {
+          await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
+          this.stats.relayReconnects++;
+          this.dispatchEvent(new CustomEvent('relay:reconnect', { detail: { attempt: k + 1 } }));
+          return;
+        } catch {
+          // try again after the next back-off
+        }
+      }
+    })().finally(() => {
+      this.relayRedial = undefined;
+    });
+  }
+
+  /** Nothing dial-related to do right now: no attempt in flight, no queued target due. */
+  private dialIdle(): boolean {
+    if (this.dialActive.size > 0) return false;
+    const now = performance.now();
+    for (const id of this.dialing.keys()) if ((this.dialFailures.get(id)?.notBefore ?? 0) <= now) return false;
+    return true;
   }
 
   private async warmup(c: Connection): Promise<void> {
@@ -798,7 +898,7 @@ export class SwarmNode extends EventTarget {
     if (t.jobId === WARMUP_JOB_ID || t.jobId === PROBE_JOB_ID) return;
     this.stats.tensorsIn++;
     this.stats.bytesIn += t.data.length;
-    this.touch(from);
+    this.members.touch(from);
     for (const h of this.handlers) {
       try {
         h(t, from);
@@ -880,13 +980,20 @@ export class SwarmNode extends EventTarget {
     if (this.relayIds.has(from) || from === this.node?.peerId.toString()) return;
     try {
       if (data.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat too large');
-      const j = JSON.parse(dec.decode(data)) as { v?: unknown; caps?: unknown };
-      if (j.v !== 1 || typeof j.caps !== 'object' || j.caps === null) throw new Error('bad heartbeat');
+      const j = JSON.parse(dec.decode(data)) as { v?: unknown; caps?: unknown; leave?: unknown; reason?: unknown };
+      if (j.v !== 1) throw new Error('bad heartbeat');
+      if (j.leave === true) {
+        // An announced leave ({"v":1,"leave":true,"reason":"..."}); `from` is authenticated
+        // (the direct connection's peer, or the gossip message's signer).
+        this.members.leave(from, typeof j.reason === 'string' ? j.reason.slice(0, 64) : undefined);
+        return;
+      }
+      if (typeof j.caps !== 'object' || j.caps === null) throw new Error('bad heartbeat');
       const caps: CapabilityRecord = { backend: 'unknown' };
       for (const [k, v] of Object.entries(j.caps as Record<string, unknown>)) {
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') caps[k] = v;
       }
-      this.touch(from, caps);
+      if (!this.members.touch(from, caps)) return; // sent before its leave, arrived after it
       if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialing.has(from)) {
         this.dialDirect(from).catch(() => {});
       }
@@ -895,27 +1002,37 @@ export class SwarmNode extends EventTarget {
     }
   }
 
-  private touch(peerId: string, caps?: CapabilityRecord): void {
-    const m = this.members.get(peerId);
-    if (m) {
-      m.lastSeen = Date.now();
-      if (caps) m.capabilities = caps;
-      return;
-    }
-    this.members.set(peerId, { peerId, lastSeen: Date.now(), capabilities: caps, direct: false });
-    this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } }));
+  /** One path for every leave (announced or timed out): forget the member's link state, close
+   *  its bulk channels, and tell the listeners ('peer:leave', detail {peerId, reason, silentMs,
+   *  message?}). */
+  private onMemberLeft(d: LeaveDetail): void {
+    this.ready.delete(d.peerId);
+    this.warmups.drop(d.peerId);
+    this.bulk?.closePeer(d.peerId, d.reason === 'announced' ? 'it left' : 'it left (no heartbeat)');
+    this.dispatchEvent(new CustomEvent('peer:leave', { detail: d }));
   }
 
-  private sweepMembers(): void {
-    const now = Date.now();
-    for (const [id, m] of this.members) {
-      if (now - m.lastSeen > this.cfg.leaveTimeoutMs) {
-        this.members.delete(id);
-        this.ready.delete(id);
-        this.bulk?.closePeer(id, 'it left (no heartbeat)');
-        this.dispatchEvent(new CustomEvent('peer:leave', { detail: { peerId: id, silentMs: now - m.lastSeen } }));
+  /**
+   * Tell the swarm this peer is leaving: a leave line on every open direct heartbeat stream and
+   * a leave message on the gossip topic (for members without a direct link). Waits up to
+   * `flushMs` for the gossip publish (0: fire and forget, as on page unload, where nothing can
+   * be awaited).
+   */
+  private async announceLeave(reason: string, flushMs = 0): Promise<void> {
+    const node = this.node;
+    if (!node) return;
+    const body = enc.encode(JSON.stringify({ v: 1, leave: true, reason }));
+    const line = enc.encode(`${dec.decode(body)}\n`);
+    for (const s of this.hbStreams.values()) {
+      if (s === 'opening' || s.status !== 'open' || s.writeStatus !== 'writable') continue;
+      try {
+        s.send(line);
+      } catch {
+        // the stream is going away anyway
       }
     }
+    const published = node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {});
+    if (flushMs > 0) await Promise.race([published.then(() => sleep(Math.min(100, flushMs))), sleep(flushMs)]);
   }
 }
 

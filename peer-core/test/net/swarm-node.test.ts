@@ -3,7 +3,8 @@
  * direct WebRTC between peers is covered by the e2e layer inside the network namespace).
  * Covers: reservation, heartbeat membership with capability records through the relay,
  * tensors over a relayed libp2p stream with checksums, malformed frames on a real stream
- * rejected with named errors while the peer keeps working, leave detection by timeout.
+ * rejected with named errors while the peer keeps working, an announced leave (stop()) seen at
+ * once, and leave detection by timeout for a peer that vanishes silently.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { freshSeed, mulberry32 } from '../../src/util/random.ts';
 let relay: RunningRelay;
 let a: SwarmNode;
 let b: SwarmNode;
+let c: SwarmNode;
 const got: { t: WireTensor; from: string }[] = [];
 const timing = { heartbeatIntervalMs: 200, leaveTimeoutMs: 1500, discoveryIntervalMs: 300, autoConnect: false };
 
@@ -43,13 +45,15 @@ beforeAll(async () => {
   const addrs = relay.info().multiaddrs;
   a = new SwarmNode({ relay: addrs, capabilities: { backend: 'webgpu', gflops: 123.5, runtime: 'node' }, ...timing });
   b = new SwarmNode({ relay: addrs, capabilities: { backend: 'wasm', memoryBytes: 2 ** 30, runtime: 'node' }, ...timing });
-  await Promise.all([a.start(), b.start()]);
+  c = new SwarmNode({ relay: addrs, capabilities: { backend: 'cpu', runtime: 'node' }, ...timing });
+  await Promise.all([a.start(), b.start(), c.start()]);
   b.onTensor((t, from) => got.push({ t, from }));
 });
 
 afterAll(async () => {
   await a?.stop();
-  await b?.stop();
+  await b?.stop().catch(() => {});
+  await c?.stop().catch(() => {});
   await relay?.stop();
 });
 
@@ -62,7 +66,8 @@ describe('SwarmNode (Node, relayed path)', () => {
   it('learns members and their capability records from heartbeats, ignoring the relay', async () => {
     await until('heartbeats both ways', 10_000, () => a.capabilities(b.peerId)?.backend === 'wasm' && b.capabilities(a.peerId)?.backend === 'webgpu');
     expect(b.capabilities(a.peerId)).toMatchObject({ backend: 'webgpu', gflops: 123.5, runtime: 'node' });
-    expect(a.peers().map((m) => m.peerId)).toEqual([b.peerId]);
+    await until('c as a member', 10_000, () => a.capabilities(c.peerId)?.backend === 'cpu');
+    expect(a.peers().map((m) => m.peerId).sort()).toEqual([b.peerId, c.peerId].sort());
   });
 
   it('sends tensors over the relayed stream (allowRelayed), intact', async () => {
@@ -95,14 +100,32 @@ describe('SwarmNode (Node, relayed path)', () => {
     expect(got.filter((g) => g.t.tensorId === 2)).toEqual([]);
   });
 
-  it('detects a stopped peer within leaveTimeoutMs + one heartbeat', async () => {
-    const left = new Promise<number>((ok) => a.addEventListener('peer:leave', () => ok(Date.now()), { once: true }));
+  it('drops a peer that stops at once: stop() announces the leave (reason "announced")', async () => {
+    const left = new Promise<{ at: number; d: { peerId: string; reason: string; message?: string } }>((ok) =>
+      a.addEventListener('peer:leave', (e) => ok({ at: Date.now(), d: (e as CustomEvent).detail }), { once: true }),
+    );
+    const [bId, cId] = [b.peerId, c.peerId];
     const t0 = Date.now();
     await b.stop();
-    const at = await left;
+    const { at, d } = await left;
+    expect(d).toMatchObject({ peerId: bId, reason: 'announced', message: 'stopped' });
+    // Well before the timeout path could have fired (leaveTimeoutMs of silence).
+    expect(at - t0).toBeLessThan(timing.leaveTimeoutMs);
+    expect(a.peers().map((m) => m.peerId)).toEqual([cId]);
+    expect(() => b.libp2p).toThrow(SwarmNodeStateError);
+  });
+
+  it('detects a peer that vanishes silently within leaveTimeoutMs + one heartbeat (reason "timeout")', async () => {
+    const left = new Promise<{ at: number; d: { peerId: string; reason: string } }>((ok) =>
+      a.addEventListener('peer:leave', (e) => ok({ at: Date.now(), d: (e as CustomEvent).detail }), { once: true }),
+    );
+    const cId = c.peerId;
+    const t0 = Date.now();
+    await c.stop({ announce: false });
+    const { at, d } = await left;
+    expect(d).toMatchObject({ peerId: cId, reason: 'timeout' });
     expect(at - t0).toBeLessThanOrEqual(timing.leaveTimeoutMs + timing.heartbeatIntervalMs + 500);
     expect(a.peers()).toEqual([]);
-    expect(() => b.libp2p).toThrow(SwarmNodeStateError);
   });
 
   it('fails to start with RelayConnectError when the relay is unreachable', async () => {

@@ -43,7 +43,7 @@ export function seededBytes(n: number, seed: number): Uint8Array {
 export function makePeerApi(extra: { runtime?: string } = {}) {
   let node: SwarmNode | undefined;
   const received: ReceivedRecord[] = [];
-  const leaves: { peerId: string; at: number }[] = [];
+  const leaves: { peerId: string; at: number; reason?: string }[] = [];
   const joins: { peerId: string; at: number }[] = [];
   const frameErrors: { from: string; name: string; message: string }[] = [];
   const need = () => {
@@ -59,7 +59,7 @@ export function makePeerApi(extra: { runtime?: string } = {}) {
         capabilities: { backend: 'cpu', runtime: extra.runtime ?? 'browser', cores: navigator.hardwareConcurrency, ...capabilities },
       });
       node.onTensor((t, from) => received.push({ from, jobId: t.jobId, step: t.step, tensorId: t.tensorId, bytes: t.data.length, crc: crc32(t.data), at: Date.now() }));
-      node.addEventListener('peer:leave', (e) => leaves.push({ peerId: (e as CustomEvent).detail.peerId, at: Date.now() }));
+      node.addEventListener('peer:leave', (e) => leaves.push({ peerId: (e as CustomEvent).detail.peerId, at: Date.now(), reason: (e as CustomEvent).detail.reason }));
       node.addEventListener('peer:join', (e) => joins.push({ peerId: (e as CustomEvent).detail.peerId, at: Date.now() }));
       node.addEventListener('frame:error', (e) => frameErrors.push((e as CustomEvent).detail));
       await node.start();
