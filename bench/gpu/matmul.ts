@@ -20,13 +20,15 @@ const ctx = await GpuContext.create({ gpu });
 const info = ctx.adapterInfo;
 console.log(JSON.stringify({ adapter: `${info?.vendor} ${info?.architecture} ${info?.description}`, features: [...ctx.features] }));
 
-// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): time the given variants on these shapes only.
+// SHAPES="M,K,N,tA,tB;..." (tA/tB 0 or 1): time the given variants on these shapes only; a
+// variant written `name/sN` forces split-K N (`auto/s1`: the auto variant, no split).
 if (process.env.SHAPES) {
   for (const spec of process.env.SHAPES.split(';')) {
     const [M, K, N, tA, tB] = spec.split(',').map(Number) as [number, number, number, number, number];
     for (const v of variants) {
       try {
-        const t = await timeMatmulShape(ctx, { M, K, N, transA: !!tA, transB: !!tB }, ms, v);
+        const [name, split] = v.split('/s');
+        const t = await timeMatmulShape(ctx, { M, K, N, transA: !!tA, transB: !!tB, splitK: split ? Number(split) : undefined }, ms, name as MatmulVariant);
         console.log(JSON.stringify({ impl: 'ours', variant: v, shape: spec, tflops: t.gflops / 1000 }));
       } catch (e) {
         console.log(JSON.stringify({ impl: 'ours', variant: v, shape: spec, error: String(e) }));

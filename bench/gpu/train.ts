@@ -15,9 +15,14 @@
  * COMPARE_FP32=1 (with tensor-core): before training, one forward + backward on the same batch
  * and seed on an fp32 backend of the same device too, printing both losses and the gradient's
  * relative L2 error and cosine against fp32 (`gradVsFp32`).
+ * SUBMIT_EVERY=n|inf: the backend's `submitEveryOps` (default SUBMIT_EVERY_OPS).
+ * PROFILE=1: after the timed steps, one more step split into its phases with CPU wall times
+ * (record forward, record backward, wait for the loss, grad norm, optimizer, final sync), then
+ * one step with every compute pass timed on the GPU (timestamp queries, gpu-shaders'
+ * PassProfiler): GPU busy time vs the step's span, and the passes summed by label.
  */
 import { gpu } from './dawn.ts';
-import { flashTuning, matmulMixedTuning, matmulTuning } from '@swarmgrad/gpu-shaders';
+import { colsumTuning, flashTuning, matmulMixedTuning, matmulTuning, PassProfiler, summarizeProfile } from '@swarmgrad/gpu-shaders';
 import { createWebGpuBackend } from '../../peer-core/src/backend/webgpu/index.ts';
 import { GPT_PRESETS, type GPTConfig } from '../../peer-core/src/model/config.ts';
 import { GPT } from '../../peer-core/src/model/gpt.ts';
@@ -38,6 +43,11 @@ if (process.env.MATMUL_ANY_BINDINGS) matmulTuning.anyBindings = process.env.MATM
 if (process.env.MATMUL_RO_INPUTS === '0') matmulTuning.readOnlyInputs = false;
 // MATMUL_COPY_ALIASED=0: bind an A/B that aliases out's buffer read_write instead of copying it.
 if (process.env.MATMUL_COPY_ALIASED === '0') matmulTuning.copyAliasedInputs = false;
+// PAD_K=0: no padded-K path (the LM head's dA on the any-shape kernel); SPLIT_TB=0: no split-K
+// for the B-transposed dX products; COLSUM_ROWS=n: rows per partial sum of the bias gradients.
+if (process.env.PAD_K === '0') matmulTuning.padK = false;
+if (process.env.SPLIT_TB === '0') matmulTuning.splitTransB = false;
+if (process.env.COLSUM_ROWS) colsumTuning.rows = Number(process.env.COLSUM_ROWS);
 // Flash attention tiles: FLASH_ROWS (invocations per workgroup, even), FLASH_KEY_TILE,
 // FLASH_QUERY_TILE (multiples of 4, capped by workgroup memory), FLASH_UNROLL=0 (keep loops).
 if (process.env.FLASH_ROWS) flashTuning.rows = Number(process.env.FLASH_ROWS);
@@ -52,7 +62,10 @@ if (process.env.MIN_TILES128) matmulMixedTuning.minTiles128 = Number(process.env
 if (process.env.MIXED_SPLIT === '0') matmulMixedTuning.splitBelowWorkgroups = 0;
 const precision = process.env.MATMUL_PRECISION ?? 'fp32';
 if (precision !== 'fp32' && precision !== 'tensor-core') throw new Error(`MATMUL_PRECISION must be fp32 or tensor-core, got ${precision}`);
-const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused', matmulPrecision: precision });
+const submitEvery = process.env.SUBMIT_EVERY === 'inf' ? Infinity : process.env.SUBMIT_EVERY ? Number(process.env.SUBMIT_EVERY) : undefined;
+const backend = await createWebGpuBackend({ gpu, attention: attnImpl === 'flash' ? 'fused' : 'unfused', matmulPrecision: precision, submitEveryOps: submitEvery });
+// ACTIVATIONS=one: the stage's activations as views of one buffer (the old layout) for an A/B.
+if (process.env.ACTIVATIONS === 'one') backend.activationLayout = 'one';
 const model = new GPT(backend, cfg, { seed: 1 });
 const opt = new AdamW(backend, model.layout.totalLength, { lr: 3e-4, weightDecay: 0.1 });
 const r = mulberry32(7);
@@ -92,6 +105,55 @@ const t0 = performance.now();
 for (let i = 0; i < steps; i++) losses.push((await trainStep(model, [batch], opt)).loss);
 await backend.sync();
 const s = (performance.now() - t0) / 1000;
+
+let profile: Record<string, unknown> | undefined;
+if (process.env.PROFILE === '1') {
+  // CPU wall time of each phase of trainStep (same calls as train.ts's trainStep).
+  const phases: Record<string, number> = {};
+  let tp = performance.now();
+  const mark = (name: string) => {
+    const now = performance.now();
+    phases[name] = now - tp;
+    tp = now;
+  };
+  const stage = model.wholeModel(B, T);
+  model.zeroGrad();
+  const lossT = stage.forward(0, null, batch);
+  mark('recordForward');
+  const lossRead = backend.read(lossT);
+  stage.backward(0, null, 1 / (B * T));
+  mark('recordBackward');
+  await lossRead;
+  mark('waitLoss');
+  const norm = Math.sqrt(await backend.globalNormSquared(model.grads, model.layout.totalLength));
+  mark('gradNorm');
+  opt.step(model.params, model.grads, norm > 1 ? 1 / norm : 1);
+  await backend.flush();
+  mark('recordOptimizer');
+  await backend.sync();
+  mark('finalSync');
+  // GPU time of every pass of one whole step.
+  const profiler = PassProfiler.create(backend.ctx);
+  backend.ctx.profiler = profiler;
+  const tg = performance.now();
+  await trainStep(model, [batch], opt);
+  await backend.sync();
+  const wallMs = performance.now() - tg;
+  backend.ctx.profiler = null;
+  const report = await profiler.collect();
+  const sum = summarizeProfile(report);
+  // Idle GPU time between consecutive passes (copies, clears, barriers, CPU-bound submits).
+  const gaps = report.passes.slice(1).map((p, i) => ({ ms: (p.start - report.passes[i]!.end) / 1e6, after: report.passes[i]!.label, before: p.label }));
+  const gapBuckets = { under10us: 0, under100us: 0, under1ms: 0, over1ms: 0 };
+  for (const g of gaps) {
+    if (g.ms < 0.01) gapBuckets.under10us += g.ms;
+    else if (g.ms < 0.1) gapBuckets.under100us += g.ms;
+    else if (g.ms < 1) gapBuckets.under1ms += g.ms;
+    else gapBuckets.over1ms += g.ms;
+  }
+  const topGaps = gaps.sort((a, b) => b.ms - a.ms).slice(0, 15);
+  profile = { cpuPhasesMs: phases, wallMs, gpuSpanMs: sum.spanMs, gpuBusyMs: sum.busyMs, passes: report.passes.length, dropped: report.dropped, gapBuckets, topGaps, byLabel: sum.byLabel.slice(0, 60) };
+}
 console.log(
   JSON.stringify({
     impl: 'swarmgrad-webgpu',
@@ -111,6 +173,9 @@ console.log(
     backendBytes: backend.allocatedBytes,
     submitsTotal: backend.submits,
     gradVsFp32,
+    submitEveryOps: backend.submitEveryOps,
+    opsTotal: backend.ops,
+    profile,
   }),
 );
 process.exit(0);

@@ -40,7 +40,7 @@ async function timeBatches(runBatch: (reps: number) => Promise<void>, minMs: num
 /** Our matmul on an arbitrary shape (fresh buffers of the packed sizes); TFLOP/s-ready timing. */
 export async function timeMatmulShape(
   ctx: GpuContext,
-  shape: { M: number; K: number; N: number; transA?: boolean; transB?: boolean },
+  shape: { M: number; K: number; N: number; transA?: boolean; transB?: boolean; splitK?: number },
   minMs: number,
   variant: MatmulVariant = 'auto',
 ): Promise<Timing> {

@@ -16,6 +16,7 @@
  */
 import { GpuOperationError, ShaderCompileError, WebGpuUnavailableError } from './errors.ts';
 import { BufferPool } from './pool.ts';
+import type { PassProfiler } from './profiler.ts';
 
 export type OverrideConstants = Record<string, number | boolean>;
 
@@ -56,6 +57,8 @@ export class GpuContext {
   readonly adapterInfo: GPUAdapterInfo | undefined;
   readonly features: ReadonlySet<string>;
   readonly pool: BufferPool;
+  /** When set, every pass `encodeDispatches` records is timed (see profiler.ts); null by default. */
+  profiler: PassProfiler | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly bindGroups = new Map<string, GPUBindGroup>();

@@ -27,7 +27,8 @@ export interface Dispatch {
 
 /** Record `dispatches` in order, in one compute pass (each dispatch sees the previous one's writes). */
 export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, label: string, dispatches: Dispatch[]): void {
-  const pass = encoder.beginComputePass({ label });
+  const timestampWrites = ctx.profiler?.timestampWrites(label);
+  const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
   for (const d of dispatches) {
     const [x, y = 1, z = 1] = d.workgroups;
     if (x === 0 || y === 0 || z === 0) continue;
@@ -39,7 +40,7 @@ export function encodeDispatches(ctx: GpuContext, encoder: GPUCommandEncoder, la
     // several ranges, compile the kernel with those bindings (and only those) read_write:
     // writable bindings of one buffer are allowed when their ranges do not overlap.
     const entries = d.params ? [ctx.uniformCached(d.params), ...d.buffers] : d.buffers;
-    const promoted = aliasedBindings(entries);
+    const promoted = aliasedBindings(entries, writableBindings(d.code));
     const pipeline = promoted.length
       ? ctx.pipelineSync(`${d.kernel}+rw${promoted.join('.')}`, readWriteVariant(d.code, promoted), d.constants, d.entryPoint)
       : ctx.pipelineSync(d.kernel, d.code, d.constants, d.entryPoint);
@@ -69,25 +70,45 @@ export function readWriteVariant(code: string, bindings: readonly number[]): str
   return rw;
 }
 
+const writableCache = new Map<string, ReadonlySet<number>>();
+
+/** Binding numbers that `code` declares `var<storage, read_write>` (cached per source). */
+export function writableBindings(code: string): ReadonlySet<number> {
+  let set = writableCache.get(code);
+  if (set === undefined) {
+    set = new Set([...code.matchAll(/@binding\((\d+)\)\s*var<storage,\s*read_write>/g)].map((m) => Number(m[1])));
+    writableCache.set(code, set);
+  }
+  return set;
+}
+
 /**
- * Binding numbers (entry index = binding) of every buffer bound at two or more different
- * ranges (views of one allocation). The same range bound twice is left alone: that is a
- * read-only share (e.g. one tensor as two inputs), and read_write bindings of one range would
- * be rejected as aliasing.
+ * Binding numbers (entry index = binding) that must become read_write: the read-only
+ * bindings of a buffer that the dispatch also binds writable (`writable`, by binding number)
+ * at a different range. WebGPU forbids one buffer as read-only and writable storage in one
+ * dispatch; several read-only views of one buffer (e.g. a weight and its bias, views of one
+ * parameter buffer) are allowed and stay read-only, which keeps the read-only load path.
+ * The same range bound twice is left alone (a read-only share, e.g. one tensor as two inputs).
+ * Without `writable`, every buffer bound at two or more ranges is promoted (the conservative
+ * rule).
  */
-export function aliasedBindings(entries: ReadonlyArray<BufferArg | null>): number[] {
+export function aliasedBindings(entries: ReadonlyArray<BufferArg | null>, writable?: ReadonlySet<number>): number[] {
   const ranges = new Map<GPUBuffer, Set<string>>();
-  for (const b of entries) {
-    if (!b) continue;
+  const written = new Set<GPUBuffer>();
+  entries.forEach((b, i) => {
+    if (!b) return;
     const buf = 'mapState' in b ? b : b.buffer;
     const range = 'mapState' in b ? 'all' : `${b.offset ?? 0}+${b.size ?? 'rest'}`;
     const set = ranges.get(buf) ?? new Set<string>();
     set.add(range);
     ranges.set(buf, set);
-  }
+    if (writable?.has(i)) written.add(buf);
+  });
   const out: number[] = [];
   entries.forEach((b, i) => {
-    if (b && (ranges.get('mapState' in b ? b : b.buffer)?.size ?? 0) > 1) out.push(i);
+    if (!b) return;
+    const buf = 'mapState' in b ? b : b.buffer;
+    if ((ranges.get(buf)?.size ?? 0) > 1 && (!writable || written.has(buf))) out.push(i);
   });
   return out;
 }

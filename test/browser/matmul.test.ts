@@ -67,6 +67,20 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     { M: 37, K: 44, N: 66, opts: { variant: 'any64', transB: true, bias: true } },
     // auto splits a long K over few output tiles (split-K: sliced batch + sum pass)
     { M: 36, K: 2048, N: 44, opts: { transA: true, bias: true, accumulate: true } },
+    // forced split-K (the rule auto applies to B-transposed products on GPUs)
+    { M: 37, K: 96, N: 44, opts: { splitK: 2, transB: true, bias: true, accumulate: true } },
+    { M: 36, K: 64, N: 40, opts: { splitK: 4, variant: 'blocked64' } },
+    // rectangular register-blocked tiles
+    { M: 131, K: 36, N: 76, opts: { variant: 'blocked128x64', bias: true } },
+    { M: 67, K: 40, N: 132, opts: { variant: 'blocked64x128', transB: true, accumulate: true } },
+    { M: 68, K: 37, N: 132, opts: { variant: 'blocked64x128', transA: true, bias: true } },
+    { M: 133, K: 48, N: 68, opts: { variant: 'blocked128x64k16', transB: true } },
+    // padded-K path: K (the contiguous dimension of A, or of B when transposed) not a multiple of
+    // 4, copied into zero-padded scratch for the blocked kernel (the LM head's dA); auto takes
+    // it on GPUs for large products only, so it is forced here
+    { M: 37, K: 45, N: 68, opts: { padK: true, bias: true, accumulate: true } },
+    { M: 40, K: 45, N: 36, opts: { padK: true, transB: true } },
+    { M: 40, K: 45, N: 36, opts: { padK: true, transA: true, transB: true, bias: true } },
     // CPU-shaped lanes kernel: the tiles auto takes (16/8 rows × 16/8/4 columns, A through
     // subgroups: suffix s) and others, all transposes, K % 4 tails, edges of the 4-lane column
     // groups and of the row tiles
@@ -89,12 +103,26 @@ describe('matmul kernels on WebGPU vs CPU reference', () => {
     });
   }
 
+  for (const [R, C, Rp, Cp, ld, off] of [
+    [5, 7, 5, 8, 7, 0],
+    [9, 13, 12, 16, 50, 3],
+    [1, 4, 4, 4, 4, 0],
+  ] as const) {
+    it(`pad ${R}x${C} (ld ${ld}, offset ${off}) into ${Rp}x${Cp}`, async () => {
+      const seed = freshSeed();
+      const r = await t.page.evaluate(([s, a, b, c, d, e, f]) => window.swarmgradTest.pad(s, a, b, c, d, e, f), [seed, R, C, Rp, Cp, ld, off] as const);
+      expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+    });
+  }
+
   const backward = [
     { M: 37, K: 29, N: 23, opts: {} },
     { M: 35, K: 21, N: 27, opts: { variant: 'tiled16', transA: true } },
     { M: 41, K: 19, N: 33, opts: { variant: 'any64', transB: true } },
-    // LM-head shape: dA and dB read the N-strided dout (scalar bindings)
+    // LM-head shape: dA and dB read the N-strided dout (scalar bindings); then dA on the
+    // padded-K path
     { M: 70, K: 36, N: 131, opts: { transB: true } },
+    { M: 70, K: 36, N: 131, opts: { transB: true, padK: true } },
     { M: 2048, K: 36, N: 44, opts: {} }, // dB = Aᵀ·dout has K = 2048: split-K
     { M: 31, K: 22, N: 41, opts: { transA: true, transB: true } },
     { M: 36, K: 44, N: 28, opts: { variant: 'blocked64' } },

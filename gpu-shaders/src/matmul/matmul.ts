@@ -29,6 +29,7 @@ import { type BufferArg, bindingBytes, type GpuContext, isGpuBuffer } from '../c
 import { KernelInputError } from '../errors.ts';
 import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel.ts';
 import { encodeColsum } from '../reduce/colsum.ts';
+import { encodePad } from '../pad/pad.ts';
 import blockedCode from './matmul_blocked.wgsl';
 import blockedAnyCode from './matmul_blocked_any.wgsl';
 import lanesCode from './matmul_lanes.wgsl';
@@ -38,7 +39,19 @@ import code from './matmul.wgsl';
 
 const TILE = 16;
 
-export type MatmulVariant = 'auto' | 'tiled16' | 'blocked64' | 'blocked128' | 'blocked128k16' | 'blocked64k16' | 'any64' | 'any128' | LanesVariant;
+export type MatmulVariant =
+  | 'auto'
+  | 'tiled16'
+  | 'blocked64'
+  | 'blocked128'
+  | 'blocked128k16'
+  | 'blocked64k16'
+  | 'blocked128x64'
+  | 'blocked128x64k16'
+  | 'blocked64x128'
+  | 'any64'
+  | 'any128'
+  | LanesVariant;
 
 /**
  * CPU-shaped variants (matmul_lanes.wgsl), named `lanes<RM>x<CN>w<WG>g<GX>`: RM rows and CN
@@ -130,6 +143,9 @@ const BLOCKED: Record<string, BlockedConfig> = {
   blocked64k16: { BM: 64, BN: 64, BK: 16 },
   blocked128: { BM: 128, BN: 128, BK: 8 },
   blocked128k16: { BM: 128, BN: 128, BK: 16 },
+  blocked128x64: { BM: 128, BN: 64, BK: 8 },
+  blocked128x64k16: { BM: 128, BN: 64, BK: 16 },
+  blocked64x128: { BM: 64, BN: 128, BK: 8 },
   any64: { BM: 64, BN: 64, BK: 8 },
   any128: { BM: 128, BN: 128, BK: 8 },
 };
@@ -163,6 +179,20 @@ export interface MatmulArgs {
   causal?: 'none' | 'skipUpper' | 'kToRow' | 'kFromRow';
   /** Any-shape variants: bind these operands as scalar arrays even where vec4 would do (benchmarks). */
   scalarBindings?: Array<'a' | 'b' | 'bias' | 'out'>;
+  /**
+   * Split K into this many slices (run as a batch into scratch, then summed) instead of the
+   * `splitKFactor` rule; 1 = no split. Plain blocked products only; K/splitK must be a
+   * multiple of 16.
+   */
+  splitK?: number;
+  /**
+   * Padded-K path: where the product is not blocked-eligible only because of A's or B's
+   * K-side layout (e.g. the LM head's dA, whose dout rows are 50257 long), copy K-slices of A
+   * and B into zero-padded packed scratch and run the blocked kernel on them. Default: taken
+   * by `auto` on GPU adapters for products of at least PAD_K_MIN_FLOPS; true = wherever it
+   * makes the product blocked-eligible (tests); false = never.
+   */
+  padK?: boolean;
 }
 
 const CAUSAL_CODE = { none: 0, skipUpper: 1, kToRow: 2, kFromRow: 3 } as const;
@@ -320,16 +350,103 @@ export function chooseMatmulVariant(
   return big ? 'blocked128' : 'blocked64';
 }
 
+/** Smallest product (2·M·K·N) that `auto` runs on the padded-K path (its copies must pay). */
+export const PAD_K_MIN_FLOPS = 2 ** 33;
+/** Most bytes of padded A scratch per K-slice of the padded-K path. */
+const PAD_K_MAX_SLICE_BYTES = 512 * 1024 * 1024;
+
+interface PaddedKPlan {
+  /** K elements per slice (a multiple of 4; the last slice may be shorter). */
+  kc: number;
+  slices: number;
+}
+
+/**
+ * Whether (and in how many K-slices) `encodeMatmul` copies A and B into zero-padded packed
+ * scratch first: a plain product (no batch, offsets or causal mode) that the blocked kernel
+ * cannot take as laid out, but can once K and the K-side row strides are padded to multiples
+ * of 4, i.e. M, N (and out's stride) are already aligned.
+ */
+export function paddedKPlan(args: MatmulArgs, family: MatmulFamily = 'gpu'): PaddedKPlan | null {
+  if (args.padK === false) return null;
+  if (args.padK !== true && (!matmulTuning.padK || (args.variant && args.variant !== 'auto') || family === 'cpu' || 2 * args.M * args.K * args.N < PAD_K_MIN_FLOPS)) return null;
+  if (args.batch || (args.causal ?? 'none') !== 'none' || blockedEligible(args)) return null;
+  const { M, N } = args;
+  const ldo = args.ldo ?? N;
+  if (N % 4 !== 0 || ldo % 4 !== 0 || (args.transA && M % 4 !== 0)) return null;
+  const kp = Math.ceil(args.K / 4) * 4;
+  // Slices of A scratch (M·kc floats) at most PAD_K_MAX_SLICE_BYTES, kc a multiple of 16.
+  const slices = Math.max(1, Math.ceil((M * kp * 4) / PAD_K_MAX_SLICE_BYTES));
+  const kc = Math.ceil(args.K / slices / 16) * 16;
+  return { kc, slices: Math.ceil(args.K / kc) };
+}
+
+/**
+ * The padded-K path: for each K-slice [k0, k0 + kr), copy A's and B's slices into packed
+ * scratch with the slice's K padded to kp = ceil4(kr) (zeros beyond kr: they add nothing),
+ * then one blocked product per slice, accumulating into out (the bias goes in with slice 0).
+ */
+function encodePaddedK(ctx: GpuContext, encoder: GPUCommandEncoder, args: MatmulArgs, plan: PaddedKPlan): void {
+  const { M, K, N } = args;
+  const L = layoutOf(args);
+  const kcp = Math.ceil(plan.kc / 4) * 4;
+  const aScratch = ctx.pool.acquire(M * kcp * 4, 'matmul.padA');
+  const bScratch = ctx.pool.acquire(kcp * N * 4, 'matmul.padB');
+  for (let s = 0; s < plan.slices; s++) {
+    const k0 = s * plan.kc;
+    const kr = Math.min(plan.kc, K - k0);
+    const kp = Math.ceil(kr / 4) * 4;
+    // A: (M, K) rows of lda, or stored (K, M) rows of lda when transA.
+    if (args.transA) encodePad(ctx, encoder, { R: kr, C: M, Rp: kp, Cp: M, ld: L.lda, off: k0 * L.lda, inp: args.a, out: aScratch });
+    else encodePad(ctx, encoder, { R: M, C: kr, Rp: M, Cp: kp, ld: L.lda, off: k0, inp: args.a, out: aScratch });
+    // B: (K, N) rows of ldb, or stored (N, K) rows of ldb when transB.
+    if (args.transB) encodePad(ctx, encoder, { R: N, C: kr, Rp: N, Cp: kp, ld: L.ldb, off: k0, inp: args.b, out: bScratch });
+    else encodePad(ctx, encoder, { R: kr, C: N, Rp: kp, Cp: N, ld: L.ldb, off: k0 * L.ldb, inp: args.b, out: bScratch });
+    encodeMatmul(ctx, encoder, {
+      M,
+      K: kp,
+      N,
+      transA: args.transA,
+      transB: args.transB,
+      a: { buffer: aScratch, offset: 0, size: M * kp * 4 },
+      b: { buffer: bScratch, offset: 0, size: kp * N * 4 },
+      bias: s === 0 ? args.bias : null,
+      out: args.out,
+      ldo: L.ldo,
+      alpha: args.alpha,
+      accumulate: s > 0 || !!args.accumulate,
+      padK: false,
+    });
+  }
+  ctx.pool.release(aScratch);
+  ctx.pool.release(bScratch);
+}
+
+/** A pass label's shape part: `MxKxN`, `tA`/`tB`, the batch count and the causal mode. */
+function shapeLabel(a: MatmulArgs): string {
+  return `${a.M}x${a.K}x${a.N}${a.transA ? ' tA' : ''}${a.transB ? ' tB' : ''}${a.batch ? ` x${a.batch.count}` : ''}${a.causal && a.causal !== 'none' ? ` ${a.causal}` : ''}`;
+}
+
 /**
  * Split-K factor `auto` uses for a plain product with few output tiles and a long K (e.g. a
  * weight gradient, 768×3072 over K = 8192): S slices of K run as a batch into pooled scratch,
  * then one pass sums them. 1 = no split.
  */
 export function splitKFactor(args: MatmulArgs, family: MatmulFamily = 'gpu'): number {
+  if (args.splitK !== undefined) {
+    const S = args.splitK;
+    const ok = Number.isInteger(S) && S >= 1 && args.K % S === 0 && (S === 1 || ((args.K / S) % 16 === 0 && plain(args) && (args.causal ?? 'none') === 'none' && blockedEligible(args)));
+    if (!ok) throw new KernelInputError('matmul', `splitK ${S} needs a plain blocked product with K (${args.K}) a multiple of 16·splitK`);
+    return S;
+  }
   if (args.variant && args.variant !== 'auto') return 1;
   if (family === 'cpu') return 1; // a CPU has few cores: the lanes kernel's tiles already fill them
   if (!plain(args) || (args.causal ?? 'none') !== 'none' || !blockedEligible(args)) return 1;
   const tiles128 = Math.ceil(args.M / 128) * Math.ceil(args.N / 128);
+  // B-transposed products with 2-4 waves of 128x128 tiles and a long K (the dX products
+  // 8192x{3072,2304}x768 of GPT-2's MLP and qkv): 2 slices. H200, `SHAPES` mode of
+  // bench/gpu/matmul.ts: 29.5 -> 35.1 and 28.5 -> 36.0 TFLOP/s; no gain without transB.
+  if (matmulTuning.splitTransB && args.transB && !args.transA && tiles128 >= 256 && tiles128 < 512 && args.K >= 2048 && args.K % 32 === 0) return 2;
   if (tiles128 >= 256 || args.K < 2048) return 1;
   for (const S of [8, 4, 2]) {
     if (args.K % S === 0 && (args.K / S) % 16 === 0 && args.K / S >= 1024 && tiles128 * S <= 1024) return S;
@@ -363,12 +480,23 @@ const anyCodeCache = new Map<string, string>();
  * for 'perOperand' (`bench/gpu/train.ts` with MATMUL_ANY_BINDINGS); alone, the LM head's
  * backward products took 31 ms all-scalar against 44 ms with vec4 B and out. `family`: null
  * (default) takes the kernel family from the adapter (`matmulFamily`); 'gpu' or 'cpu' forces it.
+ * `padK` (default on) lets `auto` take the padded-K path (`paddedKPlan`); `splitTransB`
+ * (default on) lets it split K in two for the B-transposed products `splitKFactor` names.
  */
-export const matmulTuning: { anyBindings: 'perOperand' | 'pairedAB'; readOnlyInputs: boolean; copyAliasedInputs: boolean; family: MatmulFamily | null } = {
+export const matmulTuning: {
+  anyBindings: 'perOperand' | 'pairedAB';
+  readOnlyInputs: boolean;
+  copyAliasedInputs: boolean;
+  family: MatmulFamily | null;
+  padK: boolean;
+  splitTransB: boolean;
+} = {
   anyBindings: 'pairedAB',
   family: null,
   readOnlyInputs: true,
   copyAliasedInputs: true,
+  padK: true,
+  splitTransB: true,
 };
 
 /** Largest A or B operand (bytes) that `copyAliasedInputs` copies to scratch. */
@@ -483,6 +611,11 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     }
   }
   const target = targetOf(ctx);
+  const padded = paddedKPlan(args, target.family);
+  if (padded) {
+    encodePaddedK(ctx, encoder, args, padded);
+    return;
+  }
   const S = splitKFactor(args, target.family);
   if (S > 1) {
     // Slice s multiplies A[:, s*Kc..] by B[s*Kc.., :] into scratch slice s; then sum the slices.
@@ -497,6 +630,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       N,
       transA: args.transA,
       transB: args.transB,
+      variant: args.variant,
       a: args.a,
       b: args.b,
       out: scratch,
@@ -505,7 +639,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
       ldo: N,
       batch: { count: S, inner: S, a: { innerStride: aStep }, b: { innerStride: bStep }, out: { innerStride: M * N } },
     });
-    encodeDispatches(ctx, encoder, 'matmul:splitK-sum', [
+    encodeDispatches(ctx, encoder, `matmul:splitK-sum ${shapeLabel(args)}`, [
       {
         kernel: 'sum_slices',
         code: sumSlicesCode,
@@ -539,7 +673,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     const TM = lanes.RM * (lanes.WG / 4 / lanes.GX);
     const TN = 4 * lanes.CN * lanes.GX;
     const k = withAccess(`matmul_lanes${lanes.RM}x${lanes.CN}${lanes.SG ? 's' : ''}`, lanesKernelCode(lanes.RM, lanes.CN, lanes.SG), args);
-    encodeDispatches(ctx, encoder, `matmul:${variant}`, [
+    encodeDispatches(ctx, encoder, `matmul:${variant} ${shapeLabel(args)}`, [
       {
         kernel: k.kernel,
         code: k.code,
@@ -573,7 +707,7 @@ export function encodeMatmul(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     Object.assign(constants, { OUT_VEC4: kinds.out === 'v4', A_WHOLE: kinds.a === 'v4' && aCont % 4 === 0, B_WHOLE: kinds.b === 'v4' && bCont % 4 === 0 });
   }
   const k = withAccess(anyK ? `matmul_blocked_any:${anyK.key}` : 'matmul_blocked', anyK ? anyK.code : blockedCode, args);
-  encodeDispatches(ctx, encoder, `matmul:${variant}`, [
+  encodeDispatches(ctx, encoder, `matmul:${variant} ${shapeLabel(args)}`, [
     {
       kernel: k.kernel,
       code: k.code,
@@ -610,6 +744,8 @@ export interface MatmulBackwardArgs {
   db?: BufferArg | null;
   dbias?: BufferArg | null;
   variant?: MatmulVariant;
+  /** MatmulArgs.padK for each product. */
+  padK?: boolean;
 }
 
 /** Record the gradients of out = A·B + bias (accumulating) into `encoder`. */
@@ -629,7 +765,7 @@ export function encodeMatmulBackward(ctx: GpuContext, encoder: GPUCommandEncoder
   // A forced blocked variant applies where the transposed shape allows it, else auto.
   const pick = (shape: Pick<MatmulArgs, 'M' | 'K' | 'N' | 'transA' | 'transB'>): MatmulVariant | undefined =>
     args.variant?.startsWith('blocked') && !blockedEligible(shape) ? 'auto' : args.variant;
-  const mm = (call: MatmulArgs) => encodeMatmul(ctx, encoder, { ...call, variant: pick(call) });
+  const mm = (call: MatmulArgs) => encodeMatmul(ctx, encoder, { ...call, variant: pick(call), padK: args.padK });
   if (args.da) {
     if (!transA) {
       // dA (M,K) += dout (M,N) · B^T

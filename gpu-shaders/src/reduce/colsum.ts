@@ -8,7 +8,8 @@ import { checkBuffers, checkDims, encodeDispatches, packParams } from '../kernel
 import code from './colsum.wgsl';
 import finalCode from './colsum_final.wgsl';
 
-const ROWS = 256;
+/** Rows per partial sum (benchmarks may change it; see encodeColsum). */
+export const colsumTuning = { rows: 256 };
 
 export interface ColsumArgs {
   R: number;
@@ -25,6 +26,7 @@ export function encodeColsum(ctx: GpuContext, encoder: GPUCommandEncoder, args: 
     ['inp', args.inp, R * C],
     ['out', args.out, C],
   ]);
+  const ROWS = colsumTuning.rows;
   const nChunks = Math.ceil(R / ROWS);
   const scratch = ctx.pool.acquire(nChunks * C * 4, 'colsum.scratch');
   const params = packParams([R, C, nChunks]);

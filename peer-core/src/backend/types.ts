@@ -61,6 +61,13 @@ export interface Backend {
    * this picks one, and may be set to A/B them.
    */
   attention: AttentionKind;
+  /**
+   * How a model stage lays out its activations and scratch: 'one' allocation carved into
+   * views (default when absent), or 'separate' allocations, one per tensor. The webgpu backend
+   * takes 'separate': an op whose input and output are views of one GPU buffer must bind the
+   * input read_write or copy it first, and either costs time.
+   */
+  readonly activationLayout?: 'one' | 'separate';
 
   // ---- memory ----------------------------------------------------------------------------
   /** A new zero-filled tensor of `length` elements. */

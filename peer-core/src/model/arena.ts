@@ -1,7 +1,8 @@
 /**
- * One allocation, many named views: activation and scratch buffers of a stage are carved
+ * Many named tensors allocated once: activation and scratch buffers of a stage are carved
  * out of a single backend tensor with every view's offset aligned to VIEW_ALIGN_ELEMENTS, so a
- * GPU backend binds them by offset and a step allocates nothing new.
+ * GPU backend binds them by offset and a step allocates nothing new; or, where the backend's
+ * `activationLayout` is 'separate' (webgpu), each reservation is an allocation of its own.
  */
 import type { Backend, DType, Tensor } from '../backend/types.ts';
 import { alignUp } from './layout.ts';
@@ -19,10 +20,17 @@ export class ArenaBuilder {
     return this.entries.length - 1;
   }
 
-  /** Allocates the arena; `views[i]` is the view of reservation i. */
-  build(backend: Backend): { root: Tensor | null; views: Tensor[] } {
-    if (this.total === 0) return { root: null, views: [] };
+  /**
+   * Allocates the arena; `views[i]` is the tensor of reservation i, `roots` what to free
+   * (one root, or one per reservation with the 'separate' layout).
+   */
+  build(backend: Backend): { roots: Tensor[]; views: Tensor[] } {
+    if (this.total === 0) return { roots: [], views: [] };
+    if (backend.activationLayout === 'separate') {
+      const views = this.entries.map((e) => backend.alloc(e.length, this.dtype));
+      return { roots: views, views };
+    }
     const root = backend.alloc(this.total, this.dtype);
-    return { root, views: this.entries.map((e) => backend.view(root, e.offset, e.length)) };
+    return { roots: [root], views: this.entries.map((e) => backend.view(root, e.offset, e.length)) };
   }
 }

@@ -178,7 +178,7 @@ export class GPTStage {
       const targets = this.isLast ? ints.reserve(BT) : -1;
       const fa = f.build(be);
       const ia = ints.build(be);
-      for (const r of [fa.root, ia.root]) if (r) this.roots.push(r);
+      this.roots.push(...fa.roots, ...ia.roots);
       const v = fa.views;
       const layers = layerIx.map((ix) => Object.fromEntries(Object.entries(ix).map(([k, i]) => [k, i >= 0 ? v[i] : null])) as unknown as LayerActs);
       this.slotData.push({
@@ -216,7 +216,7 @@ export class GPTStage {
       dlosses: this.isLast ? g.reserve(BT) : -1,
     };
     const ga = g.build(be);
-    if (ga.root) this.roots.push(ga.root);
+    this.roots.push(...ga.roots);
     this.scratch = Object.fromEntries(Object.entries(gi).map(([k, i]) => [k, i >= 0 ? ga.views[i] : null])) as unknown as Scratch;
   }
 

@@ -75,12 +75,13 @@ const api = {
     const b = batch(B, T, cfg.vocabSize, seed + 1);
     const losses: number[] = [];
     const stats: Array<ReturnType<typeof statsOf>> = [];
-    const statsOf = () => ({ ...backend.ctx.stats, submitsPerStep: 0 });
+    const statsOf = () => ({ ...backend.ctx.stats, submitsPerStep: 0, opsPerStep: 0, submitEveryOps: backend.submitEveryOps });
     for (let i = 0; i < steps; i++) {
       const before = backend.submits;
+      const opsBefore = backend.ops;
       const r = await trainStep(model, [b], opt, { maxGradNorm: 1 });
       losses.push(r.loss);
-      stats.push({ ...statsOf(), submitsPerStep: backend.submits - before });
+      stats.push({ ...statsOf(), submitsPerStep: backend.submits - before, opsPerStep: backend.ops - opsBefore });
     }
     opt.dispose();
     model.dispose();

@@ -41,7 +41,13 @@ const api = {
     return { vendor: i?.vendor, architecture: i?.architecture, description: i?.description, features: [...ctx.features] };
   },
 
-  async matmul(seed: number, M: number, K: number, N: number, opts: { transA?: boolean; transB?: boolean; bias?: boolean; accumulate?: boolean; variant?: MatmulVariant }) {
+  async matmul(
+    seed: number,
+    M: number,
+    K: number,
+    N: number,
+    opts: { transA?: boolean; transB?: boolean; bias?: boolean; accumulate?: boolean; variant?: MatmulVariant; splitK?: number; padK?: boolean },
+  ) {
     const ctx = await context();
     const a = randomUniform(M * K, seed);
     const b = randomUniform(K * N, seed + 1);
@@ -50,7 +56,21 @@ const api = {
     const want = out0.slice();
     ref.matmulForward(want, a, b, bias, { M, K, N, transA: opts.transA, transB: opts.transB }, !!opts.accumulate);
     const out = ctx.buffer(out0);
-    await gpu.matmul(ctx, { M, K, N, transA: opts.transA, transB: opts.transB, accumulate: opts.accumulate, a: ctx.buffer(a), b: ctx.buffer(b), bias: bias ? ctx.buffer(bias) : undefined, out, variant: opts.variant });
+    await gpu.matmul(ctx, {
+      M,
+      K,
+      N,
+      transA: opts.transA,
+      transB: opts.transB,
+      accumulate: opts.accumulate,
+      a: ctx.buffer(a),
+      b: ctx.buffer(b),
+      bias: bias ? ctx.buffer(bias) : undefined,
+      out,
+      variant: opts.variant,
+      splitK: opts.splitK,
+      padK: opts.padK,
+    });
     return allclose(await read(ctx, out, M * N), want, MM_TOL);
   },
 
@@ -89,7 +109,16 @@ const api = {
     return allclose(all.subarray(al(M * K)), want, MM_TOL);
   },
 
-  async matmulBackward(seed: number, M: number, K: number, N: number, opts: { transA?: boolean; transB?: boolean; variant?: MatmulVariant }): Promise<Reports> {
+  /** The pad kernel (a strided block at an offset into a zero-padded packed copy) vs padMatrix. */
+  async pad(seed: number, R: number, C: number, Rp: number, Cp: number, ld: number, off: number) {
+    const ctx = await context();
+    const inp = randomUniform(off + (R - 1) * ld + C + 5, seed);
+    const out = ctx.buffer(randomUniform(Rp * Cp, seed + 1)); // every element must be overwritten
+    await run(ctx, 'pad', (enc) => gpu.encodePad(ctx, enc, { R, C, Rp, Cp, ld, off, inp: ctx.buffer(inp), out }));
+    return allclose(await read(ctx, out, Rp * Cp), ref.padMatrix(inp, R, C, Rp, Cp, ld, off), { atol: 0, rtol: 0 });
+  },
+
+  async matmulBackward(seed: number, M: number, K: number, N: number, opts: { transA?: boolean; transB?: boolean; variant?: MatmulVariant; padK?: boolean }): Promise<Reports> {
     const ctx = await context();
     const shape = { M, K, N, transA: opts.transA, transB: opts.transB };
     const a = randomUniform(M * K, seed);
@@ -102,7 +131,7 @@ const api = {
     ref.matmulBackward(da, db, dbias, dout, a, b, shape);
     const g = { da: ctx.buffer(da0), db: ctx.buffer(db0), dbias: ctx.buffer(dbias0) };
     await run(ctx, 'matmulBackward', (enc) =>
-      gpu.encodeMatmulBackward(ctx, enc, { ...shape, dout: ctx.buffer(dout), a: ctx.buffer(a), b: ctx.buffer(b), ...g, variant: opts.variant }),
+      gpu.encodeMatmulBackward(ctx, enc, { ...shape, dout: ctx.buffer(dout), a: ctx.buffer(a), b: ctx.buffer(b), ...g, variant: opts.variant, padK: opts.padK }),
     );
     return {
       da: allclose(await read(ctx, g.da, M * K), da, MM_TOL),

@@ -16,5 +16,6 @@ export * from './gelu.ts';
 export * from './residual.ts';
 export * from './crossentropy.ts';
 export * from './optimizer.ts';
+export * from './pad.ts';
 export * from '../../util/random.ts';
 export * from '../../util/allclose.ts';
