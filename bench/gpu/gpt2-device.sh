@@ -8,9 +8,12 @@
 #   npx esbuild bench/gpu/train.ts  ... --outfile=.gpu-bundle/bench-train.mjs
 #   npx esbuild bench/gpu/matmul.ts ... --outfile=.gpu-bundle/bench-matmul.mjs
 # (esbuild flags as in docs/BENCHMARKS.md). Run: bash bench/gpu/gpt2-device.sh [steps]
+# Prints one JSON line per run; with $OUT set (the device tool), also writes them to
+# $OUT/gpt2-device.jsonl (committed as bench/results/gpt2-h200.jsonl).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-12}
+if [[ -n "${OUT:-}" ]]; then exec > >(tee "$OUT/gpt2-device.jsonl"); fi
 peak() { # peak memory.used (MiB) while "$@" runs; the command's last line on stdout
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 250 > /tmp/smi.txt &
   local smi=$!
