@@ -74,17 +74,18 @@ export const NET_DEFAULTS = {
   gossipHeartbeatEvery: 2,
   /** Pubsub peer discovery broadcast interval (ms). */
   discoveryIntervalMs: 2_000,
-  /** Timeout of a first WebRTC dial attempt (ms; later attempts 2x, 3x, 4x). Hung attempts are
-   *  cut earlier by dialStallMs; this bounds slow ones that keep progressing (on a starved
-   *  machine a 4 s limit cut attempts at 3.4 s in the noise handshake, and the retry waited
-   *  behind every other target: 20-50 s per such link in the 8-peer mesh). */
-  dialTimeoutMs: 8_000,
+  /** Timeout of a first WebRTC dial attempt (ms; later attempts 2x, 3x, 4x). Successful
+   *  attempts in the 8-peer mesh took up to 3.3 s on the idle machine and up to 5.9 s at load
+   *  average 10 (bench mesh, mesh8_max_attempt_ms); a 4 s limit cut such attempts short, and
+   *  the retry then waited behind every other target of the node (20-50 s per link). */
+  dialTimeoutMs: 6_000,
+  /** Abort an attempt with no libp2p dial progress event for this long (ms); 0 = off (default).
+   *  Measured at load average 10: a 3 s stall limit cut attempts waiting on the relay's
+   *  connect response or the noise handshake that would have succeeded, and 39 of 50 dial
+   *  records needed retries (docs/NETWORK.md). Kept for networks where attempts hang. */
+  dialStallMs: 0,
   /** WebRTC dial attempts per peer before giving up. */
   dialAttempts: 4,
-  /** A dial attempt with no libp2p dial progress event for this long is aborted (ms): hung
-   *  attempts sat in one stage (ICE, SDP answer) until their timeout, while slow ones on a
-   *  starved machine keep progressing and are let finish (up to their timeout). */
-  dialStallMs: 3_000,
   /** Base of the randomized back-off between dial attempts (ms): base..2*base. */
   dialRetryBaseMs: 300,
   /** Bytes sent on a fresh direct connection before it is reported ready (warm-up). The first

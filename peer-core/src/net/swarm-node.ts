@@ -8,18 +8,22 @@
  * discovered peer (the relay excluded) becomes a member; the side with the smaller peer id
  * dials the direct WebRTC connection (so two peers never dial each other at once: the probe saw
  * such dials hang for 6 s). Each node dials one target at a time in ring order from its own id
- * (nextDialTarget: no herd on one target), one attempt per turn, with growing per-attempt
- * timeouts and jittered back-off (docs/NETWORK.md, "the 8-peer mesh bug"). A new direct
- * connection is warmed up with one transfer before it is reported ready.
+ * (dial.ts nextDialTarget: no herd on one target), one attempt per turn, with growing
+ * per-attempt timeouts and jittered back-off; every dial is recorded with its phases
+ * (DialRecord). A new direct connection is warmed up with one transfer before it is reported
+ * ready, once this node's dials are done (direct.ts WarmupScheduler). A lost relay connection
+ * is dialled again (the reservation keeps the peer dialable).
  *
- * Membership: every peer publishes a heartbeat with its capability record on a gossipsub topic
- * every heartbeatIntervalMs (1 s); a member silent for leaveTimeoutMs (5 s) has left
- * ('peer:leave'), so a closed peer is detected within leaveTimeoutMs + heartbeatIntervalMs.
- * Gossipsub also runs over the direct connections, so membership survives losing the relay.
+ * Membership (membership.ts): every peer sends a heartbeat with its capability record every
+ * heartbeatIntervalMs (1 s) on its direct heartbeat streams, and every second one on a gossipsub
+ * topic (for members without a direct link). A member that announces its leave (stop(), page
+ * unload) is dropped at once; one silent for leaveTimeoutMs (6 s) is dropped by the sweep: both
+ * raise 'peer:leave' with `{peerId, reason: 'announced' | 'timeout', silentMs}`.
  *
- * Data: sendTensor/onTensor move tensors over libp2p streams on the direct connection (one
- * stream per tensor, frames of frame.ts, backpressure, ack). probeLink measures RTT (echo) and
- * throughput. setLinkShape emulates a slower WAN link to one peer (token bucket + delay).
+ * Data: sendTensor/onTensor move tensors over the default data path of the direct connection
+ * (the simple-peer bulk channel of bulk/, or one libp2p stream per tensor: frames of frame.ts,
+ * backpressure, ack). probeLink measures RTT (echo) and throughput. setLinkShape emulates a
+ * slower WAN link to one peer (token bucket + delay).
  *
  * What it is not: a training loop, an averaging protocol or a scheduler; those use this API.
  */
@@ -80,7 +84,8 @@ export interface SwarmNodeInit {
   dialRetryBaseMs?: number;
   /** Bytes of the warm-up transfer on each new direct connection; 0 disables it. */
   warmupBytes?: number;
-  /** A dial attempt that reports no progress (libp2p dial stage) for this long is aborted (ms). */
+  /** A dial attempt that reports no progress (libp2p dial stage) for this long is aborted (ms);
+   *  0 (default) disables it. */
   dialStallMs?: number;
   /** Warm-ups wait until no direct connection opened on this node for this long (ms). */
   warmupQuietMs?: number;
@@ -738,13 +743,14 @@ export class SwarmNode extends EventTarget {
     let stage = 'queued';
     // The first entry: this node's event-loop lag when the attempt started (dial.ts LagMonitor).
     const phases: string[] = [`lag=${this.lag.recentMaxMs().toFixed(0)}ms`];
-    // Two limits: the attempt's total timeout, and a stall limit that aborts an attempt whose
-    // dial made no progress for dialStallMs (the probe's and our hung attempts sat in one stage,
-    // e.g. ICE, until the timeout; a slow attempt that keeps progressing is let finish).
+    // Two limits: the attempt's total timeout, and (optional, dialStallMs > 0) a stall limit that
+    // aborts an attempt whose dial made no progress for that long (hung attempts sit in one
+    // stage, e.g. ICE, until the timeout; but on a starved machine slow stages look the same).
     const ac = new AbortController();
     const total = setTimeout(() => ac.abort(new DialTimeoutError(`attempt timed out after ${timeoutMs} ms`)), timeoutMs);
     let stall: ReturnType<typeof setTimeout> | undefined;
     const armStall = () => {
+      if (this.cfg.dialStallMs <= 0) return;
       clearTimeout(stall);
       stall = setTimeout(() => ac.abort(new DialTimeoutError(`no dial progress for ${this.cfg.dialStallMs} ms`)), this.cfg.dialStallMs);
     };
