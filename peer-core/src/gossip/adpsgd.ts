@@ -7,7 +7,8 @@
  *   passive j (a background responder, answering at once even mid-computation):
  *              reply with x_j;  x_j <- (x_j + x_i) / 2
  * so fast peers are never held back by slow ones. A neighbour that does not reply within the
- * timeout is skipped (and avoided for a few steps). Staleness is bounded: `version` counts the
+ * timeout, or leaves the membership meanwhile (it finished or paused), is skipped (and avoided
+ * for a few steps). Staleness is bounded: `version` counts the
  * averagings applied to x; the training loop drops a gradient computed on parameters more than
  * `maxStaleness` averagings old (see `isStale`).
  * Not here: the bipartite worker split of the paper (the concurrent responder cannot deadlock).
@@ -76,7 +77,7 @@ export class Adpsgd extends GossipPeer {
     const seq = this.seq++;
     const { body } = await this.encode(x, seq);
     this.transport.send(j, { kind: 'adpsgd-req', step: seq, tensor: this.tensor, flags: 0, body });
-    const rep = await this.transport.recv({ kind: 'adpsgd-rep', from: j, step: seq, tensor: this.tensor }, this.timeoutMs, this.abort.signal);
+    const rep = await this.recvFrom(j, { kind: 'adpsgd-rep', step: seq, tensor: this.tensor }, this.timeoutMs, this.abort.signal);
     if (!rep) {
       report.missing = [j];
       this.avoid.set(j, step + this.avoidSteps);
@@ -98,7 +99,12 @@ export class Adpsgd extends GossipPeer {
     while (!this.abort.signal.aborted) {
       const m = await this.transport.recv({ kind: 'adpsgd-req', tensor: this.tensor }, Number.POSITIVE_INFINITY, this.abort.signal);
       const x = this.x;
-      if (!m || !x) continue;
+      if (!m) {
+        // A closed or killed transport answers at once: do not spin.
+        if (!this.abort.signal.aborted) await this.transport.clock.sleep(50);
+        continue;
+      }
+      if (!x) continue;
       const { body } = await this.encode(x, m.step);
       this.transport.send(m.from, { kind: 'adpsgd-rep', step: m.step, tensor: this.tensor, flags: 0, body });
       const d = await this.decode(m, x.length);

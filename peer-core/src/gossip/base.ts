@@ -7,11 +7,11 @@
 import { createCodec, type CodecSpec } from '../codecs/index.ts';
 import type { Codec, CodecName } from '../codecs/types.ts';
 import { packWire, unpackWire } from '../codecs/wire.ts';
-import { DEFAULT_ROUND_TIMEOUT_MS, DEFAULT_TENSOR } from './constants.ts';
+import { DEFAULT_LEAVE_GRACE_MS, DEFAULT_ROUND_TIMEOUT_MS, DEFAULT_TENSOR } from './constants.ts';
 import { NonFiniteUpdateError } from './errors.ts';
 import type { GossipMessage, MessageKind } from './frame.ts';
 import { buildTopology, metropolisHastings, type Topology, type TopologyKind, type TopologyOptions } from './topology.ts';
-import type { GossipTransport, PeerId } from './transport.ts';
+import type { GossipTransport, MessageMatch, PeerId } from './transport.ts';
 
 export type AlgorithmName = 'allreduce' | 'dpsgd' | 'choco' | 'adpsgd';
 export const ALGORITHM_NAMES: readonly AlgorithmName[] = ['allreduce', 'dpsgd', 'choco', 'adpsgd'];
@@ -27,6 +27,11 @@ export interface GossipInit {
   timeoutMs?: number;
   /** Tensor name on the wire (default 'params'). */
   tensor?: string;
+  /**
+   * How long a wait for a neighbour's message goes on after that neighbour leaves the membership
+   * (ms, default 1000; capped by the timeout): its last messages may still be in flight.
+   */
+  leaveGraceMs?: number;
   /** Called for every rejected neighbour update (also listed in the round report). */
   onReject?: (err: NonFiniteUpdateError) => void;
   /**
@@ -90,6 +95,7 @@ export abstract class GossipPeer implements Averager {
   readonly tensor: string;
   readonly timeoutMs: number;
   readonly deflate: boolean;
+  readonly leaveGraceMs: number;
   protected readonly topologyKind: TopologyKind;
   protected readonly topologyOptions: TopologyOptions;
   private readonly onReject?: (err: NonFiniteUpdateError) => void;
@@ -105,6 +111,7 @@ export abstract class GossipPeer implements Averager {
     this.tensor = init.tensor ?? DEFAULT_TENSOR;
     this.timeoutMs = init.timeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
     this.deflate = init.deflate ?? false;
+    this.leaveGraceMs = init.leaveGraceMs ?? DEFAULT_LEAVE_GRACE_MS;
     this.topologyKind = topology;
     this.topologyOptions = init.topologyOptions ?? {};
     this.onReject = init.onReject;
@@ -143,9 +150,38 @@ export abstract class GossipPeer implements Averager {
     }
   }
 
-  /** Wait (up to the timeout, all in parallel) for each peer's message of this step. */
+  /**
+   * Receive the message matching `match` from `peer`: undefined after `timeoutMs`, on `signal`, or
+   * as soon as `peer` leaves the membership (a neighbour that finished, paused or was dropped is
+   * not waited for until the timeout).
+   */
+  protected recvFrom(peer: PeerId, match: Omit<MessageMatch, 'from'>, timeoutMs: number, signal?: AbortSignal): Promise<GossipMessage | undefined> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // A peer's last messages may still be in flight when its leave is seen (a peer that finished
+    // sent its final round first): wait `leaveGraceMs` more, then give up on it.
+    let grace: { cancel(): void } | undefined;
+    const left = () => {
+      if (grace) return;
+      const t = this.transport.clock.timer(this.leaveGraceMs);
+      grace = t;
+      void t.promise.then(() => ac.abort());
+    };
+    const off = this.transport.onMembership((ev) => {
+      if (ev.type === 'leave' && ev.peer === peer) left();
+    });
+    if (!this.transport.members().includes(peer)) left();
+    return this.transport.recv({ ...match, from: peer }, timeoutMs, ac.signal).finally(() => {
+      off();
+      grace?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
+  /** Wait (up to the timeout, all in parallel; not for peers that leave) for each peer's message of this step. */
   protected async gather(kind: MessageKind, step: number, peers: PeerId[]): Promise<Map<PeerId, GossipMessage>> {
-    const got = await Promise.all(peers.map((p) => this.transport.recv({ kind, step, from: p, tensor: this.tensor }, this.timeoutMs)));
+    const got = await Promise.all(peers.map((p) => this.recvFrom(p, { kind, step, tensor: this.tensor }, this.timeoutMs)));
     this.transport.discardBelow(kind, step + 1);
     const out = new Map<PeerId, GossipMessage>();
     peers.forEach((p, i) => {
