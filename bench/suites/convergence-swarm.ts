@@ -14,11 +14,12 @@
  *  - time_to_target_speedup_<a>_<c>_wan = allreduce + none time to target / ours, WAN model.
  *
  * Options: --peers N (8), --steps N (80), --embd N (32), --layers N (2), --ctx N (16),
- * --batch N (8), --eval-every N (10), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9),
+ * --batch N (8), --eval-every N (10), --eval-batches N (16 held-out batches per LAN evaluation; WAN: 4), --optimizer sgd|adamw (sgd), --lr X (0.5), --momentum X (0.9),
  * --clip X (1; 0 = off), --warmup N (10), --topology ring|exponential (exponential),
  * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
  * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (40), --wan-eval-every N (4),
- * --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
+ * --slowed-repeats N (2 adpsgd/dpsgd pairs), --slowed-accum N (1 micro-batch per step),
+ * --slowed-eval-every N (2), --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
  */
@@ -35,7 +36,7 @@ function plots(stem: string, runs: RunResult[], title: string): string[] {
       const [a, c] = r.label.split('_') as [string, CodecKey];
       const single = a.startsWith('single');
       const t0 = r.curve[0]?.seconds ?? 0;
-      return { name: r.label, points: r.curve.map((p) => [x({ ...p, seconds: p.seconds - t0 }), p.loss] as [number, number]), color: single ? '#000' : r.label.endsWith('slowed') ? (a === 'adpsgd' ? '#d62728' : '#1f77b4') : COLOR[c], dash: single ? '8 4' : DASH[a], width: single ? 2.4 : 1.6 };
+      return { name: r.label, points: r.curve.map((p) => [x({ ...p, seconds: p.seconds - t0 }), p.loss] as [number, number]), color: single ? '#000' : r.label.includes('_slowed') ? (a === 'adpsgd' ? '#d62728' : '#1f77b4') : COLOR[c], dash: single ? '8 4' : DASH[a], width: single ? 2.4 : 1.6 };
     });
   const files: string[] = [];
   const write = (suffix: string, svg: string) => {
@@ -43,9 +44,9 @@ function plots(stem: string, runs: RunResult[], title: string): string[] {
     files.push(`${stem}-${suffix}.svg`);
   };
   const single = runs.find((r) => r.label === 'single');
-  const lan = runs.filter((r) => !r.label.endsWith('_wan') && !r.label.endsWith('_slowed') && !r.label.startsWith('single'));
+  const lan = runs.filter((r) => !r.label.endsWith('_wan') && !r.label.includes('_slowed') && !r.label.startsWith('single'));
   const wan = runs.filter((r) => r.label.endsWith('_wan') && !r.label.startsWith('single'));
-  const slowed = runs.filter((r) => r.label.endsWith('_slowed'));
+  const slowed = runs.filter((r) => r.label.includes('_slowed'));
   if (lan.length) {
     const all = single ? [single, ...lan] : lan;
     write('steps', lineChart({ title, xLabel: 'step (samples / (peers × batch))', yLabel: 'held-out loss (mean over peers)', series: series(all, (p) => p.step) }));
@@ -79,6 +80,10 @@ const suite: BenchSuite = {
       contextLength: num('ctx', DEFAULTS.contextLength),
       batch: num('batch', DEFAULTS.batch),
       evalEvery: num('eval-every', quick ? 5 : DEFAULTS.evalEvery),
+      evalBatches: num('eval-batches', DEFAULTS.evalBatches),
+      slowedRepeats: num('slowed-repeats', DEFAULTS.slowedRepeats),
+      slowedAccum: num('slowed-accum', DEFAULTS.slowedAccum),
+      slowedEvalEvery: num('slowed-eval-every', DEFAULTS.slowedEvalEvery),
       optimizer: optimizer as 'sgd' | 'adamw',
       lr: num('lr', DEFAULTS.lr),
       momentum: num('momentum', DEFAULTS.momentum),
@@ -94,6 +99,7 @@ const suite: BenchSuite = {
         batch: num('wan-batch', DEFAULTS.wanModel.batch),
         steps: num('wan-steps', DEFAULTS.wanModel.steps),
         evalEvery: num('wan-eval-every', DEFAULTS.wanModel.evalEvery),
+        evalBatches: DEFAULTS.wanModel.evalBatches,
       },
       only: ctx.options.only ? new RegExp(ctx.options.only) : undefined,
       log: ctx.log,

@@ -57,6 +57,8 @@ export interface ModelSize {
   batch: number;
   steps: number;
   evalEvery: number;
+  /** Held-out batches (of `batch` windows) per evaluation. */
+  evalBatches: number;
 }
 
 export interface SwarmConvergenceOptions extends ModelSize {
@@ -84,6 +86,10 @@ export interface SwarmConvergenceOptions extends ModelSize {
   onRun?: (runs: RunResult[]) => void;
   /** How long to wait for the full direct mesh before falling back to relayed links (ms). */
   meshWaitMs: number;
+  /** Slowed runs: how many adpsgd/dpsgd pairs (alternating), micro-batches per step, evaluation period. */
+  slowedRepeats: number;
+  slowedAccum: number;
+  slowedEvalEvery: number;
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
   only?: RegExp;
   maxChars: number;
@@ -98,6 +104,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   contextLength: 16,
   batch: 8,
   evalEvery: 10,
+  evalBatches: 16,
   optimizer: 'sgd',
   lr: 0.5,
   momentum: 0.9,
@@ -107,7 +114,10 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   wanTopology: 'ring',
   gamma: { none: 1, int8: 1, topk: 0.2, sign: 0.5 },
   wan: true,
-  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 40, evalEvery: 4 },
+  wanModel: { nEmbd: 128, nLayer: 2, batch: 8, steps: 40, evalEvery: 4, evalBatches: 4 },
+  slowedRepeats: 2,
+  slowedAccum: 1,
+  slowedEvalEvery: 2,
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
@@ -133,6 +143,7 @@ interface Status {
   summary?: { heldOutLoss: number; steps: number; localSteps: number; bytesUp: number; bytesDown: number; seconds: number };
   error?: string;
   backend: string;
+  shard?: { index: number; count: number };
 }
 
 export interface RunResult {
@@ -156,6 +167,8 @@ export interface RunResult {
   /** Median over peers of the time (s) of the first evaluation at or below `target`, if given. */
   timeToTarget?: number;
   reached?: number;
+  /** Per peer (launch order): its training shard, local steps, and mean ms per step (whole step, compute, exchange+mix). */
+  perPeer: { shard?: number; localSteps: number; stepMs: number; computeMs: number; commMs: number }[];
   /** Mean over peers per evaluation: step, held-out loss, time (s), bytes sent so far per peer. */
   curve: { step: number; loss: number; seconds: number; bytes: number }[];
 }
@@ -261,7 +274,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       if (!added.ok) throw new Error(`${label}: job rejected: ${added.reason}`);
       const peers = sw.peers.slice(0, n);
       const r0 = await Promise.all(
-        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], allowRelayed: relayedPairs > 0 })),
+        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], allowRelayed: relayedPairs > 0, evalBatches: m.evalBatches })),
       );
       backend = r0[0]!.backend;
       const end = Date.now() + 900_000;
@@ -296,6 +309,16 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
           eval: mean(st.map((s) => s.evals.slice(1).reduce((a, e) => a + e.evalMs, 0) / 1000)),
           other: 0,
         },
+        perPeer: st.map((s) => {
+          const k = Math.max(1, s.stepLog.length);
+          return {
+            shard: s.shard?.index,
+            localSteps: s.summary!.localSteps,
+            stepMs: s.stepLog.reduce((a, l) => a + l.ms, 0) / k,
+            computeMs: s.stepLog.reduce((a, l) => a + l.computeMs, 0) / k,
+            commMs: s.stepLog.reduce((a, l) => a + l.commMs, 0) / k,
+          };
+        }),
         curve: Array.from({ length: evalCount }, (_, k) => ({
           step: st[0]!.evals[k]!.step,
           loss: mean(st.map((s) => s.evals[k]!.heldOutLoss)),
@@ -310,6 +333,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         res.timeToTarget = median(t) / 1000;
         res.reached = t.filter(Number.isFinite).length;
       }
+      // Contiguous shards must be distinct (one piece of the split per peer), or the swarm does
+      // not train on the data the single peer samples.
+      const shards = res.perPeer.map((p) => p.shard);
+      if (n > 1 && new Set(shards).size !== n) o.log(`${label}: WARNING shards not distinct: ${shards.join(',')}`);
       runs.push(res);
       o.onRun?.(runs);
       const tm = res.time;
@@ -322,7 +349,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     }
 
     const out: { name: string; value: number; unit: string }[] = [];
-    const lanModel: ModelSize = { nEmbd: o.nEmbd, nLayer: o.nLayer, batch: o.batch, steps: o.steps, evalEvery: o.evalEvery };
+    const lanModel: ModelSize = { nEmbd: o.nEmbd, nLayer: o.nLayer, batch: o.batch, steps: o.steps, evalEvery: o.evalEvery, evalBatches: o.evalBatches };
     // Centralized minibatch SGD at equal samples: one peer, global batch N × b (N accumulated
     // micro-batches of b, so that it evaluates on the same held-out batches), same steps and schedule.
     const singleOf = (label: string, m: ModelSize) =>
@@ -349,7 +376,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       if (fp32) out.push({ name: `bytes_ratio_${k}`, value: fp32.bytesPerPeerStep / r.bytesPerPeerStep, unit: `x (fp32 ${k.split('_')[0]} gossip bytes / ours, joins excluded)` });
     }
     const wanLabels = ALGOS.flatMap((a) => CODECS.map((c) => `${a}_${c}_wan`)).filter(want);
-    const slowedWanted = want('adpsgd_none_slowed') || want('dpsgd_none_slowed');
+    const slowedWanted = o.slowedRepeats > 0 && (want('adpsgd_none_slowed') || want('dpsgd_none_slowed'));
     const wm = o.wanModel;
     let wanTarget = Number.NaN;
     if ((o.wan && wanLabels.length) || slowedWanted) {
@@ -380,17 +407,35 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       }
     }
     // 2 of N peers slowed 4× (compute limit 0.25): asynchronous vs synchronous, on a ring (AD-PSGD's
-    // setting) with the WAN model on the LAN: its steps cost enough compute (~50 ms alone) for a
-    // 4x slowdown to matter; the LAN model's 5 ms steps are dominated by the round itself.
+    // setting) with the WAN model on the LAN (no shaping). `slowedAccum` micro-batches per step set
+    // how much of a step is compute (the part a slow device stretches); the slowed runs evaluate
+    // every `slowedEvalEvery` steps, so time to target is resolved to a couple of steps. The pair
+    // is repeated `slowedRepeats` times, alternating which algorithm goes first.
     if (slowedWanted) {
       const slowed = { 0: 0.25, 1: 0.25 };
-      const stop = { stopping: { maxSteps: wm.steps, evalEverySteps: wm.evalEvery, targetLoss: wanTarget } };
-      const ad = await run('adpsgd_none_slowed', algoSpec('adpsgd', 'none', wm, stop, 'ring'), wm, { computeLimits: slowed, target: wanTarget });
-      const dp = await run('dpsgd_none_slowed', algoSpec('dpsgd', 'none', wm, stop, 'ring'), wm, { computeLimits: slowed, target: wanTarget });
-      out.push({ name: 'final_loss_adpsgd_none', value: ad.finalLoss, unit: 'nats' });
-      out.push({ name: 'time_to_target_adpsgd_none_slowed', value: ad.timeToTarget!, unit: 's' });
-      out.push({ name: 'time_to_target_dpsgd_none_slowed', value: dp.timeToTarget!, unit: 's' });
-      out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: Number.isFinite(ad.timeToTarget!) ? dp.timeToTarget! / ad.timeToTarget! : 0, unit: 'x (dpsgd time / adpsgd time)' });
+      const sm: ModelSize = { ...wm, evalEvery: o.slowedEvalEvery };
+      const spec = (a: Algo) =>
+        algoSpec(a, 'none', sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: wanTarget } }, 'ring');
+      const times: Record<'adpsgd' | 'dpsgd', number[]> = { adpsgd: [], dpsgd: [] };
+      const finals: number[] = [];
+      for (let r = 1; r <= o.slowedRepeats; r++) {
+        const order: ('adpsgd' | 'dpsgd')[] = r % 2 ? ['adpsgd', 'dpsgd'] : ['dpsgd', 'adpsgd'];
+        for (const a of order) {
+          const label = `${a}_none_slowed${r > 1 ? `_r${r}` : ''}`;
+          const res = await run(label, spec(a), sm, { computeLimits: slowed, target: wanTarget });
+          times[a].push(res.timeToTarget!);
+          if (a === 'adpsgd') finals.push(res.finalLoss);
+          out.push({ name: `time_to_target_${label}`, value: res.timeToTarget!, unit: 's' });
+        }
+        const k = times.adpsgd.length - 1;
+        out.push({ name: `time_to_target_speedup_adpsgd_vs_dpsgd_slowed${r > 1 ? `_r${r}` : '_r1'}`, value: Number.isFinite(times.adpsgd[k]!) ? times.dpsgd[k]! / times.adpsgd[k]! : 0, unit: 'x (dpsgd time / adpsgd time, this pair)' });
+      }
+      const ad = mean(times.adpsgd);
+      const dp = mean(times.dpsgd);
+      out.push({ name: 'final_loss_adpsgd_none', value: mean(finals), unit: 'nats (mean over the slowed runs)' });
+      out.push({ name: 'time_to_target_adpsgd_none_slowed_mean', value: ad, unit: `s (mean of ${times.adpsgd.length} runs)` });
+      out.push({ name: 'time_to_target_dpsgd_none_slowed_mean', value: dp, unit: `s (mean of ${times.dpsgd.length} runs)` });
+      out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: Number.isFinite(ad) ? dp / ad : 0, unit: 'x (mean dpsgd time / mean adpsgd time)' });
     }
     return { results: out, runs, backend, mesh: meshInfo };
   } finally {

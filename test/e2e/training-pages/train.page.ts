@@ -18,6 +18,8 @@ export interface TrainOptions {
   computeLimit?: number;
   allowRelayed?: boolean;
   minPeers?: number;
+  /** Held-out batches per evaluation (runtime default 4). */
+  evalBatches?: number;
 }
 
 function makeApi() {
@@ -72,7 +74,7 @@ function makeApi() {
       backend ??= await createWasmBackend();
       backendName = backend.name;
       const n = need();
-      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers });
+      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers, evalBatches: o.evalBatches });
       // Snapshot at the first step at or after each requested one (a peer may jump rounds).
       const want = [...(o.snapshotAt ?? [])];
       rt.on('step', (e) => {
@@ -103,7 +105,7 @@ function makeApi() {
     },
     trainStatus() {
       return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, computeMs: s.computeMs, commMs: s.commMs, bytesUp: s.bytesUp, bytesUpTotal: s.bytesUpTotal })),
-        bytesByKind: rt ? Object.fromEntries([...rt.transport.ledger.by('kind', { dir: 'sent' })].map(([k, v]) => [k, v])) : {}, evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0 };
+        bytesByKind: rt ? Object.fromEntries([...rt.transport.ledger.by('kind', { dir: 'sent' })].map(([k, v]) => [k, v])) : {}, evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0, shard: rt?.stats().shard };
     },
     snapshots() {
       return snapshots;
