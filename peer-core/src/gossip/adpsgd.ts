@@ -3,10 +3,12 @@
  * Stochastic Gradient Descent" (ICML). No rounds: after each local step a peer averages with ONE
  * neighbour, chosen at random among those that answered recently, and does not wait for anyone
  * else:
- *   active i:  send x_i to j;  on j's reply x_j:  x_i <- (x_i + x_j) / 2
+ *   active i:  send a small request to j, then x_i;  on j's reply x_j:  x_i <- (x_i + x_j) / 2
  *   passive j (a background responder, answering at once even mid-computation):
- *              reply with x_j;  x_j <- (x_j + x_i) / 2
- * so fast peers are never held back by slow ones. A neighbour that does not reply within the
+ *              on the request, reply with x_j;  when x_i arrives:  x_j <- (x_j + x_i) / 2
+ * so fast peers are never held back by slow ones. The request carries no parameters, so the two
+ * vectors cross the link at the same time (one transfer time per exchange, as in a synchronous
+ * round) instead of one after the other. A neighbour that does not reply within the
  * timeout, or leaves the membership meanwhile (it finished or paused), is skipped (and avoided
  * for a few steps). Staleness is bounded: `version` counts the
  * averagings applied to x; the training loop drops a gradient computed on parameters more than
@@ -41,6 +43,8 @@ export class Adpsgd extends GossipPeer {
   private readonly rand: () => number;
   private readonly abort = new AbortController();
   private responder: Promise<void> | undefined;
+  /** Requesters whose exchange this peer is answering now. */
+  private readonly answering = new Set<PeerId>();
 
   constructor(init: AdpsgdInit) {
     super({ ...init, timeoutMs: init.timeoutMs ?? DEFAULT_ADPSGD_TIMEOUT_MS }, init.topology ?? 'ring', toCodec(init.codec));
@@ -75,9 +79,13 @@ export class Adpsgd extends GossipPeer {
     const j = pool[Math.floor(this.rand() * pool.length)];
     report.neighbours = [j];
     const seq = this.seq++;
+    // The request first (a frame header), so j starts sending its x while ours is on the way.
+    this.transport.send(j, { kind: 'adpsgd-req', step: seq, tensor: this.tensor, flags: 0, body: new Uint8Array(0) });
     const { body } = await this.encode(x, seq);
-    this.transport.send(j, { kind: 'adpsgd-req', step: seq, tensor: this.tensor, flags: 0, body });
+    this.transport.send(j, { kind: 'adpsgd-push', step: seq, tensor: this.tensor, flags: 0, body });
     const rep = await this.recvFrom(j, { kind: 'adpsgd-rep', step: seq, tensor: this.tensor }, this.timeoutMs, this.abort.signal);
+    // Replies carry this peer's own increasing seq: a late one is never waited for again.
+    this.transport.discardBelow('adpsgd-rep', seq + 1);
     if (!rep) {
       report.missing = [j];
       this.avoid.set(j, step + this.avoidSteps);
@@ -98,23 +106,34 @@ export class Adpsgd extends GossipPeer {
   private async serve(): Promise<void> {
     while (!this.abort.signal.aborted) {
       const m = await this.transport.recv({ kind: 'adpsgd-req', tensor: this.tensor }, Number.POSITIVE_INFINITY, this.abort.signal);
-      const x = this.x;
       if (!m) {
         // A closed or killed transport answers at once: do not spin.
         if (!this.abort.signal.aborted) await this.transport.clock.sleep(50);
         continue;
       }
-      if (!x) continue;
-      const { body } = await this.encode(x, m.step);
-      this.transport.send(m.from, { kind: 'adpsgd-rep', step: m.step, tensor: this.tensor, flags: 0, body });
-      const d = await this.decode(m, x.length);
-      if (d instanceof Error) {
-        this.rejectedPassive.push(d);
-        continue;
-      }
-      for (let i = 0; i < x.length; i++) x[i] = 0.5 * (x[i] + d[i]);
-      this.version++;
-      this.served++;
+      // Each request is answered on its own: the responder goes on serving others while the
+      // requester's parameters are still arriving. A request costs the sender a frame header and
+      // this peer a full reply, so only members are answered, one request each at a time.
+      if (!this.x || this.answering.has(m.from) || !this.transport.members().includes(m.from)) continue;
+      this.answering.add(m.from);
+      void this.answer(m.from, m.step).finally(() => this.answering.delete(m.from));
     }
+  }
+
+  /** Reply with x_j at once, then average in the requester's x_i when it has arrived. */
+  private async answer(from: PeerId, seq: number): Promise<void> {
+    const x = this.x!;
+    const { body } = await this.encode(x, seq);
+    this.transport.send(from, { kind: 'adpsgd-rep', step: seq, tensor: this.tensor, flags: 0, body });
+    const push = await this.recvFrom(from, { kind: 'adpsgd-push', step: seq, tensor: this.tensor }, this.timeoutMs, this.abort.signal);
+    if (!push || this.abort.signal.aborted) return;
+    const d = await this.decode(push, x.length);
+    if (d instanceof Error) {
+      this.rejectedPassive.push(d);
+      return;
+    }
+    for (let i = 0; i < x.length; i++) x[i] = 0.5 * (x[i] + d[i]);
+    this.version++;
+    this.served++;
   }
 }

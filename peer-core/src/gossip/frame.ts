@@ -5,7 +5,8 @@
  */
 import { GossipFrameError } from './errors.ts';
 
-export const MESSAGE_KINDS = ['params', 'delta', 'choco-q', 'choco-full', 'adpsgd-req', 'adpsgd-rep', 'model-pull', 'model'] as const;
+/** Wire kind = index here: new kinds go at the end. */
+export const MESSAGE_KINDS = ['params', 'delta', 'choco-q', 'choco-full', 'adpsgd-req', 'adpsgd-rep', 'model-pull', 'model', 'adpsgd-push'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 /** flags bit 0 (choco): the sender asks the receiver to send its full public copy next round. */
