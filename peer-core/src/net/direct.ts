@@ -1,12 +1,17 @@
 /**
- * When the warm-up transfers of new direct connections run (SwarmNode).
+ * The data paths of SwarmNode's direct connections, and when the warm-ups of new ones run.
  *
- * Every new direct connection is warmed up with one transfer on the default data path before
- * it is reported ready: the first bulk transfer on a fresh WebRTC association stalls
- * (docs/NETWORK.md, "first-transfer stall"). A warm-up is CPU work (opening the bulk channel's
- * RTCPeerConnection, then 4 MiB through SCTP/DTLS on both ends), and warm-ups that ran at once
- * with the mesh's dials were most of the 8-peer mesh's dial time (median 18 s with them,
- * 1.6 s without). So WarmupScheduler runs them:
+ * DirectPaths: which path a tensor to a directly connected peer takes (the simple-peer bulk
+ * channel of bulk/ by default, or one libp2p stream per tensor), the fallback to a libp2p
+ * stream when the bulk channel cannot be opened on a connection (counted and reported), and
+ * the libp2p-stream sender. SwarmNode.channelFor / sendDirect / sendOn delegate here.
+ *
+ * WarmupScheduler: every new direct connection is warmed up with one transfer on the default
+ * data path before it is reported ready: the first bulk transfer on a fresh WebRTC association
+ * stalls (docs/NETWORK.md, "first-transfer stall"). A warm-up is CPU work (opening the bulk
+ * channel's RTCPeerConnection, then 4 MiB through SCTP/DTLS on both ends), and warm-ups that
+ * ran at once with the mesh's dials were most of the 8-peer mesh's dial time (median 18 s with
+ * them, 1.6 s without). So WarmupScheduler runs them:
  *  - one at a time per node;
  *  - only while this node's dialing is idle (no attempt in flight, no queued target due) and no
  *    direct connection opened on this node in the last `quietMs` (inbound dials are invisible
@@ -16,9 +21,132 @@
  *  - at once, ahead of the others, when a send needs the link (`urgent`: sendTensor waits for
  *    the warm-up of its peer).
  *
- * What it is not: the warm-up transfer itself (SwarmNode.warmup) or the dial scheduler
- * (dial.ts).
+ * What it is not: the dial scheduler (dial.ts), the bulk channel itself (bulk/) or the stream
+ * framing (stream.ts).
  */
+import type { Connection } from '@libp2p/interface';
+import { BULK_SIGNAL_PROTOCOL, type BulkChannelKind, type BulkService, DEFAULT_BULK_CHANNEL } from './bulk/index.ts';
+import { TENSOR_PROTOCOL } from './constants.ts';
+import type { WireTensor } from './frame.ts';
+import type { LinkShaper } from './shaper.ts';
+import { type ByteStream, type SendResult, sendTensorOverStream } from './stream.ts';
+import { WebRTC } from '@multiformats/multiaddr-matcher';
+
+/** Job ids reserved for the transport's own transfers (never delivered to onTensor, not counted). */
+export const WARMUP_JOB_ID = 0xffffffff;
+export const PROBE_JOB_ID = 0xfffffffe;
+
+/** identify's protocol id: in a peer's protocol list once identify has answered. */
+const IDENTIFY_PROTOCOL = '/ipfs/id/1.0.0';
+
+/** A connection carried directly over WebRTC (not through a relay). The dialer's remoteAddr
+ *  still contains `/p2p-circuit` (the signalling path), so substring checks are wrong. */
+export function isDirectConnection(c: Connection): boolean {
+  return WebRTC.exactMatch(c.remoteAddr) && c.limits === undefined;
+}
+
+/** Counters DirectPaths updates (a part of SwarmNodeStats). */
+export interface DirectPathStats {
+  tensorsOut: number;
+  bytesOut: number;
+  bulkFallbacks: number;
+  bulkErrors: Record<string, string>;
+}
+
+export interface DirectPathsInit {
+  /** Configured data path of direct connections; default DEFAULT_BULK_CHANNEL. */
+  bulkChannel?: BulkChannelKind;
+  /** The bulk service (undefined where this runtime offers no bulk channel, or before start). */
+  bulk(): BulkService | undefined;
+  chunkBytes: number;
+  streamLowWaterBytes?: number;
+  shaper(peerId: string): LinkShaper | undefined;
+  /** Does this side dial the pair (it opens the bulk channel at once)? */
+  isDialerFor(peerId: string): boolean;
+  /** The remote peer's protocols as the peer store knows them (throws if unknown). */
+  peerProtocols(conn: Connection): Promise<string[]>;
+  stats: DirectPathStats;
+  /** The bulk channel could not be opened on a connection that offers it (the send falls back). */
+  onBulkError(peerId: string, e: Error): void;
+}
+
+export class DirectPaths {
+  /** Connections on which the bulk channel failed to open: their sends use libp2p streams. */
+  private readonly bulkFailed = new WeakSet<Connection>();
+
+  constructor(private readonly init: DirectPathsInit) {}
+
+  /** Which data path sends to `conn`'s peer take: the bulk channel on a direct connection
+   *  (unless bulkChannel is 'libp2p' or it failed to open there), else a libp2p stream. */
+  channelFor(conn: Connection): BulkChannelKind {
+    const kind = this.init.bulkChannel ?? DEFAULT_BULK_CHANNEL;
+    return kind === 'simple-peer' && this.init.bulk() && isDirectConnection(conn) && !this.bulkFailed.has(conn) ? 'simple-peer' : 'libp2p';
+  }
+
+  /** Send on `conn` over the configured data path (channelFor). A bulk channel that cannot be
+   *  opened on this connection is recorded (stats.bulkFallbacks, onBulkError) and the tensor
+   *  goes over a libp2p stream instead. */
+  async sendDirect(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    const peerId = conn.remotePeer.toString();
+    const bulk = this.init.bulk();
+    if (this.channelFor(conn) === 'simple-peer' && bulk && !(await this.remoteOffersBulk(conn))) this.bulkFailed.add(conn);
+    if (this.channelFor(conn) === 'simple-peer' && bulk) {
+      let ch: Awaited<ReturnType<BulkService['channelFor']>>;
+      try {
+        ch = await bulk.channelFor(peerId, conn, this.init.isDialerFor(peerId));
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        this.bulkFailed.add(conn);
+        this.init.stats.bulkFallbacks++;
+        this.init.stats.bulkErrors[peerId] = `${(e as Error).name}: ${(e as Error).message}`;
+        this.init.onBulkError(peerId, e as Error);
+        return this.sendOn(conn, t, signal);
+      }
+      const r = await ch.send(t, { shaper: this.init.shaper(peerId), signal });
+      this.count(t);
+      return r;
+    }
+    return this.sendOn(conn, t, signal);
+  }
+
+  /** Send on a specific connection over a libp2p stream (benchmarks compare the direct and the
+   *  relayed path, and the libp2p stream with the bulk channel). */
+  async sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    const open = () => conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
+    // Opening a stream (a new data channel + protocol negotiation) can time out on a starved
+    // peer; nothing of the tensor was sent yet, so one retry cannot deliver it twice.
+    const stream = await open().catch((e: Error) => {
+      if (signal?.aborted || conn.status !== 'open') throw e;
+      return open();
+    });
+    const r = await sendTensorOverStream(stream as unknown as ByteStream, t, {
+      chunkBytes: this.init.chunkBytes,
+      lowWaterBytes: this.init.streamLowWaterBytes,
+      shaper: this.init.shaper(conn.remotePeer.toString()),
+      signal,
+    });
+    this.count(t);
+    return r;
+  }
+
+  private count(t: WireTensor): void {
+    if (t.jobId === WARMUP_JOB_ID || t.jobId === PROBE_JOB_ID) return;
+    this.init.stats.tensorsOut++;
+    this.init.stats.bytesOut += t.data.length;
+  }
+
+  /** False when identify says the peer does not offer the bulk channel (e.g. a Node peer);
+   *  true when it does or identify has not answered yet. (Before identify the peer store lists
+   *  only the protocols this side already negotiated with the peer, e.g. heartbeats.) */
+  private async remoteOffersBulk(conn: Connection): Promise<boolean> {
+    try {
+      const protocols = await this.init.peerProtocols(conn);
+      return !protocols.includes(IDENTIFY_PROTOCOL) || protocols.includes(BULK_SIGNAL_PROTOCOL);
+    } catch {
+      return true;
+    }
+  }
+}
 
 export interface WarmupSchedulerInit<C> {
   /** True when this node's dialing is idle: nothing in flight, no queued target due now. */

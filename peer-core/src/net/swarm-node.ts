@@ -37,17 +37,16 @@ import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
-import { WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
-import { WarmupScheduler } from './direct.ts';
+import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
 import { type LeaveDetail, Membership } from './membership.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
-import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS, sendTensorOverStream } from './stream.ts';
-import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable, DEFAULT_BULK_CHANNEL } from './bulk/index.ts';
+import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
+import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
 
 export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
 
@@ -173,12 +172,6 @@ export interface SwarmNodeStats {
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
 
-/** identify's protocol id: in a peer's protocol list once identify has answered. */
-const IDENTIFY_PROTOCOL = '/ipfs/id/1.0.0';
-
-/** Job ids reserved for the transport's own transfers (never delivered to onTensor). */
-export const WARMUP_JOB_ID = 0xffffffff;
-export const PROBE_JOB_ID = 0xfffffffe;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -199,11 +192,6 @@ function deferred<T>(): Deferred<T> {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A connection carried directly over WebRTC (not through a relay). The dialer's remoteAddr
- *  still contains `/p2p-circuit` (the signalling path), so substring checks are wrong. */
-export function isDirectConnection(c: Connection): boolean {
-  return WebRTC.exactMatch(c.remoteAddr) && c.limits === undefined;
-}
 
 export function summarizeConnection(c: Connection): ConnectionSummary {
   return {
@@ -244,8 +232,8 @@ export class SwarmNode extends EventTarget {
   readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
   /** The simple-peer bulk channels (after start()). */
   bulk: BulkService | undefined;
-  /** Connections on which the bulk channel failed to open: their sends use libp2p streams. */
-  private readonly bulkFailed = new WeakSet<Connection>();
+  /** The data paths of direct connections (bulk channel or libp2p streams; direct.ts). */
+  private readonly paths: DirectPaths;
   /** Setup phase times of start() (ms). */
   readonly timings: Record<string, number> = {};
   private node: Libp2p<Services> | undefined;
@@ -291,6 +279,17 @@ export class SwarmNode extends EventTarget {
       dialStallMs: init.dialStallMs ?? NET_DEFAULTS.dialStallMs,
     };
     for (const [id, s] of Object.entries(init.linkShapes ?? {})) this.shapers.set(id, new LinkShaper(s));
+    this.paths = new DirectPaths({
+      bulkChannel: init.bulkChannel,
+      bulk: () => this.bulk,
+      chunkBytes: this.cfg.chunkBytes,
+      streamLowWaterBytes: init.streamLowWaterBytes,
+      shaper: (peerId) => this.shapers.get(peerId),
+      isDialerFor: (peerId) => this.isDialerFor(peerId),
+      peerProtocols: async (conn) => (await this.libp2p.peerStore.get(conn.remotePeer)).protocols,
+      stats: this.stats,
+      onBulkError: (peerId, e) => this.dispatchEvent(new CustomEvent('bulk:error', { detail: { peerId, name: e.name, message: e.message } })),
+    });
     this.members = new Membership<CapabilityRecord>({
       leaveTimeoutMs: this.cfg.leaveTimeoutMs,
       onJoin: (peerId) => this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } })),
@@ -539,69 +538,20 @@ export class SwarmNode extends EventTarget {
     }
   }
 
-  /** Which data path sends to `conn`'s peer take: the bulk channel on a direct connection
-   *  (unless bulkChannel is 'libp2p' or it failed to open there), else a libp2p stream. */
+  /** Which data path sends to `conn`'s peer take (direct.ts DirectPaths.channelFor). */
   channelFor(conn: Connection): BulkChannelKind {
-    const kind = this.init.bulkChannel ?? DEFAULT_BULK_CHANNEL;
-    return kind === 'simple-peer' && this.bulk && isDirectConnection(conn) && !this.bulkFailed.has(conn) ? 'simple-peer' : 'libp2p';
+    return this.paths.channelFor(conn);
   }
 
-  /** Send on `conn` over the configured data path (channelFor). A bulk channel that cannot be
-   *  opened on this connection is recorded (stats.bulkFallbacks, 'bulk:error') and the tensor
-   *  goes over a libp2p stream instead. */
-  async sendDirect(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
-    const peerId = conn.remotePeer.toString();
-    if (this.channelFor(conn) === 'simple-peer' && this.bulk && !(await this.remoteOffersBulk(conn))) this.bulkFailed.add(conn);
-    if (this.channelFor(conn) === 'simple-peer' && this.bulk) {
-      let ch: Awaited<ReturnType<BulkService['channelFor']>>;
-      try {
-        ch = await this.bulk.channelFor(peerId, conn, this.isDialerFor(peerId));
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        this.bulkFailed.add(conn);
-        this.stats.bulkFallbacks++;
-        this.stats.bulkErrors[peerId] = `${(e as Error).name}: ${(e as Error).message}`;
-        this.dispatchEvent(new CustomEvent('bulk:error', { detail: { peerId, name: (e as Error).name, message: (e as Error).message } }));
-        return this.sendOn(conn, t, signal);
-      }
-      const r = await ch.send(t, { shaper: this.shapers.get(peerId), signal });
-      if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
-        this.stats.tensorsOut++;
-        this.stats.bytesOut += t.data.length;
-      }
-      return r;
-    }
-    return this.sendOn(conn, t, signal);
+  /** Send on `conn` over the configured data path; a bulk channel that cannot be opened falls
+   *  back to a libp2p stream, counted and reported (direct.ts DirectPaths.sendDirect). */
+  sendDirect(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    return this.paths.sendDirect(conn, t, signal);
   }
 
-  /** False when identify says the peer does not offer the bulk channel (e.g. a Node peer);
-   *  true when it does or identify has not answered yet. (Before identify the peer store lists
-   *  only the protocols this side already negotiated with the peer, e.g. heartbeats.) */
-  private async remoteOffersBulk(conn: Connection): Promise<boolean> {
-    try {
-      const protocols = (await this.libp2p.peerStore.get(conn.remotePeer)).protocols;
-      return !protocols.includes(IDENTIFY_PROTOCOL) || protocols.includes(BULK_SIGNAL_PROTOCOL);
-    } catch {
-      return true;
-    }
-  }
-
-  /** Send on a specific connection over a libp2p stream (benchmarks compare the direct and the
-   *  relayed path, and the libp2p stream with the bulk channel). */
-  async sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
-    const open = () => conn.newStream(TENSOR_PROTOCOL, { runOnLimitedConnection: true, signal: signal ?? AbortSignal.timeout(30_000) });
-    // Opening a stream (a new data channel + protocol negotiation) can time out on a starved
-    // peer; nothing of the tensor was sent yet, so one retry cannot deliver it twice.
-    const stream = await open().catch((e: Error) => {
-      if (signal?.aborted || conn.status !== 'open') throw e;
-      return open();
-    });
-    const r = await sendTensorOverStream(stream as unknown as ByteStream, t, { chunkBytes: this.cfg.chunkBytes, lowWaterBytes: this.init.streamLowWaterBytes, shaper: this.shapers.get(conn.remotePeer.toString()), signal });
-    if (t.jobId !== WARMUP_JOB_ID && t.jobId !== PROBE_JOB_ID) {
-      this.stats.tensorsOut++;
-      this.stats.bytesOut += t.data.length;
-    }
-    return r;
+  /** Send on a specific connection over a libp2p stream (direct.ts DirectPaths.sendOn). */
+  sendOn(conn: Connection, t: WireTensor, signal?: AbortSignal): Promise<SendResult> {
+    return this.paths.sendOn(conn, t, signal);
   }
 
   /** RTT (median of `rounds` 8-byte echoes) and throughput (one `bytes` transfer) to a peer. */
