@@ -74,7 +74,7 @@ export const NET_DEFAULTS = {
   gossipHeartbeatEvery: 2,
   /** Pubsub peer discovery broadcast interval (ms). */
   discoveryIntervalMs: 2_000,
-  /** Timeout of a first WebRTC dial attempt (ms; later attempts 2x, 3x, 4x). Successful
+  /** Timeout of a first WebRTC dial attempt (ms; retries 1.5x, dial.ts dialAttemptTimeout). Successful
    *  attempts in the 8-peer mesh took up to 3.3 s on the idle machine and up to 5.9 s at load
    *  average 10 (bench mesh, mesh8_max_attempt_ms); a 4 s limit cut such attempts short, and
    *  the retry then waited behind every other target of the node (20-50 s per link). */
@@ -84,6 +84,12 @@ export const NET_DEFAULTS = {
    *  connect response or the noise handshake that would have succeeded, and 39 of 50 dial
    *  records needed retries (docs/NETWORK.md). Kept for networks where attempts hang. */
   dialStallMs: 0,
+  /** Abort an attempt whose connection is not up this long after the ICE stage began or its
+   *  last remote candidate arrived (ms); 0 = off. In 180 successful attempts of session 3's
+   *  8-peer runs (load average 1-14) the connection opened at most 816 ms (median 21 ms) after
+   *  the ICE stage began; the failed first attempts sat in that stage for 2.5-5 s until their
+   *  timeout, and an immediate retry then took 0.3-2 s. */
+  dialIceStallMs: 2_000,
   /** WebRTC dial attempts per peer before giving up. */
   dialAttempts: 4,
   /** Base of the randomized back-off between dial attempts (ms): base..2*base. */

@@ -19,15 +19,18 @@ export interface DialFailure {
 
 /**
  * Which queued target a node dials next (undefined: all are backing off). Targets whose last
- * attempt failed wait until `notBefore`; among the rest, the fewest failed attempts go first, then
- * ring order starting just above `self` (string order of peer ids, wrapping around).
+ * attempt failed wait until `notBefore`; among the rest, a target whose FIRST attempt just failed
+ * goes first (one immediate retry after its back-off: the probe saw retries after 300-800 ms
+ * succeed, and waiting a whole turn behind the node's other targets made such a link take
+ * 15-100 s in the 8-peer mesh); then the fewest failed attempts, then ring order starting just
+ * above `self` (string order of peer ids, wrapping around). From its second failure on, a
+ * target goes behind the others, so one that never answers costs them at most one retry.
  *
  * Why ring order: with "the smaller id dials", an order shared by every dialer (the largest id
  * first, as before) sends ALL dialers to the same target at once; that target then handles N-1
  * simultaneous WebRTC handshakes on a starved CPU, they time out together, retry together, and
  * a target that keeps failing kept the single dial worker busy forever. In ring order peer r
- * dials r+1, r+2, ... so at any moment each target is dialled by about one peer; and one
- * attempt per turn means every target gets its first attempt before any gets a second.
+ * dials r+1, r+2, ... so at any moment each target is dialled by about one peer.
  */
 export function nextDialTarget(self: string, queued: readonly string[], failures: ReadonlyMap<string, DialFailure>, now: number): string | undefined {
   let best: string | undefined;
@@ -36,9 +39,10 @@ export function nextDialTarget(self: string, queued: readonly string[], failures
     const f = failures.get(id);
     if (f && f.notBefore > now) continue;
     const rounds = f?.rounds ?? 0;
-    if (rounds < bestRounds || (rounds === bestRounds && best !== undefined && ringBefore(self, id, best))) {
+    const rank = rounds === 1 ? -1 : rounds; // the one immediate retry
+    if (rank < bestRounds || (rank === bestRounds && best !== undefined && ringBefore(self, id, best))) {
       best = id;
-      bestRounds = rounds;
+      bestRounds = rank;
     }
   }
   return best;
@@ -59,10 +63,12 @@ export function dialBackoff(rounds: number, baseMs: number, rand: () => number =
   return Math.min(30_000, baseMs * 2 ** Math.max(0, rounds - 1) * (0.75 + 0.5 * rand()));
 }
 
-/** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms):
- *  base * (rounds + 1), at most 4 * base. */
+/** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms): base for
+ *  the first attempt, 1.5 * base for every retry. (Session 2 grew it to 4 * base; in session 3's
+ *  8-peer runs the failed retries stopped making progress 0.8-4.8 s in, e.g. in ICE, and then
+ *  only waited out their 12-18 s, while successful attempts took at most 5.9 s.) */
 export function dialAttemptTimeout(rounds: number, baseMs: number): number {
-  return baseMs * Math.min(4, rounds + 1);
+  return rounds > 0 ? 1.5 * baseMs : baseMs;
 }
 
 /**

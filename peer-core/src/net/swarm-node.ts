@@ -86,6 +86,9 @@ export interface SwarmNodeInit {
   /** A dial attempt that reports no progress (libp2p dial stage) for this long is aborted (ms);
    *  0 (default) disables it. */
   dialStallMs?: number;
+  /** A dial attempt whose connection is not up this long after its last ICE candidate is
+   *  aborted (ms); 0 disables it. */
+  dialIceStallMs?: number;
   /** Warm-ups wait until no direct connection opened on this node for this long (ms). */
   warmupQuietMs?: number;
   /** ...but start at the latest this long after their connection opened (ms). */
@@ -228,6 +231,7 @@ export class SwarmNode extends EventTarget {
     warmupBytes: number;
     chunkBytes: number;
     dialStallMs: number;
+    dialIceStallMs: number;
   };
   readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
   /** The simple-peer bulk channels (after start()). */
@@ -277,6 +281,7 @@ export class SwarmNode extends EventTarget {
       warmupBytes: init.warmupBytes ?? NET_DEFAULTS.warmupBytes,
       chunkBytes: init.chunkBytes ?? NET_DEFAULTS.chunkBytes,
       dialStallMs: init.dialStallMs ?? NET_DEFAULTS.dialStallMs,
+      dialIceStallMs: init.dialIceStallMs ?? NET_DEFAULTS.dialIceStallMs,
     };
     for (const [id, s] of Object.entries(init.linkShapes ?? {})) this.shapers.set(id, new LinkShaper(s));
     this.paths = new DirectPaths({
@@ -705,11 +710,19 @@ export class SwarmNode extends EventTarget {
       stall = setTimeout(() => ac.abort(new DialTimeoutError(`no dial progress for ${this.cfg.dialStallMs} ms`)), this.cfg.dialStallMs);
     };
     armStall();
+    // The ICE stage has its own limit (dialIceStallMs): once candidates flow, a healthy attempt
+    // opens within ~0.8 s even on the loaded machine; hung ones sat there until the timeout.
+    let ice: ReturnType<typeof setTimeout> | undefined;
+    const iceMs = this.cfg.dialIceStallMs;
     const onProgress = (ev: { type: string }) => {
       const at = (performance.now() - ta).toFixed(0);
       stage = `${ev.type}@${at}ms`;
       if (phases.length < 40) phases.push(`${ev.type}@${at}`);
       armStall();
+      if (iceMs > 0 && (ev.type === 'webrtc:read-ice-candidates' || ev.type === 'webrtc:add-ice-candidate')) {
+        clearTimeout(ice);
+        ice = setTimeout(() => ac.abort(new DialTimeoutError(`ICE/DTLS not connected ${iceMs} ms after the last candidate`)), iceMs);
+      } else if (ev.type === 'webrtc:close-signaling-stream') clearTimeout(ice);
     };
     try {
       const signal = ac.signal;
@@ -747,6 +760,7 @@ export class SwarmNode extends EventTarget {
     } finally {
       clearTimeout(total);
       clearTimeout(stall);
+      clearTimeout(ice);
     }
   }
 

@@ -41,7 +41,7 @@ describe('nextDialTarget', () => {
       ['n', { rounds: 1, notBefore: 100, firstAt: 0, errors: [] }],
       ['q', { rounds: 2, notBefore: 50, firstAt: 0, errors: [] }],
     ]);
-    // at t=60: n is backing off, q (2 failures) is ready, z (0 failures) is ready -> z
+    // at t=60: n (1 failure) is backing off, q (2 failures) is ready, z (0 failures) is ready -> z
     expect(nextDialTarget('m', ['n', 'q', 'z'], f, 60)).toBe('z');
     expect(nextDialTarget('m', ['n', 'q'], f, 60)).toBe('q');
     // at t=200: n (1 failure) beats q (2 failures) although q is not nearer
@@ -49,6 +49,18 @@ describe('nextDialTarget', () => {
     // all backing off
     expect(nextDialTarget('m', ['n'], f, 10)).toBeUndefined();
     expect(nextDialTarget('m', [], f, 10)).toBeUndefined();
+  });
+
+  it('retries a target whose first attempt failed at once (after its back-off), later failures go behind', () => {
+    const f = new Map<string, DialFailure>([
+      ['z', { rounds: 1, notBefore: 100, firstAt: 0, errors: [] }],
+      ['q', { rounds: 2, notBefore: 0, firstAt: 0, errors: [] }],
+    ]);
+    // n and p are untried and nearer in the ring; z failed once: after its back-off it goes first
+    expect(nextDialTarget('m', ['n', 'p', 'z'], f, 50)).toBe('n');
+    expect(nextDialTarget('m', ['n', 'p', 'z'], f, 100)).toBe('z');
+    // q failed twice: behind the untried ones
+    expect(nextDialTarget('m', ['q', 'p'], f, 100)).toBe('p');
   });
 
   it('ringBefore is a strict order consistent with the walk', () => {
@@ -75,8 +87,8 @@ describe('dialBackoff / dialAttemptTimeout', () => {
     expect(dialBackoff(2, 300, () => 0.5)).toBeCloseTo(600, 6);
   });
 
-  it('gives later attempts longer timeouts, at most 4x the base', () => {
-    expect([0, 1, 2, 3, 4, 9].map((r) => dialAttemptTimeout(r, 4000))).toEqual([4000, 8000, 12000, 16000, 16000, 16000]);
+  it('gives retries 1.5x the timeout of the first attempt, and no more', () => {
+    expect([0, 1, 2, 3, 4, 9].map((r) => dialAttemptTimeout(r, 6000))).toEqual([6000, 9000, 9000, 9000, 9000, 9000]);
   });
 });
 
