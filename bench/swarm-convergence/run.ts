@@ -13,7 +13,10 @@
  *     shaped to 20 Mbit/s + 50 ms (SwarmNode.setLinkShape on both ends of each link), stopping at
  *     the target loss: time to target against allreduce + none;
  *   - adpsgd and dpsgd with 2 peers slowed 4× (compute limit 0.25), the WAN model on a ring
- *     without shaping, stopping at the WAN target.
+ *     without shaping, stopping at the WAN target: `slowedRepeats` pairs (alternating order),
+ *     `slowedAccum` micro-batches per local step (how much of a step is compute).
+ * Every run records each peer's shard, local steps and step / compute / exchange times (perPeer):
+ * contiguous shards must be distinct, or the swarm does not train on the single peer's data.
  * Target loss = L_single + 0.25·(L_0 − L_single) (L_0: held-out loss of the shared init), i.e.
  * 75% of the single peer's reduction. A run's time to target is the median over its peers of the
  * first evaluation at or below it, counted from the peer's step-0 evaluation (after every peer of
