@@ -8,9 +8,9 @@
  * discovered peer (the relay excluded) becomes a member; the side with the smaller peer id
  * dials the direct WebRTC connection (so two peers never dial each other at once: the probe saw
  * such dials hang for 6 s). Each node dials one target at a time in ring order from its own id
- * (dial.ts nextDialTarget: no herd on one target), one attempt per turn, with growing
- * per-attempt timeouts and jittered back-off; every dial is recorded with its phases
- * (DialRecord). A new direct connection is warmed up with one transfer before it is reported
+ * (dial.ts nextDialTarget: no herd on one target), one immediate retry of a failed target,
+ * jittered back-off, an attempt timeout and an ICE-stage limit (hung attempts sat in ICE); every
+ * dial is recorded with its phases (DialRecord). A new direct connection is warmed up with one transfer before it is reported
  * ready, once this node's dials are done (direct.ts WarmupScheduler). A lost relay connection
  * is dialled again (the reservation keeps the peer dialable).
  *
