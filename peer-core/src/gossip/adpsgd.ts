@@ -113,8 +113,9 @@ export class Adpsgd extends GossipPeer {
       }
       // Each request is answered on its own: the responder goes on serving others while the
       // requester's parameters are still arriving. A request costs the sender a frame header and
-      // this peer a full reply, so only members are answered, one request each at a time.
-      if (!this.x || this.answering.has(m.from) || !this.transport.members().includes(m.from)) continue;
+      // this peer a full reply, so each requester gets one answer at a time (a peer that has just
+      // joined may not be in this peer's membership view yet: it is answered all the same).
+      if (!this.x || this.answering.has(m.from)) continue;
       this.answering.add(m.from);
       void this.answer(m.from, m.step).finally(() => this.answering.delete(m.from));
     }
