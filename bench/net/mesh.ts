@@ -35,6 +35,7 @@ const { values } = parseArgs({
     soak: { type: 'boolean' },
     'warmup-bytes': { type: 'string' },
     start: { type: 'string' },
+    'dials-out': { type: 'string' },
     minutes: { type: 'string' },
     'sample-s': { type: 'string' },
     'mesh-timeout-s': { type: 'string' },
@@ -205,6 +206,8 @@ try {
     }
   }
   const attempts = ok.map((d) => d.attemptMs ?? Number.NaN);
+  // --dials-out FILE: every page's dial records (diagnostics: line dials of different pages up in time).
+  if (values['dials-out']) writeFileSync(values['dials-out'], JSON.stringify(samples.flatMap((x, i) => (x?.dials ?? []).map((d) => ({ from: i, to: idx.get(d.peerId), ...d })))));
   const reconnects = samples.map((x) => x?.relayReconnects ?? 0);
   if (reconnects.some((r) => r > 0)) log(`relay connection lost and re-dialled (per page): ${reconnects.join(' ')}`);
   // ---- the warm-ups of every link (deferred until the mesh's dials are done; not in the dial times)

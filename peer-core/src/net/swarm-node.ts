@@ -133,6 +133,8 @@ export interface DialRecord {
   attempts: number;
   ms: number;
   attemptMs?: number;
+  /** Wall-clock start of the successful attempt (Date.now()): lines dials of different peers up. */
+  startedAt?: number;
   waitMs?: number;
   phases?: string[];
   errors: string[];
@@ -692,6 +694,7 @@ export class SwarmNode extends EventTarget {
     const node = this.node;
     if (!node) throw new SwarmNodeStateError('SwarmNode stopped');
     const ta = performance.now();
+    const wallStart = Date.now();
     const prev = this.dialFailures.get(peerId);
     const timeoutMs = dialAttemptTimeout(prev?.rounds ?? 0, this.cfg.dialTimeoutMs);
     // The last libp2p dial stage reached ('webrtc:read-sdp-answer@812ms', ...): where a failed attempt stopped.
@@ -744,6 +747,7 @@ export class SwarmNode extends EventTarget {
         attempts: (prev?.rounds ?? 0) + 1,
         ms: now - firstAt,
         attemptMs: now - ta,
+        startedAt: wallStart,
         ...(queuedAt !== undefined ? { waitMs: Math.max(0, firstAt - queuedAt) } : {}),
         phases,
         errors: prev?.errors ?? [],
@@ -754,7 +758,7 @@ export class SwarmNode extends EventTarget {
     } catch (e) {
       const rounds = (prev?.rounds ?? 0) + 1;
       const why = ac.signal.aborted ? ` [${(ac.signal.reason as Error).message}]` : '';
-      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message}${why} (${timeoutMs} ms attempt, last stage ${stage})`];
+      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message}${why} (${timeoutMs} ms attempt from ${Math.round(wallStart)}, last stage ${stage})`];
       this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors });
       throw e;
     } finally {
