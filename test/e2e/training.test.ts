@@ -131,14 +131,16 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
     for (const p of swarm.peers) expect(p.problems.errors).toEqual([]);
   }, 200_000);
 
-  it('a peer that closes mid-run does not stall the others: rounds time out, then the ring re-forms', async () => {
+  it('a peer that closes mid-run does not stall the others: the ring re-forms without it', async () => {
     const steps = 60;
     const env = await signJob(await generateHostKey(), { ...JOB, name: 'e2e: drop', algorithm: { name: 'choco', timeoutMs: 1500 }, stopping: { maxSteps: steps, evalEverySteps: steps } });
     expect((await fetch(`${relay.http.url}api/jobs`, { method: 'POST', body: JSON.stringify(env) })).status).toBe(201);
     await Promise.all(swarm.peers.map((p) => p.call('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text })));
     const [a, b, c, gone] = swarm.peers;
     const survivors = [a!, b!, c!];
-    // Close the fourth peer's page (a crash, no goodbye) once the others are past step 8.
+    // Close the fourth peer's page once the others are past step 8. SwarmNode announces a closing
+    // tab's leave (pagehide), so the survivors usually drop it at once; if the announcement is
+    // lost, rounds time out (1.5 s) until the leave timeout drops it. Either way they go on.
     const end = Date.now() + 150_000;
     while (Date.now() < end && ((await a!.call<Status>('trainStatus')).stepLog.at(-1)?.step ?? 0) < 8) await new Promise((r) => setTimeout(r, 200));
     await gone!.context.close();
@@ -151,8 +153,8 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
     for (const s of st) {
       expect(s.error).toBeUndefined();
       expect(s.summary?.steps).toBe(steps);
-      // Some rounds lost the closed neighbour to the timeout ...
-      expect(s.stepLog.some((e) => e.missing > 0)).toBe(true);
+      // At most a few rounds lost the closed neighbour (none when its leave was announced) ...
+      expect(s.stepLog.filter((e) => e.missing > 0).length).toBeLessThanOrEqual(10);
       // ... then the roster dropped it and full rounds over the 3-peer ring resumed.
       expect(s.stepLog.some((e) => e.step > 10 && e.peers === 3 && e.mixed === 2 && e.missing === 0)).toBe(true);
     }
