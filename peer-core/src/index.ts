@@ -14,3 +14,4 @@ export * as gossip from './gossip/index.ts';
 export * as job from './job/index.ts';
 export * as scheduler from './scheduler/index.ts';
 export * as runtime from './runtime/index.ts';
+export { fnv1a32 } from './util/hash.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode } from '@swarmgrad/peer-core';
+import { runtime, type SwarmNode } from '@swarmgrad/peer-core';
 import { defaultJobSpec, type JobSpecInput } from '@swarmgrad/peer-core/job';
 import { randomNormal } from '@swarmgrad/peer-core/reference';
 import { JobAveraging, JobLink, wireJobId } from '../src/lib/averaging.ts';
@@ -47,11 +47,13 @@ describe('JobLink: averaging membership is the job participants only', () => {
     const ids = new Set<number>();
     for (let i = 0; i < 2000; i++) {
       const w = wireJobId(`12D3KooWhost/${i.toString(16).padStart(16, '0')}`);
-      expect(Number.isInteger(w) && w >= 0 && w < 0xfffff000).toBe(true);
+      expect(Number.isInteger(w) && w >= 0 && w < 0xfffffff0).toBe(true);
       ids.add(w);
     }
     expect(ids.size).toBeGreaterThan(1990);
     expect(wireJobId('x/1')).toBe(wireJobId('x/1'));
+    // the same id as a Node PeerRuntime peer of the job puts in its frames
+    expect(wireJobId('12D3KooWhost/00ff')).toBe(runtime.wireJobId('12D3KooWhost/00ff'));
   });
 });
 

@@ -7,6 +7,7 @@
 import { createCodec, type CodecSpec } from '../codecs/index.ts';
 import type { Codec, CodecName } from '../codecs/types.ts';
 import { packWire, unpackWire } from '../codecs/wire.ts';
+import { fnv1a32 } from '../util/hash.ts';
 import { DEFAULT_LEAVE_GRACE_MS, DEFAULT_ROUND_TIMEOUT_MS, DEFAULT_TENSOR } from './constants.ts';
 import { NonFiniteUpdateError } from './errors.ts';
 import type { GossipMessage, MessageKind } from './frame.ts';
@@ -76,9 +77,7 @@ export interface Averager {
 
 /** Small stable hash of a peer id (for per-peer seeds). */
 export function peerHash(id: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return h >>> 0;
+  return fnv1a32(id);
 }
 
 export function toCodec(c: Codec | CodecSpec | CodecName | undefined, overrides: Partial<CodecSpec> = {}): Codec {

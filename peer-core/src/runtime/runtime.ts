@@ -38,6 +38,7 @@ import { jobGossipOptions } from '../job/index.ts';
 import type { JobSpec } from '../job/schema.ts';
 import { GPT } from '../model/gpt.ts';
 import { AdamW, type Optimizer, SgdMomentum, warmupCosine } from '../train/optimizer.ts';
+import { fnv1a32 } from '../util/hash.ts';
 import { type Batch, evalLoss, trainStep } from '../train/train.ts';
 import { RUNTIME_DEFAULTS } from './constants.ts';
 import { jobDataset, type Shard, ShardSampler } from './data.ts';
@@ -337,7 +338,7 @@ export class PeerRuntime extends EventTarget {
   }
 
   private samplerSeed(): number {
-    return (this.spec.dataset.seed * 0x9e3779b1) ^ hash32(this.transport.self);
+    return (this.spec.dataset.seed * 0x9e3779b1) ^ fnv1a32(this.transport.self);
   }
 
   /**
@@ -587,11 +588,6 @@ export const PULL_TENSOR = 'params+step';
 export const FLAG_AT_INIT = 4;
 const AT_INIT = Symbol('at-init');
 
-function hash32(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
 
 export interface RuntimeEventMap {
   state: { state: RuntimeState };

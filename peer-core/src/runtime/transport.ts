@@ -28,6 +28,7 @@ import type { InMemoryNetwork, InMemoryTransport } from '../gossip/memory.ts';
 import { type GossipTransport, Mailbox, type MembershipEvent, type MessageMatch, type PeerId } from '../gossip/transport.ts';
 import { headerBytes } from '../net/frame.ts';
 import type { SwarmNode } from '../net/swarm-node.ts';
+import { fnv1a32 } from '../util/hash.ts';
 import { CAP_JOB, CAP_JOB_STATE, RUNTIME_DEFAULTS } from './constants.ts';
 
 /** A peer's state in a job, as announced to the others. */
@@ -97,10 +98,8 @@ abstract class RosterMembership {
 
 /** u32 wire id of a job id string (FNV-1a), carried in every tensor frame of the job. */
 export function wireJobId(jobId: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < jobId.length; i++) h = Math.imul(h ^ jobId.charCodeAt(i), 16777619);
   // 0xfffffffe/0xffffffff are the net layer's probe and warm-up ids.
-  return (h >>> 0) % 0xfffffff0;
+  return fnv1a32(jobId) % 0xfffffff0;
 }
 
 export interface SwarmTransportInit {

@@ -20,7 +20,7 @@
  * Membership is the job's participants only (peers that reported progress for this job), not
  * every swarm member: a JobLink wraps SwarmNode and filters them.
  */
-import { gossip, type SwarmNode } from '@swarmgrad/peer-core';
+import { gossip, runtime, type SwarmNode } from '@swarmgrad/peer-core';
 import type { JobSpec } from './jobspec.ts';
 
 type LinkTensor = gossip.LinkTensor;
@@ -67,13 +67,11 @@ export class JobLink extends EventTarget implements gossip.TensorLink {
   }
 }
 
-/** 32-bit job number on the wire (the transport's jobId) from the job id string. */
-export function wireJobId(jobId: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < jobId.length; i++) h = Math.imul(h ^ jobId.charCodeAt(i), 16777619);
-  // Keep clear of the transport's reserved ids (0xffffffff, 0xfffffffe).
-  return (h >>> 0) % 0xfffff000;
-}
+/**
+ * 32-bit job number on the wire (the transport's jobId) from the job id string: the runtime's
+ * own rule, so browser pages and Node `PeerRuntime` peers of one job use the same id.
+ */
+export const wireJobId: (jobId: string) => number = runtime.wireJobId;
 
 export interface AveragingStats {
   rounds: number;

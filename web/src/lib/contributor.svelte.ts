@@ -15,7 +15,7 @@ import { ControlGate, type ControlAction, type JobAnnouncement, type SignedJob }
 import { addToTotals, db, loadOrCreateKey, saveSession, type Totals, type VolunteerSession, weightsKey } from './db.ts';
 import type { JobSpec } from './jobspec.ts';
 import { relayAvailable, type JobsMessage, PROGRESS_TOPIC, type ProgressReport, WebSwarm } from './swarm.ts';
-import type { CapabilityRecord } from '@swarmgrad/peer-core';
+import { type CapabilityRecord, fnv1a32 } from '@swarmgrad/peer-core';
 import type { TrainingBackend } from './backend-choice.ts';
 import { ALGORITHM_LABELS, JobAveraging } from './averaging.ts';
 import { LocalTrainer } from './trainer.ts';
@@ -222,7 +222,7 @@ export class Contributor {
         spec,
         corpusUrl: `/corpora/${spec.dataset.corpus}.txt`,
         backend,
-        seed: hashSeed(this.swarm?.peerId ?? 'volunteer'),
+        seed: fnv1a32(this.swarm?.peerId ?? 'volunteer'),
         params: saved?.params,
         startStep: saved?.step ?? 0,
         computeLimit: this.computeLimit,
@@ -405,10 +405,5 @@ function stateAfter(action: ControlAction): HostJobState {
   return action === 'start' || action === 'resume' ? 'running' : action === 'pause' ? 'paused' : 'stopped';
 }
 
-function hashSeed(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
 
 export type { SignedJob };
