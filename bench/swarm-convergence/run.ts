@@ -93,6 +93,8 @@ export interface SwarmConvergenceOptions extends ModelSize {
   slowedRepeats: number;
   slowedAccum: number;
   slowedEvalEvery: number;
+  /** Codec of both slowed runs (adpsgd and dpsgd), default none. */
+  slowedCodec: CodecKey;
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
   only?: RegExp;
   maxChars: number;
@@ -121,6 +123,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   slowedRepeats: 2,
   slowedAccum: 1,
   slowedEvalEvery: 2,
+  slowedCodec: 'none',
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
@@ -379,7 +382,8 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       if (fp32) out.push({ name: `bytes_ratio_${k}`, value: fp32.bytesPerPeerStep / r.bytesPerPeerStep, unit: `x (fp32 ${k.split('_')[0]} gossip bytes / ours, joins excluded)` });
     }
     const wanLabels = ALGOS.flatMap((a) => CODECS.map((c) => `${a}_${c}_wan`)).filter(want);
-    const slowedWanted = o.slowedRepeats > 0 && (want('adpsgd_none_slowed') || want('dpsgd_none_slowed'));
+    const sc = o.slowedCodec;
+    const slowedWanted = o.slowedRepeats > 0 && (want(`adpsgd_${sc}_slowed`) || want(`dpsgd_${sc}_slowed`));
     const wm = o.wanModel;
     let wanTarget = Number.NaN;
     if ((o.wan && wanLabels.length) || slowedWanted) {
@@ -418,27 +422,27 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       const slowed = { 0: 0.25, 1: 0.25 };
       const sm: ModelSize = { ...wm, evalEvery: o.slowedEvalEvery };
       const spec = (a: Algo) =>
-        algoSpec(a, 'none', sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: wanTarget } }, 'ring');
+        algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: wanTarget } }, 'ring');
       const times: Record<'adpsgd' | 'dpsgd', number[]> = { adpsgd: [], dpsgd: [] };
       const finals: number[] = [];
       for (let r = 1; r <= o.slowedRepeats; r++) {
         const order: ('adpsgd' | 'dpsgd')[] = r % 2 ? ['adpsgd', 'dpsgd'] : ['dpsgd', 'adpsgd'];
         for (const a of order) {
-          const label = `${a}_none_slowed${r > 1 ? `_r${r}` : ''}`;
+          const label = `${a}_${sc}_slowed${r > 1 ? `_r${r}` : ''}`;
           const res = await run(label, spec(a), sm, { computeLimits: slowed, target: wanTarget });
           times[a].push(res.timeToTarget!);
           if (a === 'adpsgd') finals.push(res.finalLoss);
           out.push({ name: `time_to_target_${label}`, value: res.timeToTarget!, unit: 's' });
         }
         const k = times.adpsgd.length - 1;
-        out.push({ name: `time_to_target_speedup_adpsgd_vs_dpsgd_slowed${r > 1 ? `_r${r}` : '_r1'}`, value: Number.isFinite(times.adpsgd[k]!) ? times.dpsgd[k]! / times.adpsgd[k]! : 0, unit: 'x (dpsgd time / adpsgd time, this pair)' });
+        out.push({ name: `time_to_target_speedup_adpsgd_vs_dpsgd${sc === 'none' ? '' : `_${sc}`}_slowed${r > 1 ? `_r${r}` : '_r1'}`, value: Number.isFinite(times.adpsgd[k]!) ? times.dpsgd[k]! / times.adpsgd[k]! : 0, unit: 'x (dpsgd time / adpsgd time, this pair)' });
       }
       const ad = mean(times.adpsgd);
       const dp = mean(times.dpsgd);
-      out.push({ name: 'final_loss_adpsgd_none', value: mean(finals), unit: 'nats (mean over the slowed runs)' });
-      out.push({ name: 'time_to_target_adpsgd_none_slowed_mean', value: ad, unit: `s (mean of ${times.adpsgd.length} runs)` });
-      out.push({ name: 'time_to_target_dpsgd_none_slowed_mean', value: dp, unit: `s (mean of ${times.dpsgd.length} runs)` });
-      out.push({ name: 'time_to_target_speedup_adpsgd_vs_dpsgd_slowed', value: Number.isFinite(ad) ? dp / ad : 0, unit: 'x (mean dpsgd time / mean adpsgd time)' });
+      out.push({ name: `final_loss_adpsgd_${sc}`, value: mean(finals), unit: 'nats (mean over the slowed runs)' });
+      out.push({ name: `time_to_target_adpsgd_${sc}_slowed_mean`, value: ad, unit: `s (mean of ${times.adpsgd.length} runs)` });
+      out.push({ name: `time_to_target_dpsgd_${sc}_slowed_mean`, value: dp, unit: `s (mean of ${times.dpsgd.length} runs)` });
+      out.push({ name: `time_to_target_speedup_adpsgd_vs_dpsgd${sc === 'none' ? '' : `_${sc}`}_slowed`, value: Number.isFinite(ad) ? dp / ad : 0, unit: 'x (mean dpsgd time / mean adpsgd time)' });
     }
     return { results: out, runs, backend, mesh: meshInfo };
   } finally {
