@@ -116,6 +116,9 @@ export const NET_DEFAULTS = {
   /** Wait for a new data channel to open and for its protocol negotiation (ms); libp2p's 5 s
    *  and 10 s time out on a CPU-starved peer of a busy machine. */
   streamOpenTimeoutMs: 20_000,
+  /** Least time libp2p's connection monitor waits for a ping answer before it aborts the
+   *  connection (ms; libp2p: 5 s, which starved pages missed, losing links and the relay). */
+  pingTimeoutMs: 20_000,
   /** Relay reservation wait (ms). */
   reservationTimeoutMs: 15_000,
 } as const;

@@ -353,12 +353,12 @@ export class SwarmNode extends EventTarget {
       // The browser default refuses private and loopback addresses: a LAN swarm needs them.
       connectionGater: { denyDialMultiaddr: () => false },
       // libp2p's connection monitor opens a ping stream on every connection every 10 s (a new
-      // data channel on WebRTC) and ABORTS the connection when the answer takes over 5 s: on a
-      // CPU-starved page that killed direct links and the relay connection (and with it the
-      // reservation: the peer could no longer be dialled). Liveness here comes from the
-      // heartbeats (membership), WebRTC's own consent checks and the relay socket; a lost relay
-      // connection is re-dialled (reconnectRelay).
-      connectionMonitor: { enabled: false },
+      // data channel on WebRTC) and by default ABORTS the connection when the answer takes over
+      // 5 s: on a CPU-starved page that killed direct links and the relay connection (and with
+      // it the reservation: the peer could no longer be dialled). With a 20 s floor it still
+      // reaps dead and half-open connections (left by timed-out dials) but not slow ones; a lost
+      // relay connection is re-dialled (reconnectRelay).
+      connectionMonitor: { pingTimeout: { minTimeout: NET_DEFAULTS.pingTimeoutMs } },
       connectionManager: {
         inboundConnectionThreshold: 1000,
         maxIncomingPendingConnections: 256,
@@ -759,7 +759,8 @@ export class SwarmNode extends EventTarget {
       const rounds = (prev?.rounds ?? 0) + 1;
       const why = ac.signal.aborted ? ` [${(ac.signal.reason as Error).message}]` : '';
       const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message}${why} (${timeoutMs} ms attempt from ${Math.round(wallStart)}, last stage ${stage})`];
-      this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors });
+      const iceHang = ac.signal.aborted && (ac.signal.reason as Error).message.startsWith('ICE/DTLS');
+      this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors, iceHang });
       throw e;
     } finally {
       clearTimeout(total);
