@@ -125,6 +125,20 @@ describe('JobAveraging: the job\'s algorithm over the swarm, not only AD-PSGD', 
     }
   });
 
+  it('adpsgd + int8: the compression ratio counts only messages that carry a vector (not the bare requests)', async () => {
+    const n = 4096;
+    const avgs = swarm(['p0', 'p1'], { algorithm: { name: 'adpsgd', timeoutMs: 5000 }, topology: { kind: 'ring' }, codec: { name: 'int8' } });
+    const xs = avgs.map((_, i) => randomNormal(n, 2000 + i));
+    await Promise.all(avgs.map((a, i) => a.mix(0, xs[i]!)));
+    for (const a of avgs) {
+      expect(a.algorithm).toBe('adpsgd');
+      // int8 with per-block scales: a bit under 4x smaller than fp32
+      expect(a.stats.compressionRatio!).toBeGreaterThan(3);
+      expect(a.stats.compressionRatio!).toBeLessThan(4);
+      a.stop();
+    }
+  });
+
   it('choco + int8: a late joiner at local step 0 jumps to the swarm round, and the replicas agree more and more', async () => {
     const n = 1000;
     const hub = new Hub();

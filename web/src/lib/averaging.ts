@@ -67,6 +67,9 @@ export class JobLink extends EventTarget implements gossip.TensorLink {
   }
 }
 
+/** Message kinds that carry no vector (left out of the compression ratio's fp32 bytes). */
+const VECTORLESS_KINDS = ['model-pull', 'adpsgd-req'] as const;
+
 /**
  * 32-bit job number on the wire (the transport's jobId) from the job id string: the runtime's
  * own rule, so browser pages and Node `PeerRuntime` peers of one job use the same id.
@@ -186,10 +189,11 @@ export class JobAveraging {
     const received = this.transport.ledger.total({ dir: 'received' }).bytes;
     this.stats.bytesSent = sent;
     this.stats.bytesReceived = received;
-    // Every message but a model-pull request carries one vector, fp32 before compression.
+    // Every message but a model-pull request and an AD-PSGD request (bare headers) carries one
+    // vector, fp32 before compression.
     const sentAll = this.transport.ledger.total({ dir: 'sent' }).messages;
-    const pulls = this.transport.ledger.total({ dir: 'sent', kind: 'model-pull' }).messages;
-    const raw = (sentAll - pulls) * n * 4;
+    const bare = VECTORLESS_KINDS.reduce((k, kind) => k + this.transport.ledger.total({ dir: 'sent', kind }).messages, 0);
+    const raw = (sentAll - bare) * n * 4;
     this.stats.compressionRatio = sent > 0 && raw > 0 ? raw / sent : null;
   }
 
