@@ -121,6 +121,9 @@ export const NET_DEFAULTS = {
   pingTimeoutMs: 20_000,
   /** Relay reservation wait (ms). */
   reservationTimeoutMs: 15_000,
+  /** Attempts at the first relay dial in start() (each up to reservationTimeoutMs, 1 s apart):
+   *  on a CPU-starved machine (16 pages launching on 2 cores) one noise handshake can time out. */
+  relayDialAttempts: 3,
 } as const;
 
 /** Wire ids of dtypes, and their element sizes in bytes. */

@@ -409,12 +409,20 @@ export class SwarmNode extends EventTarget {
       if (e.detail.topic === HEARTBEAT_TOPIC) this.onHeartbeat(e.detail);
     });
     const t1 = performance.now();
-    try {
-      await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
-    } catch (e) {
-      await node.stop();
-      this.node = undefined;
-      throw new RelayConnectError(`could not dial the relay (${this.relayAddrs.join(', ')}): ${(e as AggregateError).errors?.map(String).join('; ') ?? e}`);
+    const failures: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
+        break;
+      } catch (e) {
+        failures.push(`attempt ${attempt}: ${(e as AggregateError).errors?.map(String).join('; ') ?? e}`);
+        if (attempt >= NET_DEFAULTS.relayDialAttempts || this.node !== node) {
+          await node.stop();
+          if (this.node === node) this.node = undefined;
+          throw new RelayConnectError(`could not dial the relay (${this.relayAddrs.join(', ')}): ${failures.join(' | ')}`);
+        }
+        await sleep(1_000);
+      }
     }
     const t2 = performance.now();
     this.timings.dial_relay_ms = t2 - t1;

@@ -14,7 +14,7 @@ import { startRelay, type RunningRelay } from '../../../relay/src/relay.ts';
 import { crc32 } from '../../src/net/crc32.ts';
 import { RelayConnectError, SwarmNodeStateError } from '../../src/net/errors.ts';
 import { encodeTensorFrames, type WireTensor } from '../../src/net/frame.ts';
-import { TENSOR_PROTOCOL } from '../../src/net/constants.ts';
+import { NET_DEFAULTS, TENSOR_PROTOCOL } from '../../src/net/constants.ts';
 import { SwarmNode } from '../../src/net/swarm-node.ts';
 import { freshSeed, mulberry32 } from '../../src/util/random.ts';
 
@@ -128,10 +128,12 @@ describe('SwarmNode (Node, relayed path)', () => {
     expect(a.peers()).toEqual([]);
   });
 
-  it('fails to start with RelayConnectError when the relay is unreachable', async () => {
+  it('fails to start with RelayConnectError when the relay is unreachable, after relayDialAttempts tries', async () => {
     const id = relay.info().peerId;
     const n = new SwarmNode({ relay: `/ip4/127.0.0.1/tcp/1/ws/p2p/${id}` });
-    await expect(n.start()).rejects.toThrow(RelayConnectError);
+    const err = await n.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RelayConnectError);
+    expect((err as Error).message).toContain(`attempt ${NET_DEFAULTS.relayDialAttempts}:`);
     await expect(new SwarmNode({ relay: '/ip4/127.0.0.1/tcp/1/ws' }).start()).rejects.toThrow(RelayConnectError);
   });
 });
