@@ -72,10 +72,9 @@ export function dialBackoff(rounds: number, baseMs: number, rand: () => number =
  *  the first attempt, 1.5 * base for the first retry, then growing by 0.5 * base per failed
  *  attempt up to 4 * base. (Session 2 grew it faster, to 4 * base; in session 3's 8-peer runs
  *  the failed retries stopped making progress 0.8-4.8 s in, e.g. in ICE, and only waited out
- *  their 12-18 s, while successful attempts took at most 5.9 s. With a flat 1.5 * base, 16
- *  pages on 2 cores stayed at ~40 of 240 links; on a machine that starved, a retry capped at
- *  9 s could restart the same slow work forever, so retries grow again. That alone did not fix
- *  16 pages: the soak with it stayed at ~27 links (docs/NETWORK.md).) */
+ *  their 12-18 s, while successful attempts took at most 5.9 s. A flat 1.5 * base in turn left
+ *  16 pages on 2 cores stuck at ~40 of 240 links: there every stage of an attempt is slower
+ *  than 9 s allows, so the same work was restarted forever.) */
 export function dialAttemptTimeout(rounds: number, baseMs: number): number {
   return baseMs * Math.min(4, 1 + 0.5 * rounds);
 }
