@@ -74,7 +74,7 @@ export const NET_DEFAULTS = {
   gossipHeartbeatEvery: 2,
   /** Pubsub peer discovery broadcast interval (ms). */
   discoveryIntervalMs: 2_000,
-  /** Timeout of a first WebRTC dial attempt (ms; retries 1.5x, 2x, ... 4x, dial.ts dialAttemptTimeout). Successful
+  /** Timeout of a first WebRTC dial attempt (ms; retries 1.5x, dial.ts dialAttemptTimeout). Successful
    *  attempts in the 8-peer mesh took up to 3.3 s on the idle machine and up to 5.9 s at load
    *  average 10 (bench mesh, mesh8_max_attempt_ms); a 4 s limit cut such attempts short, and
    *  the retry then waited behind every other target of the node (20-50 s per link). */

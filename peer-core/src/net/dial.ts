@@ -69,20 +69,11 @@ export function dialBackoff(rounds: number, baseMs: number, rand: () => number =
 }
 
 /** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms): base for
- *  the first attempt, 1.5 * base for the first retry, then growing by 0.5 * base per failed
- *  attempt up to 4 * base. (Session 2 grew it faster, to 4 * base; in session 3's 8-peer runs
- *  the failed retries stopped making progress 0.8-4.8 s in, e.g. in ICE, and only waited out
- *  their 12-18 s, while successful attempts took at most 5.9 s. A flat 1.5 * base in turn left
- *  16 pages on 2 cores stuck at ~40 of 240 links: there every stage of an attempt is slower
- *  than 9 s allows, so the same work was restarted forever.) */
+ *  the first attempt, 1.5 * base for every retry. (Session 2 grew it to 4 * base; in session 3's
+ *  8-peer runs the failed retries stopped making progress 0.8-4.8 s in, e.g. in ICE, and then
+ *  only waited out their 12-18 s, while successful attempts took at most 5.9 s.) */
 export function dialAttemptTimeout(rounds: number, baseMs: number): number {
-  return baseMs * Math.min(4, 1 + 0.5 * rounds);
-}
-
-/** The ICE/DTLS limit of an attempt (ms, see NET_DEFAULTS.dialIceStallMs): `baseMs` on a first
- *  attempt, growing by `baseMs` per failed attempt up to 4x (0 stays off), for the same reason. */
-export function dialIceLimit(rounds: number, baseMs: number): number {
-  return baseMs * Math.min(4, 1 + rounds);
+  return rounds > 0 ? 1.5 * baseMs : baseMs;
 }
 
 /**

@@ -41,14 +41,14 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
-import { type DialFailure, dialAttemptTimeout, dialBackoff, dialIceLimit, LagMonitor, nextDialTarget } from './dial.ts';
+import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
 import { type LeaveDetail, Membership } from './membership.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
 
-export { type DialFailure, dialAttemptTimeout, dialBackoff, dialIceLimit, nextDialTarget, ringBefore } from './dial.ts';
+export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
 
 /** What a peer can do, published in every heartbeat (the scheduler's input). */
 export interface CapabilityRecord {
@@ -689,7 +689,7 @@ export class SwarmNode extends EventTarget {
 
   /**
    * One WebRTC dial attempt to `peerId`. Its timeout grows with the target's failed attempts
-   * (dialTimeoutMs, 1.5x, 2x, ... at most 4x: dial.ts dialAttemptTimeout, and its ICE limit dialIceLimit): on a starved machine every stage (circuit, noise over
+   * (dialTimeoutMs, 2x, 3x, at most 4x): on a starved machine every stage (circuit, noise over
    * the circuit, SDP, ICE) is slow, and a fixed short timeout only restarts the same work.
    * A failure is recorded in dialFailures (rounds, back-off, errors with the last dial stage).
    */
@@ -724,7 +724,7 @@ export class SwarmNode extends EventTarget {
     // The ICE stage has its own limit (dialIceStallMs): once candidates flow, a healthy attempt
     // opens within ~0.8 s even on the loaded machine; hung ones sat there until the timeout.
     let ice: ReturnType<typeof setTimeout> | undefined;
-    const iceMs = dialIceLimit(prev?.rounds ?? 0, this.cfg.dialIceStallMs);
+    const iceMs = this.cfg.dialIceStallMs;
     const onProgress = (ev: { type: string }) => {
       const at = (performance.now() - ta).toFixed(0);
       stage = `${ev.type}@${at}ms`;
