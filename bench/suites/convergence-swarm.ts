@@ -26,7 +26,7 @@
 import { writeFileSync } from 'node:fs';
 import { lineChart, type Series } from '../convergence/plot.ts';
 import type { BenchSuite } from '../lib/types.ts';
-import { type CodecKey, DEFAULTS, type RunResult, runSwarmConvergence } from '../swarm-convergence/run.ts';
+import { CODECS, type CodecKey, DEFAULTS, type RunResult, runSwarmConvergence } from '../swarm-convergence/run.ts';
 
 function plots(stem: string, runs: RunResult[], title: string): string[] {
   const COLOR: Record<string, string> = { none: '#1f77b4', int8: '#2ca02c', topk: '#d62728', sign: '#9467bd' };
@@ -71,7 +71,7 @@ const suite: BenchSuite = {
     };
     const codec = (k: string, d: CodecKey) => {
       const c = ctx.options[k] ?? d;
-      if (!['none', 'int8', 'topk', 'sign'].includes(c)) throw new Error(`--${k} must be none, int8, topk or sign, got ${c}`);
+      if (!(CODECS as string[]).includes(c)) throw new Error(`--${k} must be one of ${CODECS.join(', ')}, got ${c}`);
       return c as CodecKey;
     };
     const optimizer = ctx.options.optimizer ?? DEFAULTS.optimizer;
