@@ -46,6 +46,11 @@ export interface RelayInit {
   maxReservations?: number;
   /** Pubsub peer discovery interval of the relay (ms); default 10 000. */
   discoveryIntervalMs?: number;
+  /** Roster period (ms; 0: off); default 1000. Every period the relay publishes, on the heartbeat
+   *  topic, the ids of the peers that hold a reservation over an open connection to it. Peers
+   *  count a listed member as alive and dial it as if discovered (peer-core SwarmNode): one
+   *  signed message per period for the whole swarm, instead of one heartbeat per peer. */
+  rosterIntervalMs?: number;
 }
 
 export const RELAY_DEFAULTS = {
@@ -57,6 +62,7 @@ export const RELAY_DEFAULTS = {
   announce: [] as string[],
   maxReservations: 1024,
   discoveryIntervalMs: 10_000,
+  rosterIntervalMs: 1_000,
   /** Inbound connections per IP per second. libp2p's default of 5 refuses the 6th browser
    *  page of one machine starting at once (all come from the same IP). */
   inboundConnectionThreshold: 1000,
@@ -64,7 +70,15 @@ export const RELAY_DEFAULTS = {
   maxConnections: 2048,
 } as const;
 
+/** The limit every relayed connection carries (see the circuit relay server below): 24 h and
+ *  1 TiB, so that it marks the connection as limited without limiting anything real. */
+export const RELAYED_CONNECTION_LIMIT = { durationMs: 24 * 3600 * 1000, bytes: 1n << 40n } as const;
+
+/** Most peers one roster message lists (same value as peer-core's MAX_ROSTER_PEERS). */
+export const MAX_ROSTER_PEERS = 4096;
+
 /** Gossipsub topic of SwarmNode heartbeats (same value as peer-core's HEARTBEAT_TOPIC). */
+
 export const SWARM_HEARTBEAT_TOPIC = 'swarmgrad/heartbeat/1';
 
 /** File name of the persistent identity inside the data dir. */
@@ -135,9 +149,19 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       identify: identify(),
       ping: ping(),
       relay: circuitRelayServer({
-        // No 2 min / 128 KiB limit: a relayed connection is the fallback data path when WebRTC
-        // cannot be established, and it carries WebRTC signalling for every direct upgrade.
-        reservations: { maxReservations: cfg.maxReservations, applyDefaultLimit: false },
+        // Relayed connections carry a limit so that peers see them as limited (`Connection.limits`)
+        // and keep gossipsub off them (peer-core/src/net/swarm-node.ts): gossip then goes over
+        // the peers' relay connections (a star through the relay) and their direct links,
+        // instead of every message crossing the relay once per circuit, noise-encrypted twice.
+        // The limit itself is far above any use (libp2p's default of 2 min / 128 KiB is not):
+        // a relayed connection is the fallback data path when WebRTC cannot be established,
+        // and it carries WebRTC signalling for every direct upgrade.
+        reservations: {
+          maxReservations: cfg.maxReservations,
+          applyDefaultLimit: true,
+          defaultDurationLimit: RELAYED_CONNECTION_LIMIT.durationMs,
+          defaultDataLimit: RELAYED_CONNECTION_LIMIT.bytes,
+        },
         maxInboundHopStreams: 4 * cfg.maxReservations,
         maxOutboundStopStreams: 4 * cfg.maxReservations,
       }),
@@ -153,6 +177,20 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
     connectionsOpened++;
   });
   await node.start();
+  let rosterSize = 0;
+  const pubsubApi = (node.services as unknown as { pubsub: { getSubscribers(t: string): unknown[]; publish(t: string, d: Uint8Array): Promise<unknown> } }).pubsub;
+  const publishRoster = () => {
+    const connected = new Set(node.getConnections().filter((c) => c.status === 'open').map((c) => c.remotePeer.toString()));
+    const roster: string[] = [];
+    for (const id of node.services.relay.reservations.keys()) {
+      const s = id.toString();
+      if (connected.has(s) && roster.length < MAX_ROSTER_PEERS) roster.push(s);
+    }
+    rosterSize = roster.length;
+    if (!roster.length || !pubsubApi.getSubscribers(SWARM_HEARTBEAT_TOPIC).length) return;
+    pubsubApi.publish(SWARM_HEARTBEAT_TOPIC, new TextEncoder().encode(JSON.stringify({ v: 1, roster }))).catch(() => {});
+  };
+  const rosterTimer = cfg.rosterIntervalMs > 0 ? setInterval(publishRoster, cfg.rosterIntervalMs) : undefined;
   const jobs = new JobStore({ dataDir: cfg.dataDir, pubsub: node.services.pubsub });
   await jobs.start();
 
@@ -174,6 +212,7 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       connections: conns.length,
       streams,
       relay_reservations: node.services.relay.reservations.size,
+      relay_roster_peers: rosterSize,
       connections_opened_total: connectionsOpened,
       relay_hop_streams: hop,
       pubsub_peers: pubsub.getPeers().length,
@@ -200,6 +239,7 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
       },
     });
   } catch (e) {
+    clearInterval(rosterTimer);
     jobs.stop();
     await node.stop();
     throw e;
@@ -211,6 +251,7 @@ export async function startRelay(init: RelayInit = {}): Promise<RunningRelay> {
     metrics,
     jobs,
     async stop() {
+      clearInterval(rosterTimer);
       jobs.stop();
       await Promise.allSettled([http.close(), node.stop()]);
     },

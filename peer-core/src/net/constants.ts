@@ -16,6 +16,10 @@ export const HEARTBEAT_TOPIC = 'swarmgrad/heartbeat/1';
 export const HEARTBEAT_PROTOCOL = '/swarmgrad/heartbeat/1.0.0';
 /** Longest heartbeat line accepted. */
 export const MAX_HEARTBEAT_BYTES = 4096;
+/** Most peers a relay's roster lists (relay/src/relay.ts MAX_ROSTER_PEERS), and the largest
+ *  roster message accepted (a peer id is ~52 characters in JSON). */
+export const MAX_ROSTER_PEERS = 4096;
+export const MAX_ROSTER_BYTES = 64 * MAX_ROSTER_PEERS;
 
 /** Frame magic "SGTF" (Swarmgrad Tensor Frame): the protocol id inside every frame. */
 export const FRAME_MAGIC = 0x46544753; // 'S','G','T','F' little-endian
@@ -68,12 +72,20 @@ export const NET_DEFAULTS = {
   /** SwarmNode.stop() waits up to this long for its leave announcement to go out before it
    *  closes its connections (ms); members then drop it at once instead of after leaveTimeoutMs. */
   leaveFlushMs: 500,
-  /** Heartbeats on the gossipsub topic (for members without a direct link) go out every this
-   *  many heartbeat intervals: every gossipsub message is signed and verified in JavaScript,
-   *  which a CPU-starved page of a large swarm cannot afford every second. */
-  gossipHeartbeatEvery: 2,
-  /** Pubsub peer discovery broadcast interval (ms). */
+  /** Heartbeats on the gossipsub topic (for members without a direct link, carrying the
+   *  capability record) go out every this many heartbeat intervals. Their liveness comes from
+   *  the relay's roster (every second, one message for the whole swarm); every gossipsub message
+   *  is signed, forwarded and verified in JavaScript, and at one per peer every 2 s they were
+   *  ~40% of each page's main thread while 16 pages formed their mesh (docs/NETWORK.md). */
+  gossipHeartbeatEvery: 10,
+  /** Pubsub peer discovery broadcast period until the node knows a member (ms). */
   discoveryIntervalMs: 2_000,
+  /** ... after that (ms): newcomers are answered at once instead (discovery.ts), and the node's
+   *  topic heartbeats carry its presence while links form, so this only bounds how stale a
+   *  record may get. */
+  discoverySlowIntervalMs: 20_000,
+  /** A newly seen peer gets our discovery record within this long (ms, with jitter). */
+  discoveryReplyMs: 500,
   /** Timeout of a first WebRTC dial attempt (ms; retries 1.5x, dial.ts dialAttemptTimeout). Successful
    *  attempts in the 8-peer mesh took up to 3.3 s on the idle machine and up to 5.9 s at load
    *  average 10 (bench mesh, mesh8_max_attempt_ms); a 4 s limit cut such attempts short, and

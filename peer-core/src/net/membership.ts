@@ -116,3 +116,15 @@ export class Membership<C> {
     return this.members.size;
   }
 }
+
+/**
+ * Whether this node's heartbeat must also go out on the gossip topic: only for members without
+ * a direct link (they get no direct heartbeat stream). Links are symmetric, so a member that has
+ * no direct link to us is one we have none to, and it publishes too. In a fully connected,
+ * idle swarm the topic stays quiet: its signed, relay-carried messages had been most of an idle
+ * page's CPU (docs/NETWORK.md, "Idle CPU").
+ */
+export function needsTopicHeartbeat(members: Iterable<string>, directPeers: ReadonlySet<string>): boolean {
+  for (const id of members) if (!directPeers.has(id)) return true;
+  return false;
+}

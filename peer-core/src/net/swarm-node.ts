@@ -33,17 +33,17 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, MAX_ROSTER_BYTES, MAX_ROSTER_PEERS, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { type AdaptiveDiscovery, adaptiveDiscovery } from './discovery.ts';
 import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
-import { type LeaveDetail, Membership } from './membership.ts';
+import { type LeaveDetail, Membership, needsTopicHeartbeat } from './membership.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
@@ -77,7 +77,13 @@ export interface SwarmNodeInit {
   autoConnect?: boolean;
   heartbeatIntervalMs?: number;
   leaveTimeoutMs?: number;
+  /** Discovery broadcast period until the node knows a member (ms). */
   discoveryIntervalMs?: number;
+  /** Discovery broadcast period after that (ms); discovery.ts. */
+  discoverySlowIntervalMs?: number;
+  /** Heartbeats also go out on the gossip topic every this many heartbeat intervals while some
+   *  member has no direct link (0: never); default NET_DEFAULTS.gossipHeartbeatEvery. */
+  gossipHeartbeatEvery?: number;
   dialTimeoutMs?: number;
   dialAttempts?: number;
   dialRetryBaseMs?: number;
@@ -164,6 +170,8 @@ export interface SwarmNodeStats {
   bytesOut: number;
   frameErrors: Record<string, number>;
   badHeartbeats: number;
+  /** Relay rosters received (onRoster). */
+  rosters: number;
   dials: DialRecord[];
   /** Warm-up transfer time per peer (ms). */
   warmupMs: Record<string, number>;
@@ -227,6 +235,8 @@ export class SwarmNode extends EventTarget {
     heartbeatIntervalMs: number;
     leaveTimeoutMs: number;
     discoveryIntervalMs: number;
+    discoverySlowIntervalMs: number;
+    gossipHeartbeatEvery: number;
     dialTimeoutMs: number;
     dialAttempts: number;
     dialRetryBaseMs: number;
@@ -235,7 +245,7 @@ export class SwarmNode extends EventTarget {
     dialStallMs: number;
     dialIceStallMs: number;
   };
-  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
+  readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, rosters: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
   /** The simple-peer bulk channels (after start()). */
   bulk: BulkService | undefined;
   /** The data paths of direct connections (bulk channel or libp2p streams; direct.ts). */
@@ -246,6 +256,7 @@ export class SwarmNode extends EventTarget {
   private relayAddrs: Multiaddr[] = [];
   private relayIds = new Set<string>();
   private readonly members: Membership<CapabilityRecord>;
+  private discovery: AdaptiveDiscovery | undefined;
   /** Removes the page-unload listener that announces the leave (browsers). */
   private unloadOff: (() => void) | undefined;
   private readonly handlers = new Set<TensorHandler>();
@@ -277,6 +288,8 @@ export class SwarmNode extends EventTarget {
       heartbeatIntervalMs: init.heartbeatIntervalMs ?? NET_DEFAULTS.heartbeatIntervalMs,
       leaveTimeoutMs: init.leaveTimeoutMs ?? NET_DEFAULTS.leaveTimeoutMs,
       discoveryIntervalMs: init.discoveryIntervalMs ?? NET_DEFAULTS.discoveryIntervalMs,
+      discoverySlowIntervalMs: init.discoverySlowIntervalMs ?? NET_DEFAULTS.discoverySlowIntervalMs,
+      gossipHeartbeatEvery: init.gossipHeartbeatEvery ?? NET_DEFAULTS.gossipHeartbeatEvery,
       dialTimeoutMs: init.dialTimeoutMs ?? NET_DEFAULTS.dialTimeoutMs,
       dialAttempts: init.dialAttempts ?? NET_DEFAULTS.dialAttempts,
       dialRetryBaseMs: init.dialRetryBaseMs ?? NET_DEFAULTS.dialRetryBaseMs,
@@ -365,12 +378,25 @@ export class SwarmNode extends EventTarget {
         inboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
         outboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
       },
-      peerDiscovery: [pubsubPeerDiscovery({ interval: this.cfg.discoveryIntervalMs })],
+      peerDiscovery: [
+        (components: Parameters<ReturnType<typeof adaptiveDiscovery>>[0]) =>
+          (this.discovery = adaptiveDiscovery({
+            fastIntervalMs: this.cfg.discoveryIntervalMs,
+            slowIntervalMs: this.cfg.discoverySlowIntervalMs,
+            replyDelayMs: NET_DEFAULTS.discoveryReplyMs,
+            settled: () => this.settled(),
+          })(components)),
+      ],
       services: {
         identify: identify(),
         // No IP colocation penalty (GOSSIP_SCORE_PARAMS): every peer reached through the relay or
         // dialled over a circuit shows the relay's IP, so a swarm of > 10 graylisted everyone.
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: true, emitSelf: false, scoreParams: GOSSIP_SCORE_PARAMS }),
+        // Not on limited (relayed) connections: our relay marks every circuit as limited, and
+        // gossip then flows over the relay connection and the direct links only. On circuits,
+        // each message crossed the relay once per circuit, noise-encrypted twice, and in a
+        // 16-page swarm that traffic queued the relay connections' circuit set-up messages
+        // for 3-10 s (docs/NETWORK.md, "16 peers").
+        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: false, emitSelf: false, scoreParams: GOSSIP_SCORE_PARAMS }),
       },
     });
     this.node = node;
@@ -777,6 +803,14 @@ export class SwarmNode extends EventTarget {
     }
   }
 
+  /** Discovery slows down once this node knows a member: from then on its presence reaches the
+   *  swarm through its topic heartbeats (sent while some member has no direct link to it, and
+   *  they trigger dials like a discovery record does) and through its direct links, and
+   *  newcomers are answered at once (discovery.ts). */
+  private settled(): boolean {
+    return this.members.size > 0;
+  }
+
   private onDiscovered(peerId: string): void {
     if (this.relayIds.has(peerId) || !this.node || peerId === this.peerId) return;
     if (!this.members.touch(peerId)) return; // it announced its leave: a late discovery record
@@ -906,9 +940,11 @@ export class SwarmNode extends EventTarget {
     const body = enc.encode(JSON.stringify({ v: 1, seq: this.seq++, caps: this.caps }));
     const line = enc.encode(`${dec.decode(body)}\n`);
     const live = new Set<string>();
+    const directPeers = new Set<string>();
     for (const c of node.getConnections()) {
       if (c.status !== 'open' || !isDirectConnection(c)) continue;
       live.add(c.id);
+      directPeers.add(c.remotePeer.toString());
       const s = this.hbStreams.get(c.id);
       if (s === 'opening') continue;
       if (s && s.status === 'open' && s.writeStatus === 'writable') {
@@ -929,10 +965,31 @@ export class SwarmNode extends EventTarget {
       );
     }
     for (const id of this.hbStreams.keys()) if (!live.has(id)) this.hbStreams.delete(id);
-    if (this.seq % NET_DEFAULTS.gossipHeartbeatEvery !== 1) return;
+    const every = this.cfg.gossipHeartbeatEvery;
+    if (every <= 0 || this.seq % every !== 1 % every) return;
+    if (!needsTopicHeartbeat(this.members.values().map((m) => m.peerId), directPeers)) return;
     node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {
       // no topic peers yet: the next heartbeat goes out when the mesh has formed
     });
+  }
+
+  /**
+   * The relay's roster (`{"v":1,"roster":[peer ids]}` on the heartbeat topic, signed by the
+   * relay, relay/src/relay.ts): the peers that hold a reservation over an open connection to
+   * it. Each listed peer counts as alive (Membership.touch) and as discovered (a dial if this
+   * node is its dialer). Members without a direct link stay alive through it, so their own
+   * topic heartbeats can be rare (gossipHeartbeatEvery).
+   */
+  private onRoster(data: Uint8Array): void {
+    try {
+      if (data.length > MAX_ROSTER_BYTES) throw new Error('roster too large');
+      const j = JSON.parse(dec.decode(data)) as { v?: unknown; roster?: unknown };
+      if (j.v !== 1 || !Array.isArray(j.roster) || j.roster.length > MAX_ROSTER_PEERS) throw new Error('bad roster');
+      this.stats.rosters++;
+      for (const id of j.roster) if (typeof id === 'string' && id.length <= 128) this.onDiscovered(id);
+    } catch {
+      this.stats.badHeartbeats++;
+    }
   }
 
   /** Heartbeat lines from a direct peer, for as long as its stream lives. */
@@ -960,7 +1017,11 @@ export class SwarmNode extends EventTarget {
   }
 
   private onHeartbeatBody(from: string, data: Uint8Array): void {
-    if (this.relayIds.has(from) || from === this.node?.peerId.toString()) return;
+    if (from === this.node?.peerId.toString()) return;
+    if (this.relayIds.has(from)) {
+      this.onRoster(data);
+      return;
+    }
     try {
       if (data.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat too large');
       const j = JSON.parse(dec.decode(data)) as { v?: unknown; caps?: unknown; leave?: unknown; reason?: unknown };
@@ -989,6 +1050,7 @@ export class SwarmNode extends EventTarget {
    *  its bulk channels, and tell the listeners ('peer:leave', detail {peerId, reason, silentMs,
    *  message?}). */
   private onMemberLeft(d: LeaveDetail): void {
+    this.discovery?.forget(d.peerId);
     this.ready.delete(d.peerId);
     this.warmups.drop(d.peerId);
     this.bulk?.closePeer(d.peerId, d.reason === 'announced' ? 'it left' : 'it left (no heartbeat)');

@@ -14,7 +14,7 @@ import { startRelay, type RunningRelay } from '../../../relay/src/relay.ts';
 import { crc32 } from '../../src/net/crc32.ts';
 import { RelayConnectError, SwarmNodeStateError } from '../../src/net/errors.ts';
 import { encodeTensorFrames, type WireTensor } from '../../src/net/frame.ts';
-import { NET_DEFAULTS, TENSOR_PROTOCOL } from '../../src/net/constants.ts';
+import { HEARTBEAT_TOPIC, NET_DEFAULTS, TENSOR_PROTOCOL } from '../../src/net/constants.ts';
 import { SwarmNode } from '../../src/net/swarm-node.ts';
 import { freshSeed, mulberry32 } from '../../src/util/random.ts';
 
@@ -41,7 +41,7 @@ function tensor(n: number, seed: number, tensorId: number): WireTensor {
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sg-swarm-node-'));
-  relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
+  relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir, rosterIntervalMs: timing.heartbeatIntervalMs });
   const addrs = relay.info().multiaddrs;
   a = new SwarmNode({ relay: addrs, capabilities: { backend: 'webgpu', gflops: 123.5, runtime: 'node' }, ...timing });
   b = new SwarmNode({ relay: addrs, capabilities: { backend: 'wasm', memoryBytes: 2 ** 30, runtime: 'node' }, ...timing });
@@ -68,6 +68,32 @@ describe('SwarmNode (Node, relayed path)', () => {
     expect(b.capabilities(a.peerId)).toMatchObject({ backend: 'webgpu', gflops: 123.5, runtime: 'node' });
     await until('c as a member', 10_000, () => a.capabilities(c.peerId)?.backend === 'cpu');
     expect(a.peers().map((m) => m.peerId).sort()).toEqual([b.peerId, c.peerId].sort());
+  });
+
+  it("keeps a member without topic heartbeats alive and discovered through the relay's roster", async () => {
+    // d publishes no heartbeat on the topic and (once it knows a member) discovery records
+    // only every 20 s: with leaveTimeoutMs 1.5 s, only the relay's roster keeps it a member.
+    const d = new SwarmNode({ relay: relay.info().multiaddrs, capabilities: { backend: 'cpu', runtime: 'node' }, ...timing, gossipHeartbeatEvery: 0 });
+    await d.start();
+    const dId = d.peerId;
+    try {
+      await until('d as a member of a', 10_000, () => a.peers().some((m) => m.peerId === d.peerId));
+      const rosters = a.stats.rosters;
+      await new Promise((r) => setTimeout(r, 3 * timing.leaveTimeoutMs));
+      expect(a.peers().map((m) => m.peerId)).toContain(d.peerId);
+      expect(a.stats.rosters).toBeGreaterThan(rosters);
+      expect(relay.metrics().relay_roster_peers).toBe(4);
+      // A roster-shaped message from a peer is a (bad) heartbeat, not a roster: a peer cannot
+      // vouch for others.
+      const fake = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
+      const bad = a.stats.badHeartbeats;
+      await d.libp2p.services.pubsub.publish(HEARTBEAT_TOPIC, new TextEncoder().encode(JSON.stringify({ v: 1, roster: [fake] })));
+      await until('the fake roster to arrive', 5_000, () => a.stats.badHeartbeats > bad);
+      expect(a.peers().map((m) => m.peerId)).not.toContain(fake);
+    } finally {
+      await d.stop();
+    }
+    await until('d gone', 5_000, () => !a.peers().some((m) => m.peerId === dId));
   });
 
   it('sends tensors over the relayed stream (allowRelayed), intact', async () => {
