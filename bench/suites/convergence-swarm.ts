@@ -44,9 +44,9 @@ function plots(stem: string, runs: RunResult[], title: string): string[] {
     files.push(`${stem}-${suffix}.svg`);
   };
   const single = runs.find((r) => r.label === 'single');
-  const lan = runs.filter((r) => !r.label.endsWith('_wan') && !r.label.includes('_slowed') && !r.label.startsWith('single'));
+  const lan = runs.filter((r) => !r.label.endsWith('_wan') && !r.label.includes('_slowed') && !r.label.startsWith('single') && !r.label.startsWith('warmup_'));
   const wan = runs.filter((r) => r.label.endsWith('_wan') && !r.label.startsWith('single'));
-  const slowed = runs.filter((r) => r.label.includes('_slowed'));
+  const slowed = runs.filter((r) => r.label.includes('_slowed') && !r.label.startsWith('warmup_'));
   if (lan.length) {
     const all = single ? [single, ...lan] : lan;
     write('steps', lineChart({ title, xLabel: 'step (samples / (peers × batch))', yLabel: 'held-out loss (mean over peers)', series: series(all, (p) => p.step) }));

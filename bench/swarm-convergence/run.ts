@@ -425,6 +425,13 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: wanTarget } }, 'ring');
       const times: Record<'adpsgd' | 'dpsgd', number[]> = { adpsgd: [], dpsgd: [] };
       const finals: number[] = [];
+      // Every timed pair starts on warm links. Without the LAN runs before them (`--only`), the
+      // first timed run was the first to use each ring link and paid the first-transfer stall
+      // (docs/NETWORK.md; the swarm runs without warm-up transfers) on every one of them: over
+      // six such commands the first pair's first run (adpsgd) lost in 5 of 6 pairs and the
+      // second pair's adpsgd won in 5 of 6 (docs/TRAINING-SWARM.md). One untimed dpsgd run on
+      // the same ring warms them; it is in the curves file as `warmup_<codec>_slowed`.
+      await run(`warmup_${sc}_slowed`, spec('dpsgd'), sm, { computeLimits: slowed, target: wanTarget });
       for (let r = 1; r <= o.slowedRepeats; r++) {
         const order: ('adpsgd' | 'dpsgd')[] = r % 2 ? ['adpsgd', 'dpsgd'] : ['dpsgd', 'adpsgd'];
         for (const a of order) {
