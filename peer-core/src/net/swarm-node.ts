@@ -12,13 +12,15 @@
  * jittered back-off, an attempt timeout and an ICE-stage limit (hung attempts sat in ICE); every
  * dial is recorded with its phases (DialRecord). A new direct connection is warmed up with one transfer before it is reported
  * ready, once this node's dials are done (direct.ts WarmupScheduler). A lost relay connection
- * is dialled again (the reservation keeps the peer dialable).
+ * is dialled again (the reservation keeps the peer dialable); the first relay dial and the
+ * re-dials are relay-link.ts.
  *
  * Membership (membership.ts): every peer sends a heartbeat with its capability record every
  * heartbeatIntervalMs (1 s) on its direct heartbeat streams, and every second one on a gossipsub
  * topic (for members without a direct link). A member that announces its leave (stop(), page
  * unload) is dropped at once; one silent for leaveTimeoutMs (6 s) is dropped by the sweep: both
- * raise 'peer:leave' with `{peerId, reason: 'announced' | 'timeout', silentMs}`.
+ * raise 'peer:leave' with `{peerId, reason: 'announced' | 'timeout', silentMs}`. Sending and
+ * reading heartbeats, the relay's roster and leave announcements are heartbeats.ts.
  *
  * Data: sendTensor/onTensor move tensors over the default data path of the direct connection
  * (the simple-peer bulk channel of bulk/, or one libp2p stream per tensor: frames of frame.ts,
@@ -35,37 +37,24 @@ import { identify } from '@libp2p/identify';
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, MAX_ROSTER_BYTES, MAX_ROSTER_PEERS, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { type AdaptiveDiscovery, adaptiveDiscovery } from './discovery.ts';
 import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
-import { type LeaveDetail, Membership, needsTopicHeartbeat } from './membership.ts';
+import { type CapabilityRecord, Heartbeats } from './heartbeats.ts';
+import { type LeaveDetail, Membership } from './membership.ts';
+import { RelayLink } from './relay-link.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
 
 export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
-
-/** What a peer can do, published in every heartbeat (the scheduler's input). */
-export interface CapabilityRecord {
-  /** 'webgpu' | 'wasm' | 'cpu' | 'cuda' ... */
-  backend: string;
-  /** GPU adapter description (vendor / architecture / device), if any. */
-  adapter?: string;
-  /** Measured matmul throughput (GFLOP/s). */
-  gflops?: number;
-  /** Usable memory for training state (bytes). */
-  memoryBytes?: number;
-  /** Largest single GPU buffer (bytes). */
-  maxBufferBytes?: number;
-  /** 'browser' | 'node' */
-  runtime?: string;
-  [k: string]: string | number | boolean | undefined;
-}
+export type { CapabilityRecord } from './heartbeats.ts';
+export { fetchRelayInfo } from './relay-link.ts';
 
 export interface SwarmNodeInit {
   /** Relay multiaddr(s) with /p2p/<id> (see fetchRelayInfo for finding them over HTTP). */
@@ -179,7 +168,7 @@ export interface SwarmNodeStats {
   bulkFallbacks: number;
   /** Last bulk channel error per peer (open failures, bad messages). */
   bulkErrors: Record<string, string>;
-  /** Times the relay connection was lost and dialled again (reconnectRelay). */
+  /** Times the relay connection was lost and dialled again (relay-link.ts RelayLink.reconnect). */
   relayReconnects: number;
 }
 
@@ -202,8 +191,6 @@ function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 
 export function summarizeConnection(c: Connection): ConnectionSummary {
@@ -216,15 +203,6 @@ export function summarizeConnection(c: Connection): ConnectionSummary {
     limited: c.limits !== undefined,
     status: c.status,
   };
-}
-
-/** Ask a relay's HTTP server (`/api/relay`) for its multiaddrs. */
-export async function fetchRelayInfo(httpUrl: string): Promise<{ peerId: string; multiaddrs: string[] }> {
-  const r = await fetch(new URL('/api/relay', httpUrl));
-  if (!r.ok) throw new RelayConnectError(`GET /api/relay on ${httpUrl}: HTTP ${r.status}`);
-  const j = (await r.json()) as { peerId?: unknown; multiaddrs?: unknown };
-  if (typeof j.peerId !== 'string' || !Array.isArray(j.multiaddrs)) throw new RelayConnectError(`bad /api/relay answer from ${httpUrl}`);
-  return { peerId: j.peerId, multiaddrs: j.multiaddrs.map(String) };
 }
 
 type Services = { identify: unknown; pubsub: GossipSub };
@@ -253,8 +231,10 @@ export class SwarmNode extends EventTarget {
   /** Setup phase times of start() (ms). */
   readonly timings: Record<string, number> = {};
   private node: Libp2p<Services> | undefined;
-  private relayAddrs: Multiaddr[] = [];
-  private relayIds = new Set<string>();
+  /** The relay(s): addresses, ids, the first dial and re-dials (relay-link.ts). */
+  private readonly relay: RelayLink;
+  /** Heartbeats sent and received, rosters, leave announcements (heartbeats.ts). */
+  private readonly heartbeats: Heartbeats;
   private readonly members: Membership<CapabilityRecord>;
   private discovery: AdaptiveDiscovery | undefined;
   /** Removes the page-unload listener that announces the leave (browsers). */
@@ -268,16 +248,12 @@ export class SwarmNode extends EventTarget {
   private readonly dialFailures = new Map<string, DialFailure>();
   /** When each target entered the dial queue (performance.now()), for DialRecord.waitMs. */
   private readonly dialQueuedAt = new Map<string, number>();
-  /** A relay re-dial in progress (reconnectRelay). */
-  private relayRedial: Promise<void> | undefined;
-  private readonly hbStreams = new Map<string, Stream | 'opening'>();
   private readonly ready = new Map<string, Promise<void>>();
   /** Warm-ups of new direct connections: one at a time, when this node's dialing is idle (direct.ts). */
   private readonly warmups: WarmupScheduler<Connection>;
   /** Event-loop lag of this runtime (gates dial attempts). */
   private readonly lag = new LagMonitor();
   private timers: ReturnType<typeof setInterval>[] = [];
-  private seq = 0;
   private caps: CapabilityRecord;
 
   constructor(init: SwarmNodeInit) {
@@ -315,6 +291,26 @@ export class SwarmNode extends EventTarget {
       onJoin: (peerId) => this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } })),
       onLeave: (d) => this.onMemberLeft(d),
     });
+    this.relay = new RelayLink({
+      relay: init.relay,
+      node: () => this.node,
+      stats: this.stats,
+      onReconnect: (attempt) => this.dispatchEvent(new CustomEvent('relay:reconnect', { detail: { attempt } })),
+    });
+    this.heartbeats = new Heartbeats({
+      node: () => this.node,
+      relayIds: this.relay.ids,
+      members: this.members,
+      caps: () => this.caps,
+      gossipHeartbeatEvery: this.cfg.gossipHeartbeatEvery,
+      stats: this.stats,
+      onDiscovered: (peerId) => this.onDiscovered(peerId),
+      dialIfDialer: (from) => {
+        if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialing.has(from)) {
+          this.dialDirect(from).catch(() => {});
+        }
+      },
+    });
     this.warmups = new WarmupScheduler<Connection>({
       dialIdle: () => this.dialIdle(),
       run: (_peerId, c) => this.warmup(c),
@@ -344,12 +340,7 @@ export class SwarmNode extends EventTarget {
   async start(): Promise<void> {
     if (this.node) throw new SwarmNodeStateError('SwarmNode already started');
     const t0 = performance.now();
-    this.relayAddrs = (Array.isArray(this.init.relay) ? this.init.relay : [this.init.relay]).map((a) => multiaddr(a));
-    for (const a of this.relayAddrs) {
-      const id = a.getComponents().findLast((c) => c.name === 'p2p')?.value;
-      if (!id) throw new RelayConnectError(`relay address ${a} has no /p2p/<peer id>`);
-      this.relayIds.add(id);
-    }
+    this.relay.parse();
     const node = await createLibp2p({
       ...(this.init.privateKey ? { privateKey: this.init.privateKey } : {}),
       addresses: { listen: ['/p2p-circuit', '/webrtc'] },
@@ -370,7 +361,7 @@ export class SwarmNode extends EventTarget {
       // 5 s: on a CPU-starved page that killed direct links and the relay connection (and with
       // it the reservation: the peer could no longer be dialled). With a 20 s floor it still
       // reaps dead and half-open connections (left by timed-out dials) but not slow ones; a lost
-      // relay connection is re-dialled (reconnectRelay).
+      // relay connection is re-dialled (relay-link.ts RelayLink.reconnect).
       connectionMonitor: { pingTimeout: { minTimeout: NET_DEFAULTS.pingTimeoutMs } },
       connectionManager: {
         inboundConnectionThreshold: 1000,
@@ -428,27 +419,19 @@ export class SwarmNode extends EventTarget {
       );
     }
     await node.handle(PROBE_PROTOCOL, (stream) => this.onProbeStream(stream), { runOnLimitedConnection: true, maxInboundStreams: 32 });
-    await node.handle(HEARTBEAT_PROTOCOL, (stream, conn) => this.onHeartbeatStream(stream, conn), { maxInboundStreams: 8 });
+    await node.handle(HEARTBEAT_PROTOCOL, (stream, conn) => this.heartbeats.onStream(stream, conn), { maxInboundStreams: 8 });
     const ps = node.services.pubsub;
     ps.subscribe(HEARTBEAT_TOPIC);
     ps.addEventListener('message', (e) => {
-      if (e.detail.topic === HEARTBEAT_TOPIC) this.onHeartbeat(e.detail);
+      if (e.detail.topic === HEARTBEAT_TOPIC) this.heartbeats.onMessage(e.detail);
     });
     const t1 = performance.now();
-    const failures: string[] = [];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
-        break;
-      } catch (e) {
-        failures.push(`attempt ${attempt}: ${(e as AggregateError).errors?.map(String).join('; ') ?? e}`);
-        if (attempt >= NET_DEFAULTS.relayDialAttempts || this.node !== node) {
-          await node.stop();
-          if (this.node === node) this.node = undefined;
-          throw new RelayConnectError(`could not dial the relay (${this.relayAddrs.join(', ')}): ${failures.join(' | ')}`);
-        }
-        await sleep(1_000);
-      }
+    try {
+      await this.relay.dialFirst(node);
+    } catch (e) {
+      await node.stop();
+      if (this.node === node) this.node = undefined;
+      throw e;
     }
     const t2 = performance.now();
     this.timings.dial_relay_ms = t2 - t1;
@@ -463,16 +446,16 @@ export class SwarmNode extends EventTarget {
     this.timings.reservation_ms = performance.now() - t2;
     this.timings.start_total_ms = performance.now() - t0;
     this.lag.start();
-    this.timers.push(setInterval(() => this.heartbeat(), this.cfg.heartbeatIntervalMs));
+    this.timers.push(setInterval(() => this.heartbeats.beat(), this.cfg.heartbeatIntervalMs));
     this.timers.push(setInterval(() => this.members.sweep(), Math.max(100, this.cfg.heartbeatIntervalMs / 2)));
     // A closing tab announces its leave too (best effort: what the browser sends before it goes).
     const g = globalThis as { addEventListener?: (t: string, f: () => void) => void; removeEventListener?: (t: string, f: () => void) => void };
     if (typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function' && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
-      const onHide = () => this.announceLeave('page unload');
+      const onHide = () => this.heartbeats.announceLeave('page unload');
       g.addEventListener('pagehide', onHide);
       this.unloadOff = () => g.removeEventListener?.('pagehide', onHide);
     }
-    this.heartbeat();
+    this.heartbeats.beat();
   }
 
   /**
@@ -484,7 +467,7 @@ export class SwarmNode extends EventTarget {
   async stop(opts: { announce?: boolean } = {}): Promise<void> {
     this.unloadOff?.();
     this.unloadOff = undefined;
-    if (this.node && (opts.announce ?? true)) await this.announceLeave('stopped', NET_DEFAULTS.leaveFlushMs);
+    if (this.node && (opts.announce ?? true)) await this.heartbeats.announceLeave('stopped', NET_DEFAULTS.leaveFlushMs);
     this.warmups.stop();
     this.lag.stop();
     this.bulk?.stop();
@@ -555,7 +538,7 @@ export class SwarmNode extends EventTarget {
   async connectRelayed(peerId: string): Promise<Connection> {
     const have = this.libp2p.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open' && !isDirectConnection(c));
     if (have) return have;
-    return this.libp2p.dial(this.relayAddrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`), { signal: AbortSignal.timeout(this.cfg.dialTimeoutMs * 2), force: true });
+    return this.libp2p.dial(this.relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`), { signal: AbortSignal.timeout(this.cfg.dialTimeoutMs * 2), force: true });
   }
 
   /** Send a tensor to `peerId` over the direct connection (relayed only if `allowRelayed`). */
@@ -650,7 +633,7 @@ export class SwarmNode extends EventTarget {
 
   private dialAddr(peerId: string): Multiaddr {
     // All peers of a swarm reserve on the relay: <relay>/p2p-circuit/webrtc/p2p/<peer> reaches them.
-    return this.relayAddrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
+    return this.relay.addrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
   }
 
   /**
@@ -812,7 +795,7 @@ export class SwarmNode extends EventTarget {
   }
 
   private onDiscovered(peerId: string): void {
-    if (this.relayIds.has(peerId) || !this.node || peerId === this.peerId) return;
+    if (this.relay.ids.has(peerId) || !this.node || peerId === this.peerId) return;
     if (!this.members.touch(peerId)) return; // it announced its leave: a late discovery record
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId) && !this.directConnection(peerId) && !this.dialing.has(peerId)) {
       this.dialDirect(peerId).catch((e) => this.dispatchEvent(new CustomEvent('dial:error', { detail: { peerId, error: String(e) } })));
@@ -839,8 +822,8 @@ export class SwarmNode extends EventTarget {
    *  timed-out dial that looked open for a while), the dialer side dials again. */
   private onConnectionClose(c: Connection): void {
     if (!this.node) return;
-    if (this.relayIds.has(c.remotePeer.toString())) {
-      this.reconnectRelay();
+    if (this.relay.ids.has(c.remotePeer.toString())) {
+      this.relay.reconnect();
       return;
     }
     if (!isDirectConnection(c)) return;
@@ -852,33 +835,6 @@ export class SwarmNode extends EventTarget {
     if (this.directConnection(peerId) || !this.members.has(peerId)) return;
     this.ready.delete(peerId);
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId)) this.dialDirect(peerId).catch(() => {});
-  }
-
-  /**
-   * The connection to the relay closed: dial it again (back-off 0.5 s doubling, at most 30 s, 10
-   * tries), so this peer gets its reservation back and stays dialable. Without it a peer whose
-   * relay connection dropped could never be reached by a new dial (NO_RESERVATION).
-   */
-  private reconnectRelay(): void {
-    if (this.relayRedial || !this.node) return;
-    const hasRelay = () => this.node?.getConnections().some((c) => c.status === 'open' && this.relayIds.has(c.remotePeer.toString())) ?? false;
-    this.relayRedial = (async () => {
-      for (let k = 0; k < 10; k++) {
-        await sleep(Math.min(30_000, 500 * 2 ** k));
-        const node = this.node;
-        if (!node || hasRelay()) return;
-        try {
-          await Promise.any(this.relayAddrs.map((a) => node.dial(a, { signal: AbortSignal.timeout(NET_DEFAULTS.reservationTimeoutMs) })));
-          this.stats.relayReconnects++;
-          this.dispatchEvent(new CustomEvent('relay:reconnect', { detail: { attempt: k + 1 } }));
-          return;
-        } catch {
-          // try again after the next back-off
-        }
-      }
-    })().finally(() => {
-      this.relayRedial = undefined;
-    });
   }
 
   /** Nothing dial-related to do right now: no attempt in flight, no queued target due. */
@@ -934,118 +890,6 @@ export class SwarmNode extends EventTarget {
     }
   }
 
-  private heartbeat(): void {
-    const node = this.node;
-    if (!node) return;
-    const body = enc.encode(JSON.stringify({ v: 1, seq: this.seq++, caps: this.caps }));
-    const line = enc.encode(`${dec.decode(body)}\n`);
-    const live = new Set<string>();
-    const directPeers = new Set<string>();
-    for (const c of node.getConnections()) {
-      if (c.status !== 'open' || !isDirectConnection(c)) continue;
-      live.add(c.id);
-      directPeers.add(c.remotePeer.toString());
-      const s = this.hbStreams.get(c.id);
-      if (s === 'opening') continue;
-      if (s && s.status === 'open' && s.writeStatus === 'writable') {
-        try {
-          s.send(line);
-        } catch {
-          this.hbStreams.delete(c.id);
-        }
-        continue;
-      }
-      this.hbStreams.set(c.id, 'opening');
-      c.newStream(HEARTBEAT_PROTOCOL, { signal: AbortSignal.timeout(5_000) }).then(
-        (st) => {
-          this.hbStreams.set(c.id, st);
-          st.send(line);
-        },
-        () => this.hbStreams.delete(c.id),
-      );
-    }
-    for (const id of this.hbStreams.keys()) if (!live.has(id)) this.hbStreams.delete(id);
-    const every = this.cfg.gossipHeartbeatEvery;
-    if (every <= 0 || this.seq % every !== 1 % every) return;
-    if (!needsTopicHeartbeat(this.members.values().map((m) => m.peerId), directPeers)) return;
-    node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {
-      // no topic peers yet: the next heartbeat goes out when the mesh has formed
-    });
-  }
-
-  /**
-   * The relay's roster (`{"v":1,"roster":[peer ids]}` on the heartbeat topic, signed by the
-   * relay, relay/src/relay.ts): the peers that hold a reservation over an open connection to
-   * it. Each listed peer counts as alive (Membership.touch) and as discovered (a dial if this
-   * node is its dialer). Members without a direct link stay alive through it, so their own
-   * topic heartbeats can be rare (gossipHeartbeatEvery).
-   */
-  private onRoster(data: Uint8Array): void {
-    try {
-      if (data.length > MAX_ROSTER_BYTES) throw new Error('roster too large');
-      const j = JSON.parse(dec.decode(data)) as { v?: unknown; roster?: unknown };
-      if (j.v !== 1 || !Array.isArray(j.roster) || j.roster.length > MAX_ROSTER_PEERS) throw new Error('bad roster');
-      this.stats.rosters++;
-      for (const id of j.roster) if (typeof id === 'string' && id.length <= 128) this.onDiscovered(id);
-    } catch {
-      this.stats.badHeartbeats++;
-    }
-  }
-
-  /** Heartbeat lines from a direct peer, for as long as its stream lives. */
-  private async onHeartbeatStream(stream: Stream, conn: Connection): Promise<void> {
-    const from = conn.remotePeer.toString();
-    let buf = '';
-    try {
-      for await (const chunk of stream) {
-        buf += dec.decode(chunk instanceof Uint8Array ? chunk : chunk.subarray(), { stream: true });
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          this.onHeartbeatBody(from, enc.encode(buf.slice(0, i)));
-          buf = buf.slice(i + 1);
-        }
-        if (buf.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat line too long');
-      }
-    } catch (e) {
-      this.stats.badHeartbeats++;
-      stream.abort(e as Error);
-    }
-  }
-
-  private onHeartbeat(msg: { type: string; from?: { toString(): string }; data: Uint8Array }): void {
-    if (msg.type !== 'signed' || !msg.from) return;
-    this.onHeartbeatBody(msg.from.toString(), msg.data);
-  }
-
-  private onHeartbeatBody(from: string, data: Uint8Array): void {
-    if (from === this.node?.peerId.toString()) return;
-    if (this.relayIds.has(from)) {
-      this.onRoster(data);
-      return;
-    }
-    try {
-      if (data.length > MAX_HEARTBEAT_BYTES) throw new Error('heartbeat too large');
-      const j = JSON.parse(dec.decode(data)) as { v?: unknown; caps?: unknown; leave?: unknown; reason?: unknown };
-      if (j.v !== 1) throw new Error('bad heartbeat');
-      if (j.leave === true) {
-        // An announced leave ({"v":1,"leave":true,"reason":"..."}); `from` is authenticated
-        // (the direct connection's peer, or the gossip message's signer).
-        this.members.leave(from, typeof j.reason === 'string' ? j.reason.slice(0, 64) : undefined);
-        return;
-      }
-      if (typeof j.caps !== 'object' || j.caps === null) throw new Error('bad heartbeat');
-      const caps: CapabilityRecord = { backend: 'unknown' };
-      for (const [k, v] of Object.entries(j.caps as Record<string, unknown>)) {
-        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') caps[k] = v;
-      }
-      if (!this.members.touch(from, caps)) return; // sent before its leave, arrived after it
-      if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialing.has(from)) {
-        this.dialDirect(from).catch(() => {});
-      }
-    } catch {
-      this.stats.badHeartbeats++;
-    }
-  }
-
   /** One path for every leave (announced or timed out): forget the member's link state, close
    *  its bulk channels, and tell the listeners ('peer:leave', detail {peerId, reason, silentMs,
    *  message?}). */
@@ -1055,29 +899,6 @@ export class SwarmNode extends EventTarget {
     this.warmups.drop(d.peerId);
     this.bulk?.closePeer(d.peerId, d.reason === 'announced' ? 'it left' : 'it left (no heartbeat)');
     this.dispatchEvent(new CustomEvent('peer:leave', { detail: d }));
-  }
-
-  /**
-   * Tell the swarm this peer is leaving: a leave line on every open direct heartbeat stream and
-   * a leave message on the gossip topic (for members without a direct link). Waits up to
-   * `flushMs` for the gossip publish (0: fire and forget, as on page unload, where nothing can
-   * be awaited).
-   */
-  private async announceLeave(reason: string, flushMs = 0): Promise<void> {
-    const node = this.node;
-    if (!node) return;
-    const body = enc.encode(JSON.stringify({ v: 1, leave: true, reason }));
-    const line = enc.encode(`${dec.decode(body)}\n`);
-    for (const s of this.hbStreams.values()) {
-      if (s === 'opening' || s.status !== 'open' || s.writeStatus !== 'writable') continue;
-      try {
-        s.send(line);
-      } catch {
-        // the stream is going away anyway
-      }
-    }
-    const published = node.services.pubsub.publish(HEARTBEAT_TOPIC, body).catch(() => {});
-    if (flushMs > 0) await Promise.race([published.then(() => sleep(Math.min(100, flushMs))), sleep(flushMs)]);
   }
 }
 
