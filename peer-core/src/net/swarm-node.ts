@@ -159,7 +159,7 @@ export interface SwarmNodeStats {
   bytesOut: number;
   frameErrors: Record<string, number>;
   badHeartbeats: number;
-  /** Relay rosters received (onRoster). */
+  /** Relay rosters received (heartbeats.ts Heartbeats.onRoster). */
   rosters: number;
   dials: DialRecord[];
   /** Warm-up transfer time per peer (ms). */
