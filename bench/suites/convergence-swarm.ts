@@ -19,7 +19,7 @@
  * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
  * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (40), --wan-eval-every N (4),
  * --slowed-repeats N (2 adpsgd/dpsgd pairs), --slowed-accum N (1 micro-batch per step),
- * --slowed-eval-every N (2), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec), --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
+ * --slowed-eval-every N (2), --slowed-target-frac F (0.25: the slowed runs' target loss, as a fraction of the way from the single WAN run's final loss to the initial loss), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec), --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
  */
@@ -89,6 +89,7 @@ const suite: BenchSuite = {
       slowedRepeats: num('slowed-repeats', DEFAULTS.slowedRepeats),
       slowedAccum: num('slowed-accum', DEFAULTS.slowedAccum),
       slowedEvalEvery: num('slowed-eval-every', DEFAULTS.slowedEvalEvery),
+      slowedTargetFrac: num('slowed-target-frac', DEFAULTS.slowedTargetFrac),
       slowedCodec: codec('slowed-codec', DEFAULTS.slowedCodec),
       optimizer: optimizer as 'sgd' | 'adamw',
       lr: num('lr', DEFAULTS.lr),

@@ -93,6 +93,8 @@ export interface SwarmConvergenceOptions extends ModelSize {
   slowedRepeats: number;
   slowedAccum: number;
   slowedEvalEvery: number;
+  /** The slowed runs' target: L_single_wan + f·(L_0 − L_single_wan); default 0.25, the WAN target. */
+  slowedTargetFrac: number;
   /** Codec of both slowed runs (adpsgd and dpsgd), default none. */
   slowedCodec: CodecKey;
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
@@ -123,6 +125,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   slowedRepeats: 2,
   slowedAccum: 1,
   slowedEvalEvery: 2,
+  slowedTargetFrac: 0.25,
   slowedCodec: 'none',
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
@@ -384,11 +387,15 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     const wanLabels = ALGOS.flatMap((a) => CODECS.map((c) => `${a}_${c}_wan`)).filter(want);
     const sc = o.slowedCodec;
     const slowedWanted = o.slowedRepeats > 0 && (want(`adpsgd_${sc}_slowed`) || want(`dpsgd_${sc}_slowed`));
+    if (slowedWanted && !(o.slowedTargetFrac > 0 && o.slowedTargetFrac <= 1)) throw new RangeError(`--slowed-target-frac must be in (0, 1], got ${o.slowedTargetFrac}`);
     const wm = o.wanModel;
     let wanTarget = Number.NaN;
+    let slowedTarget = Number.NaN;
     if ((o.wan && wanLabels.length) || slowedWanted) {
       const singleWan = await singleOf('single_wan', wm);
       wanTarget = singleWan.finalLoss + 0.25 * (singleWan.initialLoss - singleWan.finalLoss);
+      slowedTarget = singleWan.finalLoss + o.slowedTargetFrac * (singleWan.initialLoss - singleWan.finalLoss);
+      if (slowedWanted && o.slowedTargetFrac !== 0.25) out.push({ name: 'target_loss_slowed', value: slowedTarget, unit: `nats (L_single_wan + ${o.slowedTargetFrac}·(L_0 − L_single_wan))` });
       out.push({ name: 'final_loss_single_wan', value: singleWan.finalLoss, unit: `nats (WAN model, ${gptParams(wm.nEmbd, wm.nLayer, o.contextLength)} params)` });
       out.push({ name: 'target_loss_wan', value: wanTarget, unit: 'nats' });
     }
@@ -416,13 +423,16 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     // 2 of N peers slowed 4× (compute limit 0.25): asynchronous vs synchronous, on a ring (AD-PSGD's
     // setting) with the WAN model on the LAN (no shaping). `slowedAccum` micro-batches per step set
     // how much of a step is compute (the part a slow device stretches); the slowed runs evaluate
-    // every `slowedEvalEvery` steps, so time to target is resolved to a couple of steps. The pair
-    // is repeated `slowedRepeats` times, alternating which algorithm goes first.
+    // every `slowedEvalEvery` steps, so time to target is resolved to a couple of steps, and stop
+    // at `slowedTargetFrac` of the way from the single WAN run's final loss to the initial loss
+    // (0.25, the WAN target, by default; lower: more steps, so a synchronous ring feels its slow
+    // peers from more hops away). The pair is repeated `slowedRepeats` times, alternating which
+    // algorithm goes first.
     if (slowedWanted) {
       const slowed = { 0: 0.25, 1: 0.25 };
       const sm: ModelSize = { ...wm, evalEvery: o.slowedEvalEvery };
       const spec = (a: Algo) =>
-        algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: wanTarget } }, 'ring');
+        algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: slowedTarget } }, 'ring');
       const times: Record<'adpsgd' | 'dpsgd', number[]> = { adpsgd: [], dpsgd: [] };
       const finals: number[] = [];
       // Every timed pair starts on warm links. Without the LAN runs before them (`--only`), the
@@ -431,12 +441,12 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       // six such commands the first pair's first run (adpsgd) lost in 5 of 6 pairs and the
       // second pair's adpsgd won in 5 of 6 (docs/TRAINING-SWARM.md). One untimed dpsgd run on
       // the same ring warms them; it is in the curves file as `warmup_<codec>_slowed`.
-      await run(`warmup_${sc}_slowed`, spec('dpsgd'), sm, { computeLimits: slowed, target: wanTarget });
+      await run(`warmup_${sc}_slowed`, spec('dpsgd'), sm, { computeLimits: slowed, target: slowedTarget });
       for (let r = 1; r <= o.slowedRepeats; r++) {
         const order: ('adpsgd' | 'dpsgd')[] = r % 2 ? ['adpsgd', 'dpsgd'] : ['dpsgd', 'adpsgd'];
         for (const a of order) {
           const label = `${a}_${sc}_slowed${r > 1 ? `_r${r}` : ''}`;
-          const res = await run(label, spec(a), sm, { computeLimits: slowed, target: wanTarget });
+          const res = await run(label, spec(a), sm, { computeLimits: slowed, target: slowedTarget });
           times[a].push(res.timeToTarget!);
           if (a === 'adpsgd') finals.push(res.finalLoss);
           out.push({ name: `time_to_target_${label}`, value: res.timeToTarget!, unit: 's' });
