@@ -24,6 +24,7 @@ import type { Libp2p } from 'libp2p';
 import { HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, MAX_HEARTBEAT_BYTES, MAX_ROSTER_BYTES, MAX_ROSTER_PEERS } from './constants.ts';
 import { isDirectConnection } from './direct.ts';
 import { type Membership, needsTopicHeartbeat } from './membership.ts';
+import { sleep } from '../util/sleep.ts';
 
 /** What a peer can do, published in every heartbeat (the scheduler's input). */
 export interface CapabilityRecord {
@@ -61,7 +62,6 @@ export interface HeartbeatsInit {
   dialIfDialer(peerId: string): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 

@@ -8,7 +8,8 @@
  * After an announced leave, messages from that peer are ignored for leaveTimeoutMs: heartbeats
  * and discovery records still in flight through gossip must not bring it back as a new member.
  *
- * What it is not: the heartbeat transport or its wire format (SwarmNode, constants.ts).
+ * What it is not: the heartbeat transport or its wire format (heartbeats.ts, constants.ts), or
+ * the relay's roster that keeps members without a direct link alive (heartbeats.ts onRoster).
  */
 
 export type LeaveReason = 'announced' | 'timeout';

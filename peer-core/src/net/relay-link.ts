@@ -12,6 +12,7 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from 'libp2p';
 import { NET_DEFAULTS } from './constants.ts';
 import { RelayConnectError } from './errors.ts';
+import { sleep } from '../util/sleep.ts';
 
 /** Ask a relay's HTTP server (`/api/relay`) for its multiaddrs. */
 export async function fetchRelayInfo(httpUrl: string): Promise<{ peerId: string; multiaddrs: string[] }> {
@@ -33,7 +34,6 @@ export interface RelayLinkInit {
   onReconnect(attempt: number): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class RelayLink {
   /** The relays' multiaddrs (after parse()). */

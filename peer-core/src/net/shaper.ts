@@ -5,6 +5,7 @@
  * arrival time of the last byte as a pipelined delay line (delay + bytes / rate).
  * What it is not: packet loss or jitter emulation.
  */
+import { sleep } from '../util/sleep.ts';
 
 export interface LinkShape {
   /** Sustained rate in bytes per second; undefined or 0 = unlimited. */
@@ -15,7 +16,6 @@ export interface LinkShape {
   delayMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Classic token bucket; `take(n)` resolves when n bytes may go (tokens may go negative once). */
 export class TokenBucket {

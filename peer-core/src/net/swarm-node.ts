@@ -51,6 +51,7 @@ import { RelayLink } from './relay-link.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
+import { sleep } from '../util/sleep.ts';
 
 export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
 export type { CapabilityRecord } from './heartbeats.ts';
@@ -173,9 +174,6 @@ export interface SwarmNodeStats {
 }
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
-
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Deferred<T> {
   promise: Promise<T>;

@@ -44,6 +44,7 @@ import { RUNTIME_DEFAULTS } from './constants.ts';
 import { jobDataset, type Shard, ShardSampler } from './data.ts';
 import { RuntimeConfigError, RuntimeStateError } from './errors.ts';
 import type { JobTransport } from './transport.ts';
+import { sleep } from '../util/sleep.ts';
 
 export type RuntimeState = 'idle' | 'loading' | 'waiting' | 'joining' | 'training' | 'paused' | 'stopped' | 'done' | 'failed';
 
@@ -128,7 +129,6 @@ export interface RuntimeStats {
   shard?: Shard;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Let timers and network callbacks run: a step of a CPU backend may otherwise never yield. */
 const yieldMacrotask: () => Promise<void> =
