@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'start-concurrency': { type: 'string' },
     'relay-child': { type: 'boolean' },
     'relay-in-process': { type: 'boolean' },
+    'pc-trace': { type: 'boolean' },
   },
 });
 
@@ -172,6 +173,8 @@ try {
     peers: N,
     browser,
     startConcurrency: Number(values['start-concurrency'] ?? 4),
+    // --pc-trace: the peer page with every RTCPeerConnection's state changes recorded (pc-trace.ts).
+    ...(values['pc-trace'] ? { page: fileURLToPath(new URL('./pc-trace.page.ts', import.meta.url)) } : {}),
     // --warmup-bytes N: SwarmNode's per-connection warm-up (default NET_DEFAULTS.warmupBytes; the soak uses 0).
     // --start JSON: extra SwarmNode options for every page (experiments, e.g. '{"warmupQuietMs":0}').
     start: { ...(soak ? { warmupBytes: 0 } : values['warmup-bytes'] !== undefined ? { warmupBytes: Number(values['warmup-bytes']) } : {}), ...(JSON.parse(values.start ?? '{}') as Record<string, unknown>) },
@@ -198,6 +201,21 @@ try {
   }
   const missing = s.peers.flatMap((p, i) => (samples[i] ? ids.filter((id) => id !== p.peerId && !samples[i]!.direct.includes(id)).map((id) => `${i}->${idx.get(id)}`) : [`${i}: no answer`]));
   log(`mesh: ${links} of ${N * (N - 1)} directed links direct${Number.isNaN(fullAt) ? `; missing ${missing.join(' ')}` : ` after ${fullAt.toFixed(1)} s`}`);
+  if (values['pc-trace']) {
+    // Every RTCPeerConnection that never connected, or connected more than 1 s after it was
+    // created: its state changes (pc-trace.ts).
+    type T = { id: number; createdAt: number; events: string[]; connected: boolean; closedAt?: number };
+    const all = await Promise.all(s.peers.map((p) => timeout(p.page.evaluate(() => (window as unknown as { __pcTrace(): T[] }).__pcTrace()), 15_000)));
+    let total = 0;
+    for (const [i, list] of all.entries()) {
+      for (const t of list ?? []) {
+        total++;
+        const connAt = Number(/conn:connected@(\d+)/.exec(t.events.join(' '))?.[1] ?? Number.NaN);
+        if (!t.connected || connAt > 1000 || t.closedAt !== undefined) log(`  pc page ${i} #${t.id} created ${(t.createdAt / 1000).toFixed(2)} s: ${t.connected ? `connected@${connAt}` : 'NEVER connected'}: ${t.events.join(' ')}`);
+      }
+    }
+    log(`pc-trace: ${total} RTCPeerConnections`);
+  }
   const dials = samples.flatMap((x) => x?.dials ?? []);
   const ok = dials.filter((d) => d.ok);
   for (const [i, x] of samples.entries()) {

@@ -51,6 +51,7 @@ import { RelayLink } from './relay-link.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
 import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
+import { installInitChannelRaceFix } from './webrtc-init-race.ts';
 import { sleep } from '../util/sleep.ts';
 
 export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
@@ -339,6 +340,8 @@ export class SwarmNode extends EventTarget {
     if (this.node) throw new SwarmNodeStateError('SwarmNode already started');
     const t0 = performance.now();
     this.relay.parse();
+    // @libp2p/webrtc's dialer can wait forever on its 'init' channel (webrtc-init-race.ts).
+    installInitChannelRaceFix();
     const node = await createLibp2p({
       ...(this.init.privateKey ? { privateKey: this.init.privateKey } : {}),
       addresses: { listen: ['/p2p-circuit', '/webrtc'] },
