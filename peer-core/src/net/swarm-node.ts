@@ -380,7 +380,10 @@ export class SwarmNode extends EventTarget {
           })(components)),
       ],
       services: {
-        identify: identify(),
+        // Not on limited (relayed) connections: a circuit only carries the WebRTC signalling
+        // (and, as a fallback, tensors); identify there cost each dial a protobuf exchange and a
+        // signature check on CPU-starved pages while a mesh formed (docs/NETWORK.md).
+        identify: identify({ runOnLimitedConnection: false }),
         // No IP colocation penalty (GOSSIP_SCORE_PARAMS): every peer reached through the relay or
         // dialled over a circuit shows the relay's IP, so a swarm of > 10 graylisted everyone.
         // Not on limited (relayed) connections: our relay marks every circuit as limited, and
