@@ -9,11 +9,10 @@
  *   - the V8 sampling profile of two pages, as self time per function and per source package.
  * What it is not: a benchmark with targets (bench/net/mesh.ts reports the mesh); a diagnostic.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchBrowser, launchSwarm } from '../../peer-core/src/harness/index.ts';
+import { spawnRelayChild } from './relay-child.ts';
 
 const { values } = parseArgs({
   options: { peers: { type: 'string' }, 'window-s': { type: 'string' }, start: { type: 'string' }, 'mesh-timeout-s': { type: 'string' }, forming: { type: 'boolean' } },
@@ -59,17 +58,8 @@ function processCpu(): Map<number, { label: string; s: number }> {
   return out;
 }
 
-const self = fileURLToPath(new URL('./mesh.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', 'tsx', self, '--relay-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const relayUrl = await new Promise<string>((ok, fail) => {
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const i = buf.indexOf('\n');
-    if (i >= 0) ok((JSON.parse(buf.slice(0, i)) as { url: string }).url);
-  });
-  child.on('exit', (code) => fail(new Error(`relay child exited (${code})`)));
-});
+const relayChild = await spawnRelayChild();
+const relayUrl = relayChild.url;
 const browser = await launchBrowser({ swiftshader: false });
 try {
   const s = await launchSwarm({ relay: relayUrl, peers: N, browser, startConcurrency: 4, start: { warmupBytes: 0, ...(JSON.parse(values.start ?? '{}') as object) } });
@@ -134,6 +124,6 @@ try {
   await s.close();
 } finally {
   await browser.close();
-  child.kill('SIGTERM');
+  relayChild.stop();
 }
 process.exit(0);

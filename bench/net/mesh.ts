@@ -11,7 +11,7 @@
  *     wait for the full mesh, then sample every page every --sample-s seconds for --minutes:
  *     direct links, direct connections that closed, members, JS heap, machine CPU.
  *
- * The relay runs in a child process: the driver process also runs Playwright, which receives
+ * The relay runs in a child process (relay-child.ts): the driver process also runs Playwright, which receives
  * every relay WebSocket frame of every page as a CDP event; a relay in the same process
  * competes with that for one event loop.
  *
@@ -20,13 +20,13 @@
  *
  * What it is not: a throughput benchmark (bench/net/measure.ts) or a test.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchBrowser, launchSwarm, type SwarmPeer } from '../../peer-core/src/harness/index.ts';
+import { spawnRelayChild } from './relay-child.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,21 +40,10 @@ const { values } = parseArgs({
     'sample-s': { type: 'string' },
     'mesh-timeout-s': { type: 'string' },
     'start-concurrency': { type: 'string' },
-    'relay-child': { type: 'boolean' },
     'relay-in-process': { type: 'boolean' },
     'pc-trace': { type: 'boolean' },
   },
 });
-
-// ---- the relay child: start a relay, print its info as one JSON line, run until killed.
-if (values['relay-child']) {
-  const { startRelay } = await import('../../relay/src/relay.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'sg-mesh-relay-'));
-  const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
-  console.log(JSON.stringify({ url: relay.http.url, ...relay.info() }));
-  process.on('SIGTERM', () => void relay.stop().then(() => process.exit(0)));
-  await new Promise(() => {});
-}
 
 const soak = values.soak === true;
 const N = Number(values.peers ?? (soak ? 16 : 8));
@@ -104,19 +93,7 @@ async function startRelayChild(): Promise<{ url: string; stop: () => void }> {
     const relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
     return { url: relay.http.url, stop: () => void relay.stop() };
   }
-  const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--relay-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((ok, fail) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) ok(buf.slice(0, i));
-    });
-    child.on('exit', (code) => fail(new Error(`relay child exited (${code}) before it started`)));
-  });
-  const info = JSON.parse(line) as { url: string };
-  return { url: info.url, stop: () => child.kill('SIGTERM') };
+  return spawnRelayChild();
 }
 
 const timeout = <T>(p: Promise<T>, ms: number) =>

@@ -100,9 +100,9 @@ export const NET_DEFAULTS = {
    *  last remote candidate arrived (ms); 0 = off. In 180 successful attempts of session 3's
    *  8-peer runs (load average 1-14) the connection opened at most 816 ms (median 21 ms) after
    *  the ICE stage began; the failed first attempts sat in that stage for 2.5-5 s until their
-   *  timeout, and an immediate retry then took 0.3-2 s. */
-  /* (Session 4: the failed attempts "in ICE" were @libp2p/webrtc's init-channel race, fixed by
-   * webrtc-init-race.ts; their peer connections had connected. The limit stays as a safety net.) */
+   *  timeout, and an immediate retry then took 0.3-2 s. (Session 4: those failed attempts were
+   *  @libp2p/webrtc's init-channel race, fixed by webrtc-init-race.ts; their peer connections had
+   *  connected. The limit stays as a safety net.) */
   dialIceStallMs: 2_000,
   /** WebRTC dial attempts per peer before giving up. */
   dialAttempts: 4,
