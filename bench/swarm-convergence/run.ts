@@ -139,6 +139,8 @@ interface StepLog {
   ms: number;
   computeMs: number;
   commMs: number;
+  mixed: number;
+  missing: number;
   bytesUp: number;
   bytesUpTotal: number;
 }
@@ -180,7 +182,7 @@ export interface RunResult {
   timeToTargetAll?: number;
   reached?: number;
   /** Per peer (launch order): its training shard, local steps, and mean ms per step (whole step, compute, exchange+mix). */
-  perPeer: { shard?: number; localSteps: number; stepMs: number; computeMs: number; commMs: number }[];
+  perPeer: { shard?: number; localSteps: number; stepMs: number; computeMs: number; commMs: number; steps: number[][]; evals: number[][] }[];
   /** Mean over peers per evaluation: step, held-out loss, time (s), bytes sent so far per peer. */
   curve: { step: number; loss: number; seconds: number; bytes: number }[];
 }
@@ -329,6 +331,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
             stepMs: s.stepLog.reduce((a, l) => a + l.ms, 0) / k,
             computeMs: s.stepLog.reduce((a, l) => a + l.computeMs, 0) / k,
             commMs: s.stepLog.reduce((a, l) => a + l.commMs, 0) / k,
+            // Diagnostics: every step as [step, ms, computeMs, commMs, mixed, missing], every
+            // evaluation as [step, held-out loss, ms since the start].
+            steps: s.stepLog.map((l) => [l.step, Math.round(l.ms), Math.round(l.computeMs), Math.round(l.commMs), l.mixed, l.missing]),
+            evals: s.evals.map((e) => [e.step, Math.round(e.heldOutLoss * 1e4) / 1e4, Math.round(e.ms)]),
           };
         }),
         curve: Array.from({ length: evalCount }, (_, k) => ({

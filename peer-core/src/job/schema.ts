@@ -82,6 +82,12 @@ export const AlgorithmSchema = z
     gamma: unit.optional(),
     /** AD-PSGD staleness bound (averagings); only for adpsgd. */
     maxStaleness: z.number().int().nonnegative().optional(),
+    /**
+     * AD-PSGD only: exchange in the background while the next local step computes (Lian et al.
+     * 2018, §4: the gradient and the averaging run in parallel; at most one exchange in flight).
+     * Default true; false waits for each exchange before the next step.
+     */
+    overlap: z.boolean().optional(),
     /** How long a round waits for a neighbour before proceeding without it. */
     timeoutMs: posInt.default(5000),
   })
@@ -167,6 +173,7 @@ export const JobSpecSchema = z
     if (s.dataset.tokenizer === 'byte' && s.model.vocabSize < 256) issue(['model', 'vocabSize'], `must be at least 256 for the byte tokenizer, got ${s.model.vocabSize}`);
     if (s.algorithm.gamma !== undefined && s.algorithm.name !== 'choco') issue(['algorithm', 'gamma'], `only applies to choco, not ${s.algorithm.name}`);
     if (s.algorithm.maxStaleness !== undefined && s.algorithm.name !== 'adpsgd') issue(['algorithm', 'maxStaleness'], `only applies to adpsgd, not ${s.algorithm.name}`);
+    if (s.algorithm.overlap !== undefined && s.algorithm.name !== 'adpsgd') issue(['algorithm', 'overlap'], `only applies to adpsgd, not ${s.algorithm.name}`);
     if (s.algorithm.name === 'allreduce' && s.topology.kind !== 'full') issue(['topology', 'kind'], `allreduce averages over all peers: use 'full' (got '${s.topology.kind}')`);
     if (s.topology.degree !== undefined) {
       if (s.topology.kind !== 'random-regular') issue(['topology', 'degree'], `only applies to random-regular, not ${s.topology.kind}`);

@@ -6,7 +6,10 @@
  * The parameters live in one host vector `x` (the model's flat buffer); the backend computes the
  * step, `x` receives it, the averager mixes `x`, and the model is reloaded from `x`. For AD-PSGD
  * the averager's responder mixes into `x` concurrently, so the local step is applied as a delta
- * (x += y - x_before), and dropped when it is staler than the staleness bound.
+ * (x += y - x_before), and dropped when it is staler than the staleness bound; and, unless the
+ * job sets `algorithm.overlap: false`, the peer's own exchange runs in the background while the
+ * next local step computes (AD-PSGD's parallel gradient and averaging): the loop waits for the
+ * previous exchange only before it starts the next one, so one exchange is in flight at a time.
  *
  * Entering the job (start and every resume): the peer announces 'joining' (nobody waits on it),
  * pulls the current parameters and step from a training neighbour (`model-pull`, answered by every
@@ -75,7 +78,9 @@ export interface StepEvent {
   step: number;
   loss: number;
   lr: number;
-  /** Wall time of the whole step, of the local computation, and of the exchange (ms). */
+  /** Wall time of the whole step, of the local computation, and of the exchange (ms). With
+   *  AD-PSGD's overlap, commMs is the wait for the previous exchange and the mix counts
+   *  (neighbours, mixed, missing, rejected) are that exchange's. */
   ms: number;
   computeMs: number;
   commMs: number;
@@ -360,6 +365,16 @@ export class PeerRuntime extends EventTarget {
     const model = this.model!;
     const averager = this.averager!;
     const sync = spec.algorithm.name !== 'adpsgd';
+    const overlap = averager instanceof Adpsgd && spec.algorithm.overlap !== false;
+    // The exchange in flight (overlap): settled into a value so that a failure waits for the await.
+    let inFlight: Promise<{ report: RoundReport } | { error: unknown }> | undefined;
+    const settle = async (): Promise<RoundReport | undefined> => {
+      if (!inFlight) return undefined;
+      const r = await inFlight;
+      inFlight = undefined;
+      if ('error' in r) throw r.error;
+      return r.report;
+    };
     const tokensPerStep = spec.batch.perPeer * spec.batch.gradAccumulation * spec.model.contextLength;
     this.t0 = performance.now();
     await this.enter();
@@ -375,6 +390,7 @@ export class PeerRuntime extends EventTarget {
         break;
       }
       if (this.pauseRequested) {
+        await settle();
         this.transport.setState('paused');
         this.setState('paused');
         while (this.pauseRequested && !this.stopRequested) await new Promise<void>((r) => (this.resumeWake = r));
@@ -402,7 +418,16 @@ export class PeerRuntime extends EventTarget {
       // Exchange and mix.
       const tComm = performance.now();
       let report: RoundReport | undefined;
-      if ((this.step + 1) % spec.mixing.everySteps === 0 && !this.stopRequested) report = await averager.mix(x, this.step);
+      if ((this.step + 1) % spec.mixing.everySteps === 0 && !this.stopRequested) {
+        if (overlap) {
+          // The previous exchange (it ran during this step's computation), then the next one.
+          report = await settle();
+          inFlight = averager.mix(x, this.step).then(
+            (r) => ({ report: r }),
+            (error: unknown) => ({ error }),
+          );
+        } else report = await averager.mix(x, this.step);
+      }
       const commMs = performance.now() - tComm;
       this.step++;
       this.answerPulls();
@@ -442,6 +467,7 @@ export class PeerRuntime extends EventTarget {
         }
       }
     }
+    await settle();
     if (!Number.isFinite(this.heldOutLoss) || reason !== 'maxSteps') await this.evaluate();
     this.transport.setState('done');
     this.serverAbort.abort();

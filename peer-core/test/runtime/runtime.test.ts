@@ -4,9 +4,11 @@
  * peer pulls the model before contributing, pause/resume leave and re-enter the topology, the
  * compute limit stretches steps, and every gossip byte shows up in the ledger and the events.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createWasmBackendSync } from '../../src/backend/wasm/index.ts';
 import { loadCorpusText } from '../../src/data/node.ts';
+import { Adpsgd } from '../../src/gossip/adpsgd.ts';
+import type { RoundReport } from '../../src/gossip/base.ts';
 import { RealClock } from '../../src/gossip/clock.ts';
 import { InMemoryNetwork } from '../../src/gossip/memory.ts';
 import { defaultJobSpec, type JobSpecInput } from '../../src/job/index.ts';
@@ -33,8 +35,8 @@ interface Peer {
   done: Promise<RunSummary>;
 }
 
-async function swarm(n: number, spec: ReturnType<typeof tinySpec>, opts: { failureDetectMs?: number; minPeers?: number } = {}) {
-  const net = new InMemoryNetwork({ clock: new RealClock(), failureDetectMs: opts.failureDetectMs ?? 300 });
+async function swarm(n: number, spec: ReturnType<typeof tinySpec>, opts: { failureDetectMs?: number; minPeers?: number; latencyMs?: number } = {}) {
+  const net = new InMemoryNetwork({ clock: new RealClock(), failureDetectMs: opts.failureDetectMs ?? 300, latencyMs: opts.latencyMs });
   const jobNet = new MemoryJobNetwork(net);
   const ds = await jobDataset(spec, text);
   const peers: Peer[] = [];
@@ -200,6 +202,62 @@ describe('PeerRuntime (in-memory swarm)', () => {
     const ratio = limited.reduce((a, e) => a + (e.ms - e.commMs), 0) / limited.reduce((a, e) => a + e.computeMs, 0);
     expect(ratio).toBeGreaterThan(1.7);
   }, 60_000);
+
+  // AD-PSGD's exchange runs while the next local step computes (algorithm.overlap, default on):
+  // a step event is emitted with its own exchange still in flight, a peer never has two of its
+  // exchanges in flight, and the run settles the last one before it ends. With overlap off, every
+  // step waits for its exchange. Both train (held-out loss falls).
+  for (const overlap of [true, false]) {
+    it(`adpsgd with overlap ${overlap ? 'on (default)' : 'off'}: ${overlap ? 'one exchange in flight during the next step' : 'each step waits for its exchange'}`, async () => {
+      type Ev = { kind: 'start' | 'end' | 'step' | 'done'; peer: string; step: number };
+      const log: Ev[] = [];
+      const orig = Adpsgd.prototype.mix;
+      const spy = vi.spyOn(Adpsgd.prototype, 'mix').mockImplementation(async function (this: Adpsgd, x: Float32Array, step: number): Promise<RoundReport> {
+        log.push({ kind: 'start', peer: this.transport.self, step });
+        try {
+          return await orig.call(this, x, step);
+        } finally {
+          log.push({ kind: 'end', peer: this.transport.self, step });
+        }
+      });
+      try {
+        const spec = tinySpec({ algorithm: { name: 'adpsgd', timeoutMs: 2000, ...(overlap ? {} : { overlap: false }) }, codec: { name: 'none' }, topology: { kind: 'ring' }, stopping: { maxSteps: 20, evalEverySteps: 20 } });
+        const { peers } = await swarm(4, spec, { latencyMs: 20 });
+        for (const p of peers) {
+          p.rt.on('step', (e) => log.push({ kind: 'step', peer: p.id, step: e.step - 1 }));
+          p.rt.on('done', () => log.push({ kind: 'done', peer: p.id, step: -1 }));
+        }
+        const initial = new Map<string, number>();
+        for (const p of peers) p.rt.on('eval', (e) => e.step === 0 && !initial.has(p.id) && initial.set(p.id, e.heldOutLoss));
+        const out = await Promise.all(peers.map((p) => p.rt.start()));
+        for (const p of peers) {
+          const mine = log.filter((e) => e.peer === p.id);
+          let inFlight = 0;
+          let maxInFlight = 0;
+          let stepsDuringOwnExchange = 0;
+          const open = new Set<number>();
+          for (const e of mine) {
+            if (e.kind === 'start') {
+              inFlight++;
+              open.add(e.step);
+            } else if (e.kind === 'end') {
+              inFlight--;
+              open.delete(e.step);
+            } else if (e.kind === 'step' && open.has(e.step)) stepsDuringOwnExchange++;
+            else if (e.kind === 'done') expect(inFlight, `${p.id} ended with an exchange in flight`).toBe(0);
+            maxInFlight = Math.max(maxInFlight, inFlight);
+          }
+          expect(mine.filter((e) => e.kind === 'start').length).toBe(20);
+          expect(maxInFlight).toBe(1);
+          if (overlap) expect(stepsDuringOwnExchange).toBe(20);
+          else expect(stepsDuringOwnExchange).toBe(0);
+        }
+        for (const [i, s] of out.entries()) expect(s.heldOutLoss).toBeLessThan(initial.get(peers[i]!.id)!);
+      } finally {
+        spy.mockRestore();
+      }
+    }, 60_000);
+  }
 
   it('rejects a bad compute limit and a vocabulary the tokenizer does not fit', async () => {
     const net = new MemoryJobNetwork(new InMemoryNetwork({ clock: new RealClock() }));
