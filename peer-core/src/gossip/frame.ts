@@ -6,7 +6,7 @@
 import { GossipFrameError } from './errors.ts';
 
 /** Wire kind = index here: new kinds go at the end. */
-export const MESSAGE_KINDS = ['params', 'delta', 'choco-q', 'choco-full', 'adpsgd-req', 'adpsgd-rep', 'model-pull', 'model', 'adpsgd-push'] as const;
+export const MESSAGE_KINDS = ['params', 'delta', 'choco-q', 'choco-full', 'adpsgd-req', 'adpsgd-rep', 'model-pull', 'model', 'adpsgd-push', 'job-state'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 /** flags bit 0 (choco): the sender asks the receiver to send its full public copy next round. */

@@ -5,6 +5,8 @@ export const JOBS_TOPIC = 'swarmgrad/jobs/1';
 /** Capability-record keys a training peer publishes in its heartbeat. */
 export const CAP_JOB = 'job';
 export const CAP_JOB_STATE = 'jobState';
+/** How many times this peer's job state has changed (orders heartbeat states and job-state messages). */
+export const CAP_JOB_STATE_SEQ = 'jobStateSeq';
 
 export const RUNTIME_DEFAULTS = {
   /** How long a fresh job waits for `spec.peers.min` peers before training anyway (ms). */

@@ -8,7 +8,12 @@
  *    job's u32 wire id; received tensors of this job go into a Mailbox (timeouts, duplicates,
  *    stale steps). The roster comes from the heartbeat capability records: a training peer
  *    publishes `job` and `jobState` there, so membership follows SwarmNode's join/leave
- *    detection and the topology re-forms when a peer joins, pauses or disappears.
+ *    detection and the topology re-forms when a peer joins, pauses or disappears. A peer that
+ *    stops training (paused, done) also tells the peers it trains with at once, with a small
+ *    `job-state` frame on the data path the rounds use: neighbours stop waiting for it without
+ *    waiting for a heartbeat (and do not depend on its heartbeat stream being healthy). States
+ *    are ordered by a per-peer sequence number (`jobStateSeq` in the capability record and the
+ *    frame's step field), so a stale heartbeat never undoes a newer job-state frame.
  *  - `MemoryJobNetwork`: the same roster over gossip's InMemoryNetwork (fault injection), for
  *    unit tests of the runtime.
  *
@@ -29,7 +34,7 @@ import { type GossipTransport, Mailbox, type MembershipEvent, type MessageMatch,
 import { headerBytes } from '../net/frame.ts';
 import type { SwarmNode } from '../net/swarm-node.ts';
 import { fnv1a32 } from '../util/hash.ts';
-import { CAP_JOB, CAP_JOB_STATE, RUNTIME_DEFAULTS } from './constants.ts';
+import { CAP_JOB, CAP_JOB_STATE, CAP_JOB_STATE_SEQ, RUNTIME_DEFAULTS } from './constants.ts';
 
 /** A peer's state in a job, as announced to the others. */
 export type PeerJobState = 'joining' | 'training' | 'paused' | 'done';
@@ -132,6 +137,10 @@ export class SwarmTransport extends RosterMembership implements JobTransport {
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private readonly dials = new Map<PeerId, Promise<void>>();
+  /** Changes of this peer's state so far (CAP_JOB_STATE_SEQ). */
+  private stateSeq = 0;
+  /** Job-state frames received: a peer's state and sequence number, newer than its heartbeat's. */
+  private readonly told = new Map<PeerId, { state: PeerJobState; seq: number }>();
 
   constructor(init: SwarmTransportInit) {
     super(init.node.peerId);
@@ -157,20 +166,44 @@ export class SwarmTransport extends RosterMembership implements JobTransport {
       const c = m.capabilities;
       if (!c || c[CAP_JOB] !== this.init.jobId) continue;
       const s = c[CAP_JOB_STATE];
-      if (typeof s === 'string' && (STATES as readonly string[]).includes(s)) out.set(m.peerId, s as PeerJobState);
+      if (typeof s !== 'string' || !(STATES as readonly string[]).includes(s)) continue;
+      const seq = typeof c[CAP_JOB_STATE_SEQ] === 'number' ? c[CAP_JOB_STATE_SEQ] : -1;
+      const told = this.told.get(m.peerId);
+      out.set(m.peerId, told && told.seq >= seq ? told.state : (s as PeerJobState));
     }
     return out;
   }
 
   setState(state: PeerJobState): void {
+    const was = this.state;
     this.state = state;
+    this.stateSeq++;
     this.publish();
+    // Leaving the rounds: tell the peers that train with us now, on the data path (best effort;
+    // the heartbeat says the same within heartbeatIntervalMs).
+    if (was === 'training' && state !== 'training') {
+      const body = new Uint8Array([STATES.indexOf(state)]);
+      for (const [p, s] of this.roster()) if (s === 'training') this.send(p, { kind: 'job-state', step: this.stateSeq, tensor: '', flags: 0, body });
+    }
     this.refresh();
   }
 
   private publish(): void {
     const base = this.node.init.capabilities ?? { backend: 'unknown' };
-    this.node.setCapabilities({ ...base, [CAP_JOB]: this.init.jobId, [CAP_JOB_STATE]: this.state });
+    this.node.setCapabilities({ ...base, [CAP_JOB]: this.init.jobId, [CAP_JOB_STATE]: this.state, [CAP_JOB_STATE_SEQ]: this.stateSeq });
+  }
+
+  /** A peer's job-state frame: one byte, the index of its new state (anything else is rejected). */
+  private onJobState(m: GossipMessage): void {
+    const state = m.body.byteLength === 1 ? STATES[m.body[0]!] : undefined;
+    if (!state) {
+      this.mailbox.stats.rejectedFrames++;
+      return;
+    }
+    const prev = this.told.get(m.from);
+    if (prev && prev.seq >= m.step) return;
+    this.told.set(m.from, { state, seq: m.step });
+    this.refresh();
   }
 
   send(to: PeerId, msg: Outgoing): void {
@@ -217,6 +250,10 @@ export class SwarmTransport extends RosterMembership implements JobTransport {
     }
     const chunk = this.node.cfg.chunkBytes;
     this.ledger.record('received', from, m.step, m.kind, data.byteLength + Math.max(1, Math.ceil(data.byteLength / chunk)) * headerBytes(1));
+    if (m.kind === 'job-state') {
+      this.onJobState(m);
+      return;
+    }
     this.noteStep(from, m.kind, m.step);
     this.mailbox.push(m);
   }
