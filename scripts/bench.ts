@@ -38,9 +38,17 @@ const env = { node: process.version, platform: platform(), cpus: cpus().length }
 const t0 = performance.now();
 const raw = await suite.run({ options, env, log: (m) => console.error(`[${suiteName}] ${m}`) });
 const results: BenchResult[] = raw.map((r) => ({ suite: suiteName, ...r, env }));
+// The results file first: nothing below can lose a run's results.
+if (options.json) {
+  mkdirSync(dirname(options.json), { recursive: true });
+  writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
+}
 
-const fmt = (v: number | undefined) => (v === undefined ? '' : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
-const rows = results.map((r) => [r.name, fmt(r.value), r.unit, r.anchor ?? '', fmt(r.anchorValue), r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`]);
+// A value that is not a finite number (NaN, or null after a suite's JSON round trip) is printed
+// as it is ('NaN', 'null'), never formatted (null.toPrecision would throw and lose the results).
+const fmt = (v: number | null | undefined) => (v === undefined ? '' : typeof v !== 'number' || !Number.isFinite(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
+const fmtRatio = (v: number | null | undefined) => (v === undefined ? '' : typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)}x` : String(v));
+const rows = results.map((r) => [r.name, fmt(r.value), r.unit, r.anchor ?? '', fmt(r.anchorValue), fmtRatio(r.ratio)]);
 const header = ['name', 'value', 'unit', 'anchor', 'anchor value', 'ratio'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
@@ -48,8 +56,4 @@ console.log(`\n${suite.name}: ${suite.description}  (${((performance.now() - t0)
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
-if (options.json) {
-  mkdirSync(dirname(options.json), { recursive: true });
-  writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwrote ${results.length} results to ${options.json}`);
-}
+if (options.json) console.log(`\nwrote ${results.length} results to ${options.json}`);
