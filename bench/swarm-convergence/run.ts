@@ -146,6 +146,8 @@ interface StepLog {
 }
 
 interface Status {
+  peerId?: string;
+  membership?: [number, string, string][];
   state: string;
   steps: number;
   stepLog: StepLog[];
@@ -182,7 +184,7 @@ export interface RunResult {
   timeToTargetAll?: number;
   reached?: number;
   /** Per peer (launch order): its training shard, local steps, and mean ms per step (whole step, compute, exchange+mix). */
-  perPeer: { shard?: number; localSteps: number; stepMs: number; computeMs: number; commMs: number; steps: number[][]; evals: number[][] }[];
+  perPeer: { peerId?: string; shard?: number; localSteps: number; stepMs: number; computeMs: number; commMs: number; steps: number[][]; evals: number[][]; membership?: [number, string, string][] }[];
   /** Mean over peers per evaluation: step, held-out loss, time (s), bytes sent so far per peer. */
   curve: { step: number; loss: number; seconds: number; bytes: number }[];
 }
@@ -326,6 +328,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         perPeer: st.map((s) => {
           const k = Math.max(1, s.stepLog.length);
           return {
+            peerId: s.peerId,
             shard: s.shard?.index,
             localSteps: s.summary!.localSteps,
             stepMs: s.stepLog.reduce((a, l) => a + l.ms, 0) / k,
@@ -335,6 +338,8 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
             // evaluation as [step, held-out loss, ms since the start].
             steps: s.stepLog.map((l) => [l.step, Math.round(l.ms), Math.round(l.computeMs), Math.round(l.commMs), l.mixed, l.missing]),
             evals: s.evals.map((e) => [e.step, Math.round(e.heldOutLoss * 1e4) / 1e4, Math.round(e.ms)]),
+            // The job transport's join/leave events as this peer saw them ([ms, type, peer id]).
+            membership: s.membership,
           };
         }),
         curve: Array.from({ length: evalCount }, (_, k) => ({

@@ -178,9 +178,17 @@ export abstract class GossipPeer implements Averager {
     });
   }
 
-  /** Wait (up to the timeout, all in parallel; not for peers that leave) for each peer's message of this step. */
+  /**
+   * Wait (up to the timeout, all in parallel; not for peers that leave) for each peer's message of
+   * this step. A peer whose message of a LATER step arrives first is not waited for: it is ahead
+   * (after a topology change a new neighbour can be a round further, and its message of this
+   * round went to its old neighbours), so this round goes on without it and its newer message
+   * stays queued for the round it belongs to (the runtime's round jump takes this peer there
+   * next). Without that, two new neighbours one round apart each waited the whole timeout for
+   * a message the other never sent.
+   */
   protected async gather(kind: MessageKind, step: number, peers: PeerId[]): Promise<Map<PeerId, GossipMessage>> {
-    const got = await Promise.all(peers.map((p) => this.recvFrom(p, { kind, step, tensor: this.tensor }, this.timeoutMs)));
+    const got = await Promise.all(peers.map((p) => this.recvRound(p, kind, step)));
     this.transport.discardBelow(kind, step + 1);
     const out = new Map<PeerId, GossipMessage>();
     peers.forEach((p, i) => {
@@ -188,6 +196,17 @@ export abstract class GossipPeer implements Averager {
       if (m) out.set(p, m);
     });
     return out;
+  }
+
+  /** `peer`'s message of `step`; undefined when it timed out, left, or is already past `step`. */
+  private async recvRound(peer: PeerId, kind: MessageKind, step: number): Promise<GossipMessage | undefined> {
+    const ac = new AbortController();
+    const exact = this.recvFrom(peer, { kind, step, tensor: this.tensor }, this.timeoutMs, ac.signal);
+    const newer = this.transport.recv({ kind, from: peer, stepAbove: step, tensor: this.tensor, peek: true }, this.timeoutMs, ac.signal);
+    await Promise.race([exact, newer.then((m) => (m ? m : exact))]);
+    ac.abort();
+    // The message of this step wins whenever it is there, even if a newer one arrived with it.
+    return exact;
   }
 
   /** Encode with this peer's codec (plus the DEFLATE stage when `deflate`). */

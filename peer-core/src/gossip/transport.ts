@@ -22,7 +22,11 @@ export interface MessageMatch {
   kind: MessageKind;
   from?: PeerId;
   step?: number;
+  /** Only messages with a step above this one. */
+  stepAbove?: number;
   tensor?: string;
+  /** Resolve with a matching message but leave it queued for a later recv (default false). */
+  peek?: boolean;
 }
 
 export interface GossipTransport {
@@ -46,7 +50,13 @@ interface Waiter {
 }
 
 function matches(m: GossipMessage, q: MessageMatch): boolean {
-  return m.kind === q.kind && (q.from === undefined || m.from === q.from) && (q.step === undefined || m.step === q.step) && (q.tensor === undefined || m.tensor === q.tensor);
+  return (
+    m.kind === q.kind &&
+    (q.from === undefined || m.from === q.from) &&
+    (q.step === undefined || m.step === q.step) &&
+    (q.stepAbove === undefined || m.step > q.stepAbove) &&
+    (q.tensor === undefined || m.tensor === q.tensor)
+  );
 }
 
 export interface MailboxStats {
@@ -90,6 +100,11 @@ export class Mailbox {
     }
     this.seen.set(key, m.step);
     this.stats.delivered++;
+    // Peeking waiters see the message and leave it; the first consuming waiter takes it.
+    for (const w of this.waiters.filter((x) => x.match.peek && matches(m, x.match))) {
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve(m);
+    }
     const w = this.waiters.findIndex((x) => matches(m, x.match));
     if (w >= 0) {
       const [waiter] = this.waiters.splice(w, 1);
@@ -99,7 +114,7 @@ export class Mailbox {
 
   async recv(match: MessageMatch, timeoutMs: number, signal?: AbortSignal): Promise<GossipMessage | undefined> {
     const i = this.queue.findIndex((m) => matches(m, match));
-    if (i >= 0) return this.queue.splice(i, 1)[0];
+    if (i >= 0) return match.peek ? this.queue[i] : this.queue.splice(i, 1)[0];
     if (timeoutMs <= 0 || signal?.aborted) return undefined;
     return new Promise((resolve) => {
       const timer = Number.isFinite(timeoutMs) ? this.clock.timer(timeoutMs) : { promise: new Promise<void>(() => {}), cancel: () => {} };

@@ -35,6 +35,8 @@ function makeApi() {
   let backendName = '';
   let backend: Awaited<ReturnType<typeof createWasmBackend>> | undefined;
   let t0 = 0;
+  /** Diagnostics: the job transport's membership events [ms since train(), 'join'|'leave', peer]. */
+  let membership: [number, string, string][] = [];
   const need = () => {
     if (!node) throw new Error('peer not started');
     return node;
@@ -67,6 +69,7 @@ function makeApi() {
       if (rt && !summary && !error) throw new Error('already training a job');
       steps = [];
       evals = [];
+      membership = [];
       snapshots = {};
       summary = undefined;
       error = undefined;
@@ -83,6 +86,7 @@ function makeApi() {
       });
       t0 = performance.now();
       lastEventAt = t0;
+      rt.transport.onMembership((e) => membership.push([Math.round(performance.now() - t0), e.type, e.peer]));
       rt.on('step', () => {
         lastEventAt = performance.now();
       });
@@ -105,7 +109,7 @@ function makeApi() {
     },
     trainStatus() {
       return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, computeMs: s.computeMs, commMs: s.commMs, bytesUp: s.bytesUp, bytesUpTotal: s.bytesUpTotal })),
-        bytesByKind: rt ? Object.fromEntries([...rt.transport.ledger.by('kind', { dir: 'sent' })].map(([k, v]) => [k, v])) : {}, evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0, shard: rt?.stats().shard };
+        bytesByKind: rt ? Object.fromEntries([...rt.transport.ledger.by('kind', { dir: 'sent' })].map(([k, v]) => [k, v])) : {}, evals, summary, error, backend: backendName, seconds: (performance.now() - t0) / 1000, rosterSize: rt?.transport.roster().size ?? 0, shard: rt?.stats().shard, membership, peerId: node?.peerId };
     },
     snapshots() {
       return snapshots;
