@@ -10,6 +10,8 @@
  *  - simple-peer: the bulk channel of peer-core/src/net/bulk (a second RTCPeerConnection whose
  *    offer/answer went over a libp2p stream);
  *  - default: SwarmNode.sendTensor (whichever of the two is the default), warm-up on;
+ *  - raw: the probe's bare RTCDataChannel on its own RTCPeerConnection (no libp2p, framing or
+ *    checksum), the anchor of what the browser itself moves on this machine;
  *  - the default with the warm-up off, on a fresh pair (anchor of the first-transfer stall);
  *  - a libp2p stream over the relayed circuit connection.
  * first transfer = the first tensor on a fresh connection; warm = median of the next ones,
@@ -119,7 +121,7 @@ try {
   const rx = (p: { b: SwarmPeer }) => async (crc: number) => (await p.b.call<{ crc: number }[]>('received')).some((r) => r.crc === crc);
   const via = (p: { a: SwarmPeer; b: SwarmPeer }, kind: Kind) => (seed: number) => p.a.call<Sent>('sendVia', p.b.peerId, { kind, bytes: size, seed, tensorId: seed });
   const dflt = (p: { a: SwarmPeer; b: SwarmPeer }) => (seed: number) => p.a.call<Sent>('sendTensor', p.b.peerId, { bytes: size, seed, tensorId: seed });
-  const cpuPerMib: Record<Kind | 'default', number[]> = { libp2p: [], 'simple-peer': [], default: [] };
+  const cpuPerMib: Record<Kind | 'default' | 'raw', number[]> = { libp2p: [], 'simple-peer': [], default: [], raw: [] };
   const once = async (p: { b: SwarmPeer }, send: (seed: number) => Promise<Sent>, seed: number, cpuOf?: Kind | 'default') => {
     const b0: Record<string, number> = {};
     const c0 = childCpuMs(breakdown ? b0 : undefined);
@@ -156,12 +158,26 @@ try {
   const firstDefault = await once(p1, dflt(p1), 1);
   // SwarmNode warmed up only its default path; warm the other one the same way (untimed).
   await once(p1, via(p1, defaultKind === 'libp2p' ? 'simple-peer' : 'libp2p'), 2);
-  const warm: Record<Kind | 'default', number[]> = { libp2p: [], 'simple-peer': [], default: [] };
+  // The anchor: the probe's raw RTCDataChannel on the same pair (its own RTCPeerConnection,
+  // signalled by the bench), warmed by one untimed transfer.
+  const rawOffer = await p1.a.call<RTCSessionDescriptionInit>('rawOffer');
+  await p1.a.call('rawAccept', await p1.b.call<RTCSessionDescriptionInit>('rawAnswer', rawOffer));
+  await Promise.all([p1.a.call('rawReady'), p1.b.call('rawReady')]);
+  const rawOnce = async (seed: number, timed: boolean) => {
+    const c0 = childCpuMs();
+    const r = await p1.a.call<{ ms: number }>('rawSend', size, seed);
+    if (timed) cpuPerMib.raw.push((childCpuMs() - c0) / (size / MiB));
+    return r.ms;
+  };
+  const rawFirst = await rawOnce(1, false);
+  const warm: Record<Kind | 'default' | 'raw', number[]> = { libp2p: [], 'simple-peer': [], default: [], raw: [] };
   for (let i = 0; i < warmRuns; i++) {
     warm.default.push(await once(p1, dflt(p1), 100 + i, 'default'));
     warm.libp2p.push(await once(p1, via(p1, 'libp2p'), 200 + i, 'libp2p'));
     warm['simple-peer'].push(await once(p1, via(p1, 'simple-peer'), 300 + i, 'simple-peer'));
+    warm.raw.push(await rawOnce(400 + i, true));
   }
+  log(`raw data channel (the probe's method): first ${rawFirst.toFixed(0)} ms, warm ${warm.raw.map((x) => x.toFixed(0)).join(', ')} ms; CPU ms/MiB ${cpuPerMib.raw.map((x) => x.toFixed(1)).join(', ')}`);
   // Small tensors (a compressed update): per-tensor latency from first frame to ack, where the
   // libp2p path also opens a stream (data channel + protocol negotiation + ready marker).
   const small: Record<Kind, number[]> = { libp2p: [], 'simple-peer': [] };
@@ -197,6 +213,7 @@ try {
   const dSp = mibps(median(warm['simple-peer']));
   // sendTensor and sendVia(default kind) are the same data path: pool their samples.
   const dDefault = mibps(median([...warm.default, ...warm[defaultKind]]));
+  const dRaw = mibps(median(warm.raw));
   const other: Kind = defaultKind === 'libp2p' ? 'simple-peer' : 'libp2p';
   const dOther = other === 'libp2p' ? dLibp2p : dSp;
   const dRelay = relayed.length ? mibps(median(relayed)) : Number.NaN;
@@ -208,6 +225,8 @@ try {
     { name: 'direct_mib_per_s_libp2p', value: dLibp2p, unit: `${unit}; libp2p stream per tensor`, anchor: 'simple-peer bulk channel, same pair', anchorValue: dSp, ratio: dLibp2p / dSp },
     { name: 'direct_mib_per_s_simple_peer', value: dSp, unit: `${unit}; simple-peer bulk channel`, anchor: 'libp2p stream, same pair', anchorValue: dLibp2p, ratio: dSp / dLibp2p },
     { name: 'direct_mib_per_s_default', value: dDefault, unit: `MiB/s (higher is better), ${size / MiB} MiB, median of ${2 * warmRuns} warm: SwarmNode.sendTensor samples pooled with the ${defaultKind} ones (the same path)`, anchor: `${other}, same pair`, anchorValue: dOther, ratio: dDefault / dOther },
+    { name: 'direct_mib_per_s_raw_datachannel', value: dRaw, unit: `${unit}; the probe's raw RTCDataChannel (64 KiB messages, HIGH 1 MiB / LOW 256 KiB, no framing or checksum): what this machine's Chromium moves at most`, anchor: `default (${defaultKind}), same pair`, anchorValue: dDefault, ratio: dRaw / dDefault },
+    { name: 'cpu_ms_per_mib_raw_datachannel', value: median(cpuPerMib.raw), unit: 'CPU ms per MiB (lower is better), as below', anchor: `${defaultKind}`, anchorValue: median(cpuPerMib[defaultKind]), ratio: median(cpuPerMib[defaultKind]) / median(cpuPerMib.raw) },
     { name: 'cpu_ms_per_mib_libp2p', value: median(cpuPerMib.libp2p), unit: 'CPU ms per MiB (lower is better): browser + renderers + network service, warm median; insensitive to other load', anchor: 'simple-peer bulk channel', anchorValue: median(cpuPerMib['simple-peer']), ratio: median(cpuPerMib['simple-peer']) / median(cpuPerMib.libp2p) },
     { name: 'cpu_ms_per_mib_simple_peer', value: median(cpuPerMib['simple-peer']), unit: 'CPU ms per MiB (lower is better), as above', anchor: 'libp2p stream', anchorValue: median(cpuPerMib.libp2p), ratio: median(cpuPerMib.libp2p) / median(cpuPerMib['simple-peer']) },
     { name: 'small_tensor_ms_libp2p', value: median(small.libp2p), unit: `ms per ${SMALL / 1024} KiB tensor (lower is better), sendVia call incl. stream open, median of 7`, anchor: 'simple-peer bulk channel', anchorValue: median(small['simple-peer']), ratio: median(small['simple-peer']) / median(small.libp2p) },

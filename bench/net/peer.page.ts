@@ -10,6 +10,49 @@ import { makePeerApi, seededBytes } from '../../test/e2e/pages/peer-api.ts';
 const base = makePeerApi();
 const trace: number[] = [];
 
+/**
+ * The probe's raw data channel (the anchor of the channel comparison): a bare RTCPeerConnection
+ * with one ordered, reliable RTCDataChannel, signalled by the bench itself (no libp2p, no
+ * framing, no checksum): 64 KiB messages with HIGH 1 MiB / LOW 256 KiB backpressure, the
+ * receiver counts bytes and answers 'ok' (../shared/reference/webrtc-swarm-probe, step 3 (b)).
+ */
+const RAW_CHUNK = 64 * 1024;
+const RAW_HIGH = 1024 * 1024;
+const RAW_LOW = 256 * 1024;
+let rawPc: RTCPeerConnection | undefined;
+let rawCh: RTCDataChannel | undefined;
+let rawOpen: Promise<void> | undefined;
+let rawAck: (() => void) | undefined;
+
+function rawWire(ch: RTCDataChannel): void {
+  rawCh = ch;
+  ch.binaryType = 'arraybuffer';
+  ch.bufferedAmountLowThreshold = RAW_LOW;
+  let expect = 0;
+  let got = 0;
+  rawOpen = ch.readyState === 'open' ? Promise.resolve() : new Promise((ok) => ch.addEventListener('open', () => ok(), { once: true }));
+  ch.addEventListener('message', (e) => {
+    if (typeof e.data === 'string') {
+      if (e.data === 'ok') rawAck?.();
+      else {
+        expect = Number(e.data);
+        got = 0;
+      }
+      return;
+    }
+    got += (e.data as ArrayBuffer).byteLength;
+    if (expect > 0 && got >= expect) {
+      expect = 0;
+      ch.send('ok');
+    }
+  });
+}
+
+async function rawGathered(pc: RTCPeerConnection): Promise<RTCSessionDescriptionInit> {
+  if (pc.iceGatheringState !== 'complete') await new Promise<void>((ok) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && ok()));
+  return pc.localDescription!.toJSON();
+}
+
 const tensor = (bytes: number, seed: number, tensorId: number): WireTensor => ({
   jobId: 2,
   step: 0,
@@ -22,6 +65,48 @@ const tensor = (bytes: number, seed: number, tensorId: number): WireTensor => ({
 
 const api = {
   ...base,
+  /** Raw channel, offerer side: create the connection and its channel, return the full offer. */
+  async rawOffer() {
+    rawPc = new RTCPeerConnection();
+    rawWire(rawPc.createDataChannel('raw', { ordered: true }));
+    await rawPc.setLocalDescription(await rawPc.createOffer());
+    return rawGathered(rawPc);
+  },
+  /** Raw channel, answerer side. */
+  async rawAnswer(offer: RTCSessionDescriptionInit) {
+    rawPc = new RTCPeerConnection();
+    rawPc.addEventListener('datachannel', (e) => rawWire(e.channel), { once: true });
+    await rawPc.setRemoteDescription(offer);
+    await rawPc.setLocalDescription(await rawPc.createAnswer());
+    return rawGathered(rawPc);
+  },
+  async rawAccept(answer: RTCSessionDescriptionInit) {
+    await rawPc!.setRemoteDescription(answer);
+  },
+  /** Resolves once this side's raw channel is open. */
+  async rawReady(ms = 20_000) {
+    const end = performance.now() + ms;
+    while (!rawOpen) {
+      if (performance.now() > end) throw new Error('raw data channel never arrived');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await rawOpen;
+  },
+  /** Send `bytes` on the raw channel; ms from the first message to the receiver's 'ok'. */
+  async rawSend(bytes: number, seed: number) {
+    const ch = rawCh!;
+    const buf = seededBytes(RAW_CHUNK, seed) as Uint8Array<ArrayBuffer>;
+    const acked = new Promise<void>((ok) => (rawAck = ok));
+    const t0 = performance.now();
+    ch.send(String(bytes));
+    for (let off = 0; off < bytes; off += RAW_CHUNK) {
+      ch.send(off + RAW_CHUNK <= bytes ? buf : buf.subarray(0, bytes - off));
+      if (ch.bufferedAmount > RAW_HIGH) await new Promise<void>((ok) => ch.addEventListener('bufferedamountlow', () => ok(), { once: true }));
+    }
+    await acked;
+    const ms = performance.now() - t0;
+    return { ms, mibPerS: bytes / 1048576 / (ms / 1000) };
+  },
   /** Send over one data path of the direct connection to `peerId`, whatever the default is. */
   async sendVia(peerId: string, o: { kind: BulkChannelKind; bytes: number; seed: number; tensorId?: number }) {
     const node = base._node();

@@ -20,7 +20,9 @@ declare module 'simple-peer' {
     on(event: 'connect' | 'close', cb: () => void): this;
     on(event: 'error', cb: (err: Error) => void): this;
     on(event: 'data', cb: (data: Uint8Array) => void): this;
-    /** The underlying RTCDataChannel (private API, used for backpressure). */
+    /** Readable-stream read: the next buffered message, or null. */
+    read(): Uint8Array | null;
+    /** The underlying RTCDataChannel (private API, used for backpressure and for reading messages). */
     _channel: RTCDataChannel;
     _pc: RTCPeerConnection;
   }

@@ -186,13 +186,17 @@ export async function openSimplePeerBulk(stream: SignalStream, initiator: boolea
   clearTimeout(timer);
   // Both sides have their answer/offer; the stream is done (close flushes what is queued).
   void stream.close().catch(() => {});
-  // simple-peer's 'data' event (flowing mode) carries every message; without a 'data' listener
-  // its readable stream would buffer every message forever.
-  const wire = new DataChannelWire(peer._channel, { listen: false });
-  peer.on('data', (d) => wire.deliver(d));
+  // Messages are read from the RTCDataChannel itself: simple-peer's own handler (which pushes
+  // every message through its Node-style readable stream, where nothing reads it) is detached,
+  // so there is no stream machinery per 64 KiB message and nothing is buffered.
+  peer._channel.onmessage = null;
+  const wire = new DataChannelWire(peer._channel, { listen: true });
   peer.on('close', () => wire.close());
   peer.on('error', (e) => wire.close(e));
   const channel = new BulkChannel(wire, init);
+  // Messages that arrived before the handler was detached sit in simple-peer's stream: deliver
+  // them first (in order; nothing after them has been delivered yet).
+  for (let d = peer.read(); d !== null; d = peer.read()) wire.deliver(d);
   channel.onClose(() => peer.destroy());
   return { channel, peer, setupMs: performance.now() - t0 };
 }
