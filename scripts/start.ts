@@ -17,7 +17,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { launchSwarm, type RunningSwarm } from '../peer-core/src/harness/swarm.ts';
+import { COMPUTE_WORKER, launchSwarm, type RunningSwarm } from '../peer-core/src/harness/swarm.ts';
 import { loadCorpusText } from '../peer-core/src/data/node.ts';
 import { defaultJobSpec } from '../peer-core/src/job/index.ts';
 import { generateHostKey, signJob } from '../peer-core/src/runtime/index.ts';
@@ -88,7 +88,7 @@ export async function startDemoSwarm(relay: RunningRelay, opts: { peers: number;
     }
   }
   // Relayed from the start: the peers do not even try direct WebRTC dials.
-  const swarm = await launchSwarm({ relay: relay.http.url, peers: opts.peers, page: DEMO_PAGE, startConcurrency: 2, start: relayed ? { autoConnect: false } : {} });
+  const swarm = await launchSwarm({ relay: relay.http.url, peers: opts.peers, page: DEMO_PAGE, workers: COMPUTE_WORKER, startConcurrency: 2, start: relayed ? { autoConnect: false } : {} });
   if (!relayed && opts.peers > 1) {
     try {
       await swarm.waitForMesh(30_000);

@@ -19,7 +19,8 @@
  * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
  * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (40), --wan-eval-every N (4),
  * --slowed-repeats N (2 adpsgd/dpsgd pairs), --slowed-accum N (1 micro-batch per step),
- * --slowed-eval-every N (2), --slowed-target-frac F (0.25: the slowed runs' target loss, as a fraction of the way from the single WAN run's final loss to the initial loss), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec), --no-wan, --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
+ * --slowed-eval-every N (2), --slowed-target-frac F (0.25: the slowed runs' target loss, as a fraction of the way from the single WAN run's final loss to the initial loss), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec), --no-wan, --inline-compute (train on the pages' main thread instead of their
+ * compute worker, for A/B), --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
  */
@@ -91,6 +92,7 @@ const suite: BenchSuite = {
       slowedEvalEvery: num('slowed-eval-every', DEFAULTS.slowedEvalEvery),
       slowedTargetFrac: num('slowed-target-frac', DEFAULTS.slowedTargetFrac),
       slowedCodec: codec('slowed-codec', DEFAULTS.slowedCodec),
+      compute: ctx.options['inline-compute'] === 'true' ? ('inline' as const) : DEFAULTS.compute,
       optimizer: optimizer as 'sgd' | 'adamw',
       lr: num('lr', DEFAULTS.lr),
       momentum: num('momentum', DEFAULTS.momentum),
@@ -116,7 +118,7 @@ const suite: BenchSuite = {
       },
     };
     const { results, backend, runs, mesh } = await runSwarmConvergence(o);
-    ctx.env.device = `chromium headless, ${backend} backend, ${o.peers} peers on ${ctx.env.cpus} CPU cores${mesh.relayedPairs ? `, ${mesh.relayedPairs} of ${o.peers * (o.peers - 1)} directed links relayed (direct mesh incomplete)` : ''}`;
+    ctx.env.device = `chromium headless, ${backend} backend (${o.compute === 'worker' ? 'in a Web Worker' : 'on the main thread'}), ${o.peers} peers on ${ctx.env.cpus} CPU cores${mesh.relayedPairs ? `, ${mesh.relayedPairs} of ${o.peers * (o.peers - 1)} directed links relayed (direct mesh incomplete)` : ''}`;
     const summary = runs.map((r) => ({ label: r.label, params: r.params, seconds: r.seconds, finalLoss: r.finalLoss, bytesPerPeerStep: r.bytesPerPeerStep, joinBytesPerPeer: r.joinBytesPerPeer, time: r.time, timeToTarget: r.timeToTarget, reached: r.reached }));
     // Per-run summaries (time, bytes, breakdown) go to the curves file; env stays small (it is
     // repeated in every result).

@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../../peer-core/src/harness/browser.ts';
-import { launchSwarm, type RunningSwarm } from '../../peer-core/src/harness/swarm.ts';
+import { COMPUTE_WORKER, launchSwarm, type RunningSwarm } from '../../peer-core/src/harness/swarm.ts';
 import { loadCorpusText } from '../../peer-core/src/data/node.ts';
 import type { JobSpecInput } from '../../peer-core/src/job/index.ts';
 import { generateHostKey, signJob } from '../../peer-core/src/runtime/index.ts';
@@ -97,6 +97,9 @@ export interface SwarmConvergenceOptions extends ModelSize {
   slowedTargetFrac: number;
   /** Codec of both slowed runs (adpsgd and dpsgd), default none. */
   slowedCodec: CodecKey;
+  /** Where the pages' model computes: 'worker' (default: a Web Worker, as the volunteer app) or
+   *  'inline' (the page's main thread, which also holds the WebRTC links). */
+  compute: 'worker' | 'inline';
   /** Only runs whose label matches (single runs always go: they define the gaps and targets). */
   only?: RegExp;
   maxChars: number;
@@ -127,6 +130,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   slowedEvalEvery: 2,
   slowedTargetFrac: 0.25,
   slowedCodec: 'none',
+  compute: 'worker',
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
   maxChars: 200_000,
@@ -234,7 +238,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
           timer = setTimeout(() => reject(new Error(`launch did not finish in ${o.launchTimeoutMs} ms`)), o.launchTimeoutMs);
         });
         try {
-          swarm = await Promise.race([launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, startConcurrency: 2, start: { warmupBytes: 0 }, browser }), hung]);
+          swarm = await Promise.race([launchSwarm({ relay: relay.http.url, peers: o.peers, page: PAGE, workers: COMPUTE_WORKER, startConcurrency: 2, start: { warmupBytes: 0 }, browser }), hung]);
         } finally {
           clearTimeout(timer);
         }
@@ -290,7 +294,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       if (!added.ok) throw new Error(`${label}: job rejected: ${added.reason}`);
       const peers = sw.peers.slice(0, n);
       const r0 = await Promise.all(
-        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], allowRelayed: relayedPairs > 0, evalBatches: m.evalBatches })),
+        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], compute: o.compute, allowRelayed: relayedPairs > 0, evalBatches: m.evalBatches })),
       );
       backend = r0[0]!.backend;
       const end = Date.now() + 900_000;

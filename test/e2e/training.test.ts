@@ -15,7 +15,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchSwarm, type RunningSwarm } from '@swarmgrad/peer-core/harness';
+import { COMPUTE_WORKER, launchSwarm, type RunningSwarm } from '@swarmgrad/peer-core/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../peer-core/src/backend/wasm/index.ts';
 import { loadCorpusText } from '../../peer-core/src/data/node.ts';
@@ -70,7 +70,7 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-e2e-train-'));
     relay = await startRelay({ httpPort: 0, wsPort: 0, dataDir: dir, webDir: dir });
-    swarm = await launchSwarm({ relay: relay.http.url, peers: PEERS, page: PAGE, startConcurrency: 2 });
+    swarm = await launchSwarm({ relay: relay.http.url, peers: PEERS, page: PAGE, workers: COMPUTE_WORKER, startConcurrency: 2 });
   }, 120_000);
 
   afterAll(async () => {
@@ -101,8 +101,10 @@ describe.skipIf(!inNetns)('training e2e (needs the test/netns/run.sh namespace: 
     const posted = await fetch(`${relay.http.url}api/jobs`, { method: 'POST', body: JSON.stringify(env) });
     expect(posted.status).toBe(201);
     const started = await Promise.all(
-      swarm.peers.map((p) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, snapshotAt: [EARLY] })),
+      swarm.peers.map((p) => p.call<{ backend: string; compute: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, snapshotAt: [EARLY] })),
     );
+    // The pages train in their compute worker (the default), off the main thread that holds the links.
+    expect(started.map((s) => s.compute)).toEqual(swarm.peers.map(() => 'worker'));
     const end = Date.now() + 150_000;
     let st: Status[] = [];
     while (Date.now() < end) {

@@ -47,6 +47,9 @@ export interface LaunchSwarmInit {
   page?: string;
   /** Bundle `page` with process/Buffer shims (pages that use simple-peer). */
   nodeShims?: boolean;
+  /** Worker scripts bundled and served next to `page`: file name (e.g. 'compute.worker.js') → entry
+   *  (.ts). A page starts one with `new Worker('./compute.worker.js', { type: 'module' })`. */
+  workers?: Record<string, string>;
   /** Or an already served page URL implementing SwarmPeerPageApi (then `page` is ignored). */
   url?: string;
   /** Extra options passed to every page's start(). */
@@ -84,6 +87,8 @@ export interface RunningSwarm {
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_PEER_PAGE = join(repoRoot, 'test/e2e/pages/peer.page.ts');
+/** The PeerRuntime's compute worker (WorkerCompute), under the name training pages load it by. */
+export const COMPUTE_WORKER = { 'compute.worker.js': join(repoRoot, 'peer-core/src/runtime/compute.worker.ts') };
 /** Node globals simple-peer 9 (readable-stream 3, randombytes) expects in the browser. */
 const NODE_SHIMS = `import process from 'process/browser.js';
 import { Buffer } from 'buffer';
@@ -110,25 +115,33 @@ export interface ServedBundle {
 
 /**
  * Bundle a page entry with esbuild (browser ESM; `nodeShims` adds process/Buffer globals for
- * simple-peer) and serve it with an index.html from an ephemeral localhost port.
+ * simple-peer) and serve it with an index.html from an ephemeral localhost port, plus any
+ * `workers` (served name → entry), each bundled on its own.
  */
-export async function serveBundledPage(entry: string, opts: { nodeShims?: boolean; title?: string } = {}): Promise<ServedBundle> {
+export async function serveBundledPage(entry: string, opts: { nodeShims?: boolean; title?: string; workers?: Record<string, string> } = {}): Promise<ServedBundle> {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'sg-peer-page-'));
   const shims = join(dir, 'node-shims.js');
   if (opts.nodeShims) writeFileSync(shims, NODE_SHIMS);
-  await build({
-    entryPoints: [entry],
+  const common: import('esbuild').BuildOptions = {
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    outfile: join(dir, 'peer.js'),
-    inject: opts.nodeShims ? [shims] : [],
     nodePaths: [join(repoRoot, 'node_modules'), join(repoRoot, 'peer-core/node_modules')],
     define: { global: 'globalThis' },
     logLevel: 'error',
-  });
+    // WGSL kernels (gpu-shaders/) import as text, as in the Vite build.
+    loader: { '.wgsl': 'text' },
+  };
+  const workers = Object.entries(opts.workers ?? {});
+  for (const [name] of workers) {
+    if (!/^[\w.-]+\.js$/.test(name) || name === 'peer.js') throw new Error(`worker name ${JSON.stringify(name)}: expected a plain file name ending in .js, not peer.js`);
+  }
+  await Promise.all([
+    build({ ...common, entryPoints: [entry], outfile: join(dir, 'peer.js'), inject: opts.nodeShims ? [shims] : [] }),
+    ...workers.map(([name, src]) => build({ ...common, entryPoints: [src], outfile: join(dir, name) })),
+  ]);
   writeFileSync(
     join(dir, 'index.html'),
     `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${opts.title ?? 'Swarmgrad peer'}</title></head><body><script type="module" src="./peer.js"></script></body></html>`,
@@ -138,6 +151,7 @@ export async function serveBundledPage(entry: string, opts: { nodeShims?: boolea
     '/index.html': ['index.html', 'text/html'],
     '/peer.js': ['peer.js', 'text/javascript'],
   };
+  for (const [name] of workers) files[`/${name}`] = [name, 'text/javascript'];
   const server: Server = createServer((req, res) => {
     const f = files[(req.url ?? '/').split('?')[0]!];
     if (!f) {
@@ -214,7 +228,7 @@ async function openPeer(browser: Browser, url: string, index: number, startOpts:
 
 export async function launchSwarm(init: LaunchSwarmInit): Promise<RunningSwarm> {
   const relayAddrs = await resolveRelay(init.relay);
-  const served = init.url ? undefined : await serveBundledPage(init.page ?? DEFAULT_PEER_PAGE, { nodeShims: init.nodeShims });
+  const served = init.url ? undefined : await serveBundledPage(init.page ?? DEFAULT_PEER_PAGE, { nodeShims: init.nodeShims, workers: init.workers });
   const url = init.url ?? served!.url;
   const browser = init.browser ?? (await launchBrowser({ swiftshader: false, ...init.launch }));
   const peers: SwarmPeer[] = [];

@@ -14,3 +14,8 @@ export class RuntimeConfigError extends Error {
 export class JobAnnouncementError extends Error {
   override name = 'JobAnnouncementError';
 }
+
+/** The local compute (model, optimizer, backend; in a worker or inline) failed or was misused. */
+export class ComputeError extends Error {
+  override name = 'ComputeError';
+}

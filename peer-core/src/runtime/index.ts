@@ -8,7 +8,8 @@
  *
  * See docs/TRAINING-SWARM.md. Pieces: transport.ts (GossipTransport + job roster over SwarmNode,
  * and an in-memory one for tests), runtime.ts (PeerRuntime), data.ts (shards), jobs.ts (signed
- * job announcements on gossipsub, the relay's /api/jobs).
+ * job announcements on gossipsub, the relay's /api/jobs), compute.ts (the model and optimizer, on
+ * this thread or in a Web Worker: compute.worker.ts).
  */
 import type { SwarmNode } from '../net/swarm-node.ts';
 import { PeerRuntime, type PeerRuntimeInit } from './runtime.ts';
@@ -19,6 +20,7 @@ export * from './errors.ts';
 export * from './transport.ts';
 export * from './data.ts';
 export * from './runtime.ts';
+export * from './compute.ts';
 export * from './jobs.ts';
 
 export interface SwarmRuntimeInit extends Omit<PeerRuntimeInit, 'transport'>, Omit<SwarmTransportInit, 'node' | 'jobId'> {

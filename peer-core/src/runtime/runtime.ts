@@ -29,6 +29,7 @@
  * caller decides which job to run).
  */
 import type { Backend } from '../backend/types.ts';
+import { InlineCompute, type LocalCompute } from './compute.ts';
 import type { TokenDataset } from '../data/dataset.ts';
 import { createCodec } from '../codecs/index.ts';
 import { decodeWire, encodeWire } from '../codecs/wire.ts';
@@ -39,23 +40,27 @@ import { Choco } from '../gossip/choco.ts';
 import { Dpsgd } from '../gossip/dpsgd.ts';
 import { jobGossipOptions } from '../job/index.ts';
 import type { JobSpec } from '../job/schema.ts';
-import { GPT } from '../model/gpt.ts';
-import { AdamW, type Optimizer, SgdMomentum, warmupCosine } from '../train/optimizer.ts';
 import { fnv1a32 } from '../util/hash.ts';
-import { type Batch, evalLoss, trainStep } from '../train/train.ts';
+import type { Batch } from '../train/train.ts';
 import { RUNTIME_DEFAULTS } from './constants.ts';
 import { jobDataset, type Shard, ShardSampler } from './data.ts';
 import { RuntimeConfigError, RuntimeStateError } from './errors.ts';
 import type { JobTransport } from './transport.ts';
 import { sleep } from '../util/sleep.ts';
 
+export { lrSchedule } from './schedule.ts';
+
 export type RuntimeState = 'idle' | 'loading' | 'waiting' | 'joining' | 'training' | 'paused' | 'stopped' | 'done' | 'failed';
 
 export interface PeerRuntimeInit {
   spec: JobSpec;
   transport: JobTransport;
-  /** Compute backend, or a factory; default the wasm backend. */
+  /** Compute backend, or a factory; default the wasm backend. Ignored when `compute` is given. */
   backend?: Backend | (() => Promise<Backend>);
+  /** Where the model and optimizer run (compute.ts): default an InlineCompute on `backend` (this
+   *  thread). A WorkerCompute keeps the thread of the network free while a step computes. The
+   *  runtime disposes it when the run ends. */
+  compute?: LocalCompute;
   /** The job's corpus: a ready dataset, its text, or a loader (default: fetch /corpora/<name>.txt). */
   dataset?: TokenDataset;
   text?: string;
@@ -70,7 +75,7 @@ export interface PeerRuntimeInit {
   pullTimeoutMs?: number;
   /** Held-out batches per evaluation (default 4). */
   evalBatches?: number;
-  /** Frees the backend at the end when the runtime created it (default true). */
+  /** Frees the backend at the end when the runtime created it (default true; InlineCompute only). */
   disposeBackend?: boolean;
 }
 
@@ -163,20 +168,6 @@ export function createAverager(spec: JobSpec, transport: JobTransport): Averager
   }
 }
 
-/** The lr at swarm step `step` (1-based) under the job's schedule. */
-export function lrSchedule(spec: JobSpec): (step: number) => number {
-  const peak = spec.optimizer.lr;
-  const { kind, warmupSteps, minLrRatio } = spec.schedule;
-  const total = spec.stopping.maxSteps;
-  if (kind === 'cosine') return warmupCosine(peak, warmupSteps, total, peak * minLrRatio);
-  return (step) => {
-    if (step <= warmupSteps) return (peak * step) / Math.max(1, warmupSteps);
-    if (kind === 'constant') return peak;
-    const p = Math.min(1, (step - warmupSteps) / Math.max(1, total - warmupSteps));
-    return peak * (1 - p * (1 - minLrRatio));
-  };
-}
-
 async function defaultLoadText(corpus: string): Promise<string> {
   const r = await fetch(`/corpora/${corpus}.txt`);
   if (!r.ok) throw new RuntimeConfigError(`fetching /corpora/${corpus}.txt: HTTP ${r.status}`);
@@ -189,10 +180,7 @@ export class PeerRuntime extends EventTarget {
   private readonly init: PeerRuntimeInit;
   private stateValue: RuntimeState = 'idle';
   private computeLimit: number;
-  private backend: Backend | undefined;
-  private ownsBackend = false;
-  model: GPT | undefined;
-  private optimizer: Optimizer | undefined;
+  private compute: LocalCompute | undefined;
   private averager: Averager | undefined;
   private sampler: ShardSampler | undefined;
   private dataset: TokenDataset | undefined;
@@ -280,7 +268,7 @@ export class PeerRuntime extends EventTarget {
       peers: this.transport.members(),
       computeLimit: this.computeLimit,
       joinedFrom: this.joinedFrom,
-      backend: this.backend?.name,
+      backend: this.compute?.backendName,
       shard: this.sampler?.shard,
     };
   }
@@ -311,29 +299,11 @@ export class PeerRuntime extends EventTarget {
   private async setup(): Promise<void> {
     const spec = this.spec;
     this.setState('loading');
-    const b = this.init.backend;
-    if (b === undefined) {
-      const { createWasmBackend } = await import('../backend/wasm/index.ts');
-      this.backend = await createWasmBackend();
-      this.ownsBackend = true;
-    } else if (typeof b === 'function') {
-      this.backend = await b();
-      this.ownsBackend = true;
-    } else this.backend = b;
+    this.compute = this.init.compute ?? new InlineCompute({ backend: this.init.backend, disposeBackend: this.init.disposeBackend });
     const ds = this.init.dataset ?? (await jobDataset(spec, this.init.text ?? (await (this.init.loadText ?? defaultLoadText)(spec.dataset.corpus))));
     if (ds.vocabSize > spec.model.vocabSize) throw new RuntimeConfigError(`dataset vocabulary ${ds.vocabSize} exceeds model.vocabSize ${spec.model.vocabSize}`);
-    const { vocabSize, contextLength, nLayer, nHead, nEmbd, initSeed } = spec.model;
-    this.model = new GPT(this.backend, { vocabSize, contextLength, nLayer, nHead, nEmbd }, { seed: initSeed });
-    const n = this.model.layout.totalLength;
-    const lr = lrSchedule(spec);
-    const o = spec.optimizer;
-    const sched = () => lr(this.step + 1);
-    this.optimizer =
-      o.kind === 'adamw'
-        ? new AdamW(this.backend, n, { lr: sched, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay })
-        : new SgdMomentum(this.backend, n, { lr: sched, momentum: o.momentum, weightDecay: o.weightDecay });
-    this.x = await this.model.getParams();
-    this.heldOut = ds.evalBatches('heldOut', spec.batch.perPeer, contextLength, this.init.evalBatches ?? RUNTIME_DEFAULTS.evalBatches);
+    this.x = await this.compute.init(spec);
+    this.heldOut = ds.evalBatches('heldOut', spec.batch.perPeer, spec.model.contextLength, this.init.evalBatches ?? RUNTIME_DEFAULTS.evalBatches);
     this.averager = createAverager(spec, this.transport);
     this.dataset = ds;
     // With a fixed shard, build the sampler now (a shard too small for one window fails early);
@@ -359,10 +329,18 @@ export class PeerRuntime extends EventTarget {
   }
 
   private async run(): Promise<RunSummary> {
+    try {
+      return await this.train();
+    } finally {
+      this.compute?.dispose();
+    }
+  }
+
+  private async train(): Promise<RunSummary> {
     await this.setup();
     const spec = this.spec;
     const x = this.x!;
-    const model = this.model!;
+    const compute = this.compute!;
     const averager = this.averager!;
     const sync = spec.algorithm.name !== 'adpsgd';
     const overlap = averager instanceof Adpsgd && spec.algorithm.overlap !== false;
@@ -405,10 +383,9 @@ export class PeerRuntime extends EventTarget {
       // Local step on x.
       const before = x.slice();
       const version0 = averager instanceof Adpsgd ? averager.version : 0;
-      model.setParams(before);
       const batches = Array.from({ length: spec.batch.gradAccumulation }, () => this.sampler!.next());
-      const res = await trainStep(model, batches, this.optimizer!, { maxGradNorm: spec.optimizer.gradClip > 0 ? spec.optimizer.gradClip : Number.POSITIVE_INFINITY });
-      const y = await model.getParams();
+      const res = await compute.step(before, this.step, batches);
+      const y = res.y;
       if (averager instanceof Adpsgd && averager.isStale(version0)) this.staleDropped++;
       else for (let i = 0; i < x.length; i++) x[i] += y[i] - before[i];
       const computeMs = performance.now() - tStart;
@@ -485,16 +462,11 @@ export class PeerRuntime extends EventTarget {
       joinedFrom: this.joinedFrom,
     };
     this.emit('done', summary);
-    this.optimizer?.dispose();
-    this.model?.dispose();
-    if (this.ownsBackend && this.init.disposeBackend !== false) (this.backend as { dispose?: () => void }).dispose?.();
     return summary;
   }
 
   private async evaluate(): Promise<void> {
-    const model = this.model!;
-    model.setParams(this.x!);
-    this.heldOutLoss = await evalLoss(model, this.heldOut);
+    this.heldOutLoss = await this.compute!.evaluate(this.x!, this.heldOut);
     this.emit('eval', { step: this.step, heldOutLoss: this.heldOutLoss });
   }
 

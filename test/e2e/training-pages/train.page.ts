@@ -2,13 +2,15 @@
  * The e2e training peer page: a SwarmNode plus a PeerRuntime (wasm backend) driven through
  * `window.swarmgradPeer` (the launchSwarm page API: start/info/stop, plus train/trainStatus).
  * The job comes from the swarm: the page waits for the signed announcement on gossipsub or from
- * the relay's /api/jobs, verifies it, and trains it. Parameter snapshots at chosen steps let the
+ * the relay's /api/jobs, verifies it, and trains it. The model and optimizer run in a Web Worker
+ * (WorkerCompute; the page is served with harness COMPUTE_WORKER) unless `compute: 'inline'`,
+ * so the page's main thread, which holds the WebRTC links, stays free while a step computes. Parameter snapshots at chosen steps let the
  * Node test measure how far the replicas are apart.
  */
 import type { SwarmPeerStartOptions } from '../../../peer-core/src/harness/swarm.ts';
 import { SwarmNode, type SwarmNodeInit } from '../../../peer-core/src/net/index.ts';
 import { createWasmBackend } from '../../../peer-core/src/backend/wasm/index.ts';
-import { createSwarmRuntime, JobBoard, type PeerRuntime, type RunSummary, type StepEvent, type VerifiedJob } from '../../../peer-core/src/runtime/index.ts';
+import { createSwarmRuntime, JobBoard, WorkerCompute, type PeerRuntime, type RunSummary, type StepEvent, type VerifiedJob } from '../../../peer-core/src/runtime/index.ts';
 
 export interface TrainOptions {
   relayHttp: string;
@@ -20,6 +22,22 @@ export interface TrainOptions {
   minPeers?: number;
   /** Held-out batches per evaluation (runtime default 4). */
   evalBatches?: number;
+  /** Where the model computes: 'worker' (default; a Web Worker, ./compute.worker.js) or 'inline'
+   *  (this page's main thread). */
+  compute?: 'worker' | 'inline';
+}
+
+const WORKER_URL = new URL('./compute.worker.js', location.href).href;
+
+/** The page's compute worker, created once and reused by every job (each job re-initialises it). */
+let computeWorker: Worker | undefined;
+async function workerCompute(): Promise<WorkerCompute> {
+  if (!computeWorker) {
+    const r = await fetch(WORKER_URL, { method: 'HEAD' });
+    if (!r.ok) throw new Error(`compute worker script ${WORKER_URL}: HTTP ${r.status} (serve the page with the harness's COMPUTE_WORKER, or train with compute: 'inline')`);
+    computeWorker = new Worker(WORKER_URL, { type: 'module', name: 'swarmgrad-compute' });
+  }
+  return new WorkerCompute({ port: computeWorker, backend: 'wasm', terminate: false });
 }
 
 function makeApi() {
@@ -74,10 +92,17 @@ function makeApi() {
       summary = undefined;
       error = undefined;
       const job = await waitForJob(o.relayHttp, o.jobId);
-      backend ??= await createWasmBackend();
-      backendName = backend.name;
+      const where = o.compute ?? 'worker';
+      let compute: WorkerCompute | undefined;
+      if (where === 'worker') {
+        compute = await workerCompute();
+        backendName = 'wasm';
+      } else {
+        backend ??= await createWasmBackend();
+        backendName = backend.name;
+      }
       const n = need();
-      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers, evalBatches: o.evalBatches });
+      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, compute, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers, evalBatches: o.evalBatches });
       // Snapshot at the first step at or after each requested one (a peer may jump rounds).
       const want = [...(o.snapshotAt ?? [])];
       rt.on('step', (e) => {
@@ -105,7 +130,7 @@ function makeApi() {
           error = String(e);
         },
       );
-      return { jobId: job.jobId, spec: job.spec, backend: backendName };
+      return { jobId: job.jobId, spec: job.spec, backend: backendName, compute: where };
     },
     trainStatus() {
       return { direct: node?.directPeers().length ?? 0, state: rt?.state ?? 'idle', steps: steps.length, lastStep: steps.at(-1), stepLog: steps.map((s) => ({ step: s.step, peers: s.peers, mixed: s.mixed, missing: s.missing, ms: s.ms, computeMs: s.computeMs, commMs: s.commMs, bytesUp: s.bytesUp, bytesUpTotal: s.bytesUpTotal })),
