@@ -19,7 +19,9 @@
  * --wan-topology ring|exponential (ring), --gamma-topk X (0.2), --gamma-sign X (0.5),
  * --wan-embd N (128), --wan-layers N (2), --wan-batch N (8), --wan-steps N (40), --wan-eval-every N (4),
  * --slowed-repeats N (2 adpsgd/dpsgd pairs), --slowed-accum N (1 micro-batch per step),
- * --slowed-eval-every N (2), --slowed-target-frac F (0.25: the slowed runs' target loss, as a fraction of the way from the single WAN run's final loss to the initial loss), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec), --no-wan, --inline-compute (train on the pages' main thread instead of their
+ * --slowed-eval-every N (2), --slowed-target-frac F (0.25: the slowed runs' target loss, as a fraction of the way from the single WAN run's final loss to the initial loss), --slowed-codec none|int8|topk|sign (none: both slowed runs' codec),
+ * --slowed-device-ms D (0: slowed peers at compute limit 0.25; D > 0: every peer emulates a device
+ * whose local step takes D ms, the slowed ones 4·D), --no-wan, --inline-compute (train on the pages' main thread instead of their
  * compute worker, for A/B), --only REGEX (run labels, e.g. 'choco_(int8|topk)$|_wan$'; the single-peer runs always
  * go), --quick (4 peers, 40 steps, no WAN).
  * With --json FILE it also writes FILE's stem + '-curves.json' and '-{steps,bytes,wan-time,slowed}.svg'.
@@ -92,6 +94,7 @@ const suite: BenchSuite = {
       slowedEvalEvery: num('slowed-eval-every', DEFAULTS.slowedEvalEvery),
       slowedTargetFrac: num('slowed-target-frac', DEFAULTS.slowedTargetFrac),
       slowedCodec: codec('slowed-codec', DEFAULTS.slowedCodec),
+      slowedDeviceMs: num('slowed-device-ms', DEFAULTS.slowedDeviceMs),
       compute: ctx.options['inline-compute'] === 'true' ? ('inline' as const) : DEFAULTS.compute,
       optimizer: optimizer as 'sgd' | 'adamw',
       lr: num('lr', DEFAULTS.lr),

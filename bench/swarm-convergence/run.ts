@@ -97,6 +97,14 @@ export interface SwarmConvergenceOptions extends ModelSize {
   slowedTargetFrac: number;
   /** Codec of both slowed runs (adpsgd and dpsgd), default none. */
   slowedCodec: CodecKey;
+  /**
+   * How the slowed peers are slowed. 0 (default): compute limit 0.25 on the slowed peers (they
+   * sleep 3c after a step of c ms), every peer computing as fast as the shared CPU lets it.
+   * D > 0: every peer emulates a device (PeerRuntime deviceStepMs): a local step lasts D ms on the
+   * fast peers and 4·D on the slowed ones, the real computation inside it, so the peers keep
+   * their speeds instead of sharing one CPU (choose D above the real step time).
+   */
+  slowedDeviceMs: number;
   /** Where the pages' model computes: 'worker' (default: a Web Worker, as the volunteer app) or
    *  'inline' (the page's main thread, which also holds the WebRTC links). */
   compute: 'worker' | 'inline';
@@ -130,6 +138,7 @@ export const DEFAULTS: Omit<SwarmConvergenceOptions, 'log'> = {
   slowedEvalEvery: 2,
   slowedTargetFrac: 0.25,
   slowedCodec: 'none',
+  slowedDeviceMs: 0,
   compute: 'worker',
   wanBytesPerSecond: 2_500_000,
   wanDelayMs: 50,
@@ -287,14 +296,14 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         ...extra,
       });
 
-    async function run(label: string, spec: JobSpecInput, m: ModelSize, opts: { peers?: number; computeLimits?: Record<number, number>; target?: number } = {}): Promise<RunResult> {
+    async function run(label: string, spec: JobSpecInput, m: ModelSize, opts: { peers?: number; computeLimits?: Record<number, number>; deviceStepMs?: (i: number) => number; target?: number } = {}): Promise<RunResult> {
       const n = opts.peers ?? o.peers;
       const env = await signJob(key, { ...spec, name: label });
       const added = await relay.jobs.add(env);
       if (!added.ok) throw new Error(`${label}: job rejected: ${added.reason}`);
       const peers = sw.peers.slice(0, n);
       const r0 = await Promise.all(
-        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], compute: o.compute, allowRelayed: relayedPairs > 0, evalBatches: m.evalBatches })),
+        peers.map((p, i) => p.call<{ backend: string }>('train', { relayHttp: relay.http.url, jobId: env.payload.jobId, text, minPeers: n, computeLimit: opts.computeLimits?.[i], deviceStepMs: opts.deviceStepMs?.(i), compute: o.compute, allowRelayed: relayedPairs > 0, evalBatches: m.evalBatches })),
       );
       backend = r0[0]!.backend;
       const end = Date.now() + 900_000;
@@ -448,7 +457,10 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
     // peers from more hops away). The pair is repeated `slowedRepeats` times, alternating which
     // algorithm goes first.
     if (slowedWanted) {
-      const slowed = { 0: 0.25, 1: 0.25 };
+      // Peers 0 and 1 are the slowed ones: compute limit 0.25, or 4× the emulated device's step.
+      const dev = o.slowedDeviceMs;
+      if (!(dev >= 0 && Number.isFinite(dev))) throw new RangeError(`--slowed-device-ms must be ≥ 0, got ${dev}`);
+      const slowedOpts = dev > 0 ? { deviceStepMs: (i: number) => (i < 2 ? 4 * dev : dev) } : { computeLimits: { 0: 0.25, 1: 0.25 } };
       const sm: ModelSize = { ...wm, evalEvery: o.slowedEvalEvery };
       const spec = (a: Algo) =>
         algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: slowedTarget } }, 'ring');
@@ -464,12 +476,24 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       // six such commands the first pair's first run (adpsgd) lost in 5 of 6 pairs and the
       // second pair's adpsgd won in 5 of 6 (docs/TRAINING-SWARM.md). One untimed dpsgd run on
       // the same ring warms them; it is in the curves file as `warmup_<codec>_slowed`.
-      await run(`warmup_${sc}_slowed`, spec('dpsgd'), sm, { computeLimits: slowed, target: slowedTarget });
+      await run(`warmup_${sc}_slowed`, spec('dpsgd'), sm, { ...slowedOpts, target: slowedTarget });
+      // With emulated devices: how many timed local steps computed longer than their device
+      // time (the emulation did not hold for them: the shared CPU was the limit).
+      let deviceSteps = 0;
+      let deviceOver = 0;
       for (let r = 1; r <= o.slowedRepeats; r++) {
         const order: ('adpsgd' | 'dpsgd')[] = r % 2 ? ['adpsgd', 'dpsgd'] : ['dpsgd', 'adpsgd'];
         for (const a of order) {
           const label = `${a}_${sc}_slowed${r > 1 ? `_r${r}` : ''}`;
-          const res = await run(label, spec(a), sm, { computeLimits: slowed, target: slowedTarget });
+          const res = await run(label, spec(a), sm, { ...slowedOpts, target: slowedTarget });
+          if (dev > 0) {
+            for (const [i, p] of res.perPeer.entries()) {
+              for (const s of p.steps) {
+                deviceSteps++;
+                if (s[2]! > (i < 2 ? 4 * dev : dev)) deviceOver++;
+              }
+            }
+          }
           times[a].push(res.timeToTarget!);
           allTimes[a].push(res.timeToTargetAll!);
           if (a === 'adpsgd') finals.push(res.finalLoss);
@@ -481,6 +505,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
         out.push({ name: `time_to_target_all_speedup_adpsgd_vs_dpsgd${sc === 'none' ? '' : `_${sc}`}_slowed${r > 1 ? `_r${r}` : '_r1'}`, value: Number.isFinite(adAll) && Number.isFinite(dpAll) ? dpAll / adAll : 0, unit: 'x (dpsgd / adpsgd time until every peer reached the target, this pair; 0 = one of them never did)' });
         out.push({ name: `time_to_target_speedup_adpsgd_vs_dpsgd${sc === 'none' ? '' : `_${sc}`}_slowed${r > 1 ? `_r${r}` : '_r1'}`, value: Number.isFinite(times.adpsgd[k]!) ? times.dpsgd[k]! / times.adpsgd[k]! : 0, unit: 'x (dpsgd time / adpsgd time, this pair)' });
       }
+      if (dev > 0) out.push({ name: 'slowed_device_steps_over', value: deviceOver / Math.max(1, deviceSteps), unit: `fraction of the timed local steps whose real computation exceeded the emulated device time (${dev} ms; slowed peers ${4 * dev} ms)` });
       const ad = mean(times.adpsgd);
       const dp = mean(times.dpsgd);
       out.push({ name: `final_loss_adpsgd_${sc}`, value: mean(finals), unit: 'nats (mean over the slowed runs)' });

@@ -69,6 +69,14 @@ export interface PeerRuntimeInit {
   shard?: Shard;
   /** Share of wall time spent computing, in (0, 1]. Default 1. */
   computeLimit?: number;
+  /**
+   * Emulated device speed, for benchmarks that run many peers on one machine: a local step takes
+   * at least this long (ms). After computing the step (c ms) the loop waits the remaining
+   * deviceStepMs − c before it applies the step and exchanges, as a device that needs
+   * deviceStepMs per step would; while waiting it uses no CPU, so peers of one machine keep
+   * distinct speeds without taking CPU from each other. 0 (default): off.
+   */
+  deviceStepMs?: number;
   /** Peers to wait for before a fresh start (default spec.peers.min). */
   minPeers?: number;
   startWaitMs?: number;
@@ -83,7 +91,8 @@ export interface StepEvent {
   step: number;
   loss: number;
   lr: number;
-  /** Wall time of the whole step, of the local computation, and of the exchange (ms). With
+  /** Wall time of the whole step, of the local computation (the real one: an emulated device's
+   *  wait, deviceStepMs, counts in `ms` only), and of the exchange (ms). With
    *  AD-PSGD's overlap, commMs is the wait for the previous exchange and the mix counts
    *  (neighbours, mixed, missing, rejected) are that exchange's. */
   ms: number;
@@ -212,6 +221,8 @@ export class PeerRuntime extends EventTarget {
     this.transport = init.transport;
     this.computeLimit = init.computeLimit ?? RUNTIME_DEFAULTS.computeLimit;
     this.checkLimit(this.computeLimit);
+    const d = init.deviceStepMs ?? 0;
+    if (!(d >= 0 && Number.isFinite(d))) throw new RuntimeConfigError(`deviceStepMs must be a finite number ≥ 0, got ${d}`);
   }
 
   get state(): RuntimeState {
@@ -386,9 +397,12 @@ export class PeerRuntime extends EventTarget {
       const batches = Array.from({ length: spec.batch.gradAccumulation }, () => this.sampler!.next());
       const res = await compute.step(before, this.step, batches);
       const y = res.y;
+      const computeMs = performance.now() - tStart;
+      // An emulated slower device: the step's result exists only after deviceStepMs.
+      const deviceMs = this.init.deviceStepMs ?? 0;
+      if (deviceMs > computeMs) await sleep(deviceMs - computeMs);
       if (averager instanceof Adpsgd && averager.isStale(version0)) this.staleDropped++;
       else for (let i = 0; i < x.length; i++) x[i] += y[i] - before[i];
-      const computeMs = performance.now() - tStart;
       this.lastLoss = res.loss;
       this.localSteps++;
       this.atInit = false;

@@ -259,6 +259,31 @@ describe('PeerRuntime (in-memory swarm)', () => {
     }, 60_000);
   }
 
+  it('an emulated device (deviceStepMs) stretches every local step to its time; its neighbour waits for it', async () => {
+    const spec = tinySpec({ algorithm: { name: 'dpsgd', timeoutMs: 5000 }, topology: { kind: 'ring' }, stopping: { maxSteps: 6, evalEverySteps: 6 } });
+    const net = new InMemoryNetwork({ clock: new RealClock() });
+    const jobNet = new MemoryJobNetwork(net);
+    const ds = await jobDataset(spec, text);
+    const mk = (id: string, deviceStepMs: number) => new PeerRuntime({ spec, transport: jobNet.join(id), backend: createWasmBackendSync(), dataset: ds, minPeers: 2, startWaitMs: 5000, deviceStepMs });
+    const slow = mk('slow', 300);
+    const fast = mk('fast', 0);
+    const slowSteps: StepEvent[] = [];
+    const fastSteps: StepEvent[] = [];
+    slow.on('step', (e) => slowSteps.push(e));
+    fast.on('step', (e) => fastSteps.push(e));
+    await Promise.all([slow.start(), fast.start()]);
+    expect(slowSteps).toHaveLength(6);
+    for (const e of slowSteps) {
+      expect(e.ms).toBeGreaterThanOrEqual(295);
+      expect(e.computeMs).toBeLessThan(e.ms); // computeMs is the real computation, not the wait
+    }
+    // Synchronous rounds: the fast peer's rounds last as long as the slow device's steps.
+    const fastMean = fastSteps.slice(1).reduce((a, e) => a + e.ms, 0) / (fastSteps.length - 1);
+    expect(fastMean).toBeGreaterThan(200);
+    const net2 = new MemoryJobNetwork(new InMemoryNetwork({ clock: new RealClock() }));
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => new PeerRuntime({ spec, transport: net2.join(`b${bad}`), deviceStepMs: bad })).toThrow(RuntimeConfigError);
+  }, 60_000);
+
   it('rejects a bad compute limit and a vocabulary the tokenizer does not fit', async () => {
     const net = new MemoryJobNetwork(new InMemoryNetwork({ clock: new RealClock() }));
     const spec = tinySpec();

@@ -25,6 +25,8 @@ export interface TrainOptions {
   /** Where the model computes: 'worker' (default; a Web Worker, ./compute.worker.js) or 'inline'
    *  (this page's main thread). */
   compute?: 'worker' | 'inline';
+  /** Emulated device: each local step lasts at least this long (PeerRuntime deviceStepMs). */
+  deviceStepMs?: number;
 }
 
 const WORKER_URL = new URL('./compute.worker.js', location.href).href;
@@ -102,7 +104,7 @@ function makeApi() {
         backendName = backend.name;
       }
       const n = need();
-      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, compute, computeLimit: o.computeLimit, allowRelayed: o.allowRelayed, minPeers: o.minPeers, evalBatches: o.evalBatches });
+      rt = createSwarmRuntime({ node: n, jobId: job.jobId, spec: job.spec, text: o.text, backend, compute, computeLimit: o.computeLimit, deviceStepMs: o.deviceStepMs, allowRelayed: o.allowRelayed, minPeers: o.minPeers, evalBatches: o.evalBatches });
       // Snapshot at the first step at or after each requested one (a peer may jump rounds).
       const want = [...(o.snapshotAt ?? [])];
       rt.on('step', (e) => {
