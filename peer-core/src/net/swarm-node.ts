@@ -41,9 +41,9 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { type AdaptiveDiscovery, adaptiveDiscovery } from './discovery.ts';
-import { DialTimeoutError, DirectDialError, FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
+import { FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
-import { type DialFailure, dialAttemptTimeout, dialBackoff, LagMonitor, nextDialTarget } from './dial.ts';
+import { Dialer, dialAttemptTimeout, LagMonitor } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
 import { type CapabilityRecord, Heartbeats } from './heartbeats.ts';
 import { type LeaveDetail, Membership } from './membership.ts';
@@ -54,7 +54,8 @@ import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, Bul
 import { installInitChannelRaceFix } from './webrtc-init-race.ts';
 import { sleep } from '../util/sleep.ts';
 
-export { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
+export { type DialFailure, type DialRecord, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from './dial.ts';
+import type { DialRecord } from './dial.ts';
 export type { CapabilityRecord } from './heartbeats.ts';
 export { fetchRelayInfo } from './relay-link.ts';
 
@@ -115,28 +116,6 @@ export interface Member {
   direct: boolean;
 }
 
-/**
- * One dial series to a target, recorded when it ends. Two durations, reported separately:
- *  - `ms`: from the start of the FIRST attempt of the series to the direct connection being
- *    open (retries and back-off included): the mesh benchmark's "dial time";
- *  - `attemptMs`: from the start of the SUCCESSFUL attempt to the connection being open.
- * `waitMs` is the time the target sat in this node's dial queue before its first attempt
- * (not part of either). `phases` are the libp2p dial progress events of the successful
- * attempt with their time since its start (`webrtc:read-sdp-answer@812`).
- */
-export interface DialRecord {
-  peerId: string;
-  ok: boolean;
-  attempts: number;
-  ms: number;
-  attemptMs?: number;
-  /** Wall-clock start of the successful attempt (Date.now()): lines dials of different peers up. */
-  startedAt?: number;
-  waitMs?: number;
-  phases?: string[];
-  errors: string[];
-}
-
 export interface LinkProbe {
   peerId: string;
   rttMs: number;
@@ -176,20 +155,6 @@ export interface SwarmNodeStats {
 
 export type TensorHandler = (t: WireTensor, from: string) => void;
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: unknown): void;
-}
-function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
-}
 
 
 export function summarizeConnection(c: Connection): ConnectionSummary {
@@ -240,17 +205,12 @@ export class SwarmNode extends EventTarget {
   private unloadOff: (() => void) | undefined;
   private readonly handlers = new Set<TensorHandler>();
   private readonly shapers = new Map<string, LinkShaper>();
-  private readonly dialing = new Map<string, Deferred<Connection>>();
-  private readonly dialActive = new Set<string>();
-  private dialWorker = false;
-  /** Failed dial rounds per target and when the next round may start (performance.now()). */
-  private readonly dialFailures = new Map<string, DialFailure>();
-  /** When each target entered the dial queue (performance.now()), for DialRecord.waitMs. */
-  private readonly dialQueuedAt = new Map<string, number>();
+  /** Direct dials of this node: the queue, its one worker, retries and the records (dial.ts). */
+  private readonly dialer: Dialer<Connection>;
   private readonly ready = new Map<string, Promise<void>>();
   /** Warm-ups of new direct connections: one at a time, when this node's dialing is idle (direct.ts). */
   private readonly warmups: WarmupScheduler<Connection>;
-  /** Event-loop lag of this runtime (gates dial attempts). */
+  /** Event-loop lag of this runtime (recorded with every dial attempt). */
   private readonly lag = new LagMonitor();
   private timers: ReturnType<typeof setInterval>[] = [];
   private caps: CapabilityRecord;
@@ -305,10 +265,28 @@ export class SwarmNode extends EventTarget {
       stats: this.stats,
       onDiscovered: (peerId) => this.onDiscovered(peerId),
       dialIfDialer: (from) => {
-        if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialing.has(from)) {
+        if (this.isDialerFor(from) && (this.init.autoConnect ?? true) && !this.directConnection(from) && !this.dialer.has(from)) {
           this.dialDirect(from).catch(() => {});
         }
       },
+    });
+    this.dialer = new Dialer<Connection>({
+      self: () => this.peerId,
+      running: () => this.node !== undefined,
+      dial: (peerId, { signal, onProgress }) => {
+        if (!this.node) throw new SwarmNodeStateError('SwarmNode stopped');
+        return this.node.dial(this.dialAddr(peerId), { signal, force: true, onProgress });
+      },
+      existing: (peerId) => this.directConnection(peerId),
+      isDirect: isDirectConnection,
+      describe: (c) => c.remoteAddr.toString(),
+      lagMs: () => this.lag.recentMaxMs(),
+      records: this.stats.dials,
+      attempts: this.cfg.dialAttempts,
+      timeoutMs: this.cfg.dialTimeoutMs,
+      retryBaseMs: this.cfg.dialRetryBaseMs,
+      stallMs: this.cfg.dialStallMs,
+      iceStallMs: this.cfg.dialIceStallMs,
     });
     this.warmups = new WarmupScheduler<Connection>({
       dialIdle: () => this.dialIdle(),
@@ -640,154 +618,9 @@ export class SwarmNode extends EventTarget {
     return this.relay.addrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
   }
 
-  /**
-   * Queue a direct dial. One dial runs at a time per node; nextDialTarget picks which queued
-   * target goes next (fewest failed rounds first, then ring order from this peer's id), so
-   * dialers do not all hit the same target at once and a target that keeps failing cannot
-   * starve the others. A target whose round of attempts failed waits dialBackoff() before its
-   * next round.
-   */
+  /** Queue a direct dial (dial.ts Dialer: one attempt at a time per node, ring order, retries). */
   private dialDirect(peerId: string): Promise<Connection> {
-    const inflight = this.dialing.get(peerId);
-    if (inflight) return inflight.promise;
-    const d = deferred<Connection>();
-    d.promise.catch(() => {});
-    this.dialing.set(peerId, d);
-    if (!this.dialFailures.has(peerId)) this.dialQueuedAt.set(peerId, performance.now());
-    void this.runDials();
-    return d.promise;
-  }
-
-  private async runDials(): Promise<void> {
-    if (this.dialWorker) return;
-    this.dialWorker = true;
-    try {
-      while (this.node) {
-        const queued = [...this.dialing.keys()].filter((id) => !this.dialActive.has(id));
-        if (!queued.length) break;
-        const now = performance.now();
-        const next = nextDialTarget(this.peerId, queued, this.dialFailures, now);
-        if (next === undefined) {
-          // Every queued target is backing off: sleep until the first one may go again.
-          const wake = Math.min(...queued.map((id) => this.dialFailures.get(id)?.notBefore ?? now));
-          await sleep(Math.max(10, wake - now));
-          continue;
-        }
-        this.dialActive.add(next);
-        const d = this.dialing.get(next)!;
-        let settled = true;
-        try {
-          d.resolve(await this.dialAttempt(next));
-        } catch (e) {
-          // One attempt per turn: the target goes back into the queue behind the targets with
-          // fewer failures, unless it has used up its attempts (a heartbeat re-queues it later).
-          const f = this.dialFailures.get(next);
-          if (!f) d.reject(e);
-          else if (f.rounds >= this.cfg.dialAttempts) {
-            this.stats.dials.push({ peerId: next, ok: false, attempts: f.rounds, ms: performance.now() - f.firstAt, errors: f.errors });
-            f.errors = [];
-            this.dialQueuedAt.delete(next);
-            d.reject(new DirectDialError(`no direct connection to ${next} after ${f.rounds} attempts: ${(e as Error).message}`));
-          } else settled = false;
-        } finally {
-          this.dialActive.delete(next);
-          if (settled) this.dialing.delete(next);
-        }
-      }
-    } finally {
-      this.dialWorker = false;
-    }
-    if (!this.node) for (const [, d] of this.dialing) d.reject(new SwarmNodeStateError('SwarmNode stopped'));
-  }
-
-  /**
-   * One WebRTC dial attempt to `peerId`. Its timeout grows with the target's failed attempts
-   * (dialTimeoutMs, 2x, 3x, at most 4x): on a starved machine every stage (circuit, noise over
-   * the circuit, SDP, ICE) is slow, and a fixed short timeout only restarts the same work.
-   * A failure is recorded in dialFailures (rounds, back-off, errors with the last dial stage).
-   */
-  private async dialAttempt(peerId: string): Promise<Connection> {
-    const existing = this.directConnection(peerId);
-    if (existing) {
-      this.dialFailures.delete(peerId);
-      return existing;
-    }
-    const node = this.node;
-    if (!node) throw new SwarmNodeStateError('SwarmNode stopped');
-    const ta = performance.now();
-    const wallStart = Date.now();
-    const prev = this.dialFailures.get(peerId);
-    const timeoutMs = dialAttemptTimeout(prev?.rounds ?? 0, this.cfg.dialTimeoutMs);
-    // The last libp2p dial stage reached ('webrtc:read-sdp-answer@812ms', ...): where a failed attempt stopped.
-    let stage = 'queued';
-    // The first entry: this node's event-loop lag when the attempt started (dial.ts LagMonitor).
-    const phases: string[] = [`lag=${this.lag.recentMaxMs().toFixed(0)}ms`];
-    // Two limits: the attempt's total timeout, and (optional, dialStallMs > 0) a stall limit that
-    // aborts an attempt whose dial made no progress for that long (hung attempts sit in one
-    // stage, e.g. ICE, until the timeout; but on a starved machine slow stages look the same).
-    const ac = new AbortController();
-    const total = setTimeout(() => ac.abort(new DialTimeoutError(`attempt timed out after ${timeoutMs} ms`)), timeoutMs);
-    let stall: ReturnType<typeof setTimeout> | undefined;
-    const armStall = () => {
-      if (this.cfg.dialStallMs <= 0) return;
-      clearTimeout(stall);
-      stall = setTimeout(() => ac.abort(new DialTimeoutError(`no dial progress for ${this.cfg.dialStallMs} ms`)), this.cfg.dialStallMs);
-    };
-    armStall();
-    // The ICE stage has its own limit (dialIceStallMs): once candidates flow, a healthy attempt
-    // opens within ~0.8 s even on the loaded machine; hung ones sat there until the timeout.
-    let ice: ReturnType<typeof setTimeout> | undefined;
-    const iceMs = this.cfg.dialIceStallMs;
-    const onProgress = (ev: { type: string }) => {
-      const at = (performance.now() - ta).toFixed(0);
-      stage = `${ev.type}@${at}ms`;
-      if (phases.length < 40) phases.push(`${ev.type}@${at}`);
-      armStall();
-      if (iceMs > 0 && (ev.type === 'webrtc:read-ice-candidates' || ev.type === 'webrtc:add-ice-candidate')) {
-        clearTimeout(ice);
-        ice = setTimeout(() => ac.abort(new DialTimeoutError(`ICE/DTLS not connected ${iceMs} ms after the last candidate`)), iceMs);
-      } else if (ev.type === 'webrtc:close-signaling-stream') clearTimeout(ice);
-    };
-    try {
-      const signal = ac.signal;
-      // Race a hard timer too: a dial that ignores its abort signal must not block the queue.
-      const c = await Promise.race([
-        node.dial(this.dialAddr(peerId), { signal, force: true, onProgress }),
-        sleep(timeoutMs + 1000).then(() => {
-          throw new DirectDialError(`dial ignored its ${timeoutMs} ms timeout`);
-        }),
-      ]);
-      if (!isDirectConnection(c)) throw new DirectDialError(`dial gave a non-direct connection ${c.remoteAddr}`);
-      // ms: from the first attempt of this series (retries and back-off included).
-      const now = performance.now();
-      const firstAt = prev?.firstAt ?? ta;
-      const queuedAt = this.dialQueuedAt.get(peerId);
-      this.stats.dials.push({
-        peerId,
-        ok: true,
-        attempts: (prev?.rounds ?? 0) + 1,
-        ms: now - firstAt,
-        attemptMs: now - ta,
-        startedAt: wallStart,
-        ...(queuedAt !== undefined ? { waitMs: Math.max(0, firstAt - queuedAt) } : {}),
-        phases,
-        errors: prev?.errors ?? [],
-      });
-      this.dialFailures.delete(peerId);
-      this.dialQueuedAt.delete(peerId);
-      return c;
-    } catch (e) {
-      const rounds = (prev?.rounds ?? 0) + 1;
-      const why = ac.signal.aborted ? ` [${(ac.signal.reason as Error).message}]` : '';
-      const errors = [...(prev?.errors ?? []), `${(e as Error).name}: ${(e as Error).message}${why} (${timeoutMs} ms attempt from ${Math.round(wallStart)}, last stage ${stage})`];
-      const iceHang = ac.signal.aborted && (ac.signal.reason as Error).message.startsWith('ICE/DTLS');
-      this.dialFailures.set(peerId, { rounds, notBefore: performance.now() + dialBackoff(rounds, this.cfg.dialRetryBaseMs), firstAt: prev?.firstAt ?? ta, errors, iceHang });
-      throw e;
-    } finally {
-      clearTimeout(total);
-      clearTimeout(stall);
-      clearTimeout(ice);
-    }
+    return this.dialer.dial(peerId);
   }
 
   /** Discovery slows down once this node knows a member: from then on its presence reaches the
@@ -801,7 +634,7 @@ export class SwarmNode extends EventTarget {
   private onDiscovered(peerId: string): void {
     if (this.relay.ids.has(peerId) || !this.node || peerId === this.peerId) return;
     if (!this.members.touch(peerId)) return; // it announced its leave: a late discovery record
-    if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId) && !this.directConnection(peerId) && !this.dialing.has(peerId)) {
+    if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId) && !this.directConnection(peerId) && !this.dialer.has(peerId)) {
       this.dialDirect(peerId).catch((e) => this.dispatchEvent(new CustomEvent('dial:error', { detail: { peerId, error: String(e) } })));
     }
   }
@@ -843,10 +676,7 @@ export class SwarmNode extends EventTarget {
 
   /** Nothing dial-related to do right now: no attempt in flight, no queued target due. */
   private dialIdle(): boolean {
-    if (this.dialActive.size > 0) return false;
-    const now = performance.now();
-    for (const id of this.dialing.keys()) if ((this.dialFailures.get(id)?.notBefore ?? 0) <= now) return false;
-    return true;
+    return this.dialer.idle();
   }
 
   private async warmup(c: Connection): Promise<void> {
