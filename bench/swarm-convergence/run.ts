@@ -460,7 +460,8 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
       // Peers 0 and 1 are the slowed ones: compute limit 0.25, or 4× the emulated device's step.
       const dev = o.slowedDeviceMs;
       if (!(dev >= 0 && Number.isFinite(dev))) throw new RangeError(`--slowed-device-ms must be ≥ 0, got ${dev}`);
-      const slowedOpts = dev > 0 ? { deviceStepMs: (i: number) => (i < 2 ? 4 * dev : dev) } : { computeLimits: { 0: 0.25, 1: 0.25 } };
+      const deviceStepMs = (i: number) => (i < 2 ? 4 * dev : dev);
+      const slowedOpts = dev > 0 ? { deviceStepMs } : { computeLimits: { 0: 0.25, 1: 0.25 } };
       const sm: ModelSize = { ...wm, evalEvery: o.slowedEvalEvery };
       const spec = (a: Algo) =>
         algoSpec(a, sc, sm, { batch: { perPeer: sm.batch, gradAccumulation: o.slowedAccum }, stopping: { maxSteps: sm.steps, evalEverySteps: sm.evalEvery, targetLoss: slowedTarget } }, 'ring');
@@ -490,7 +491,7 @@ export async function runSwarmConvergence(o: SwarmConvergenceOptions): Promise<{
             for (const [i, p] of res.perPeer.entries()) {
               for (const s of p.steps) {
                 deviceSteps++;
-                if (s[2]! > (i < 2 ? 4 * dev : dev)) deviceOver++;
+                if (s[2]! > deviceStepMs(i)) deviceOver++;
               }
             }
           }

@@ -289,7 +289,7 @@ export class SwarmNode extends EventTarget {
       iceStallMs: this.cfg.dialIceStallMs,
     });
     this.warmups = new WarmupScheduler<Connection>({
-      dialIdle: () => this.dialIdle(),
+      dialIdle: () => this.dialer.idle(),
       run: (_peerId, c) => this.warmup(c),
       alive: (c) => c.status === 'open',
       quietMs: init.warmupQuietMs ?? NET_DEFAULTS.warmupQuietMs,
@@ -672,11 +672,6 @@ export class SwarmNode extends EventTarget {
     if (this.directConnection(peerId) || !this.members.has(peerId)) return;
     this.ready.delete(peerId);
     if ((this.init.autoConnect ?? true) && this.isDialerFor(peerId)) this.dialDirect(peerId).catch(() => {});
-  }
-
-  /** Nothing dial-related to do right now: no attempt in flight, no queued target due. */
-  private dialIdle(): boolean {
-    return this.dialer.idle();
   }
 
   private async warmup(c: Connection): Promise<void> {

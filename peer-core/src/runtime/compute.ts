@@ -131,6 +131,7 @@ export interface ComputePort {
   addEventListener(type: 'message', cb: (ev: MessageEvent) => void): void;
   addEventListener(type: 'error', cb: (ev: Event) => void): void;
   removeEventListener(type: 'message', cb: (ev: MessageEvent) => void): void;
+  removeEventListener(type: 'error', cb: (ev: Event) => void): void;
   terminate?(): void;
 }
 
@@ -164,13 +165,11 @@ export class WorkerCompute implements LocalCompute {
   private failed: Error | undefined;
   private name: string | undefined;
   private readonly onMessage = (ev: MessageEvent) => this.receive(ev.data as ComputeReply);
+  private readonly onError = (ev: Event) => this.fail(new ComputeError(`compute worker crashed: ${(ev as ErrorEvent).message || 'unknown error'}`));
 
   constructor(private readonly cfg: WorkerComputeInit) {
     cfg.port.addEventListener('message', this.onMessage);
-    cfg.port.addEventListener('error', (ev: Event) => {
-      const msg = (ev as ErrorEvent).message || 'unknown error';
-      this.fail(new ComputeError(`compute worker crashed: ${msg}`));
-    });
+    cfg.port.addEventListener('error', this.onError);
   }
 
   get backendName(): string | undefined {
@@ -185,12 +184,12 @@ export class WorkerCompute implements LocalCompute {
 
   async step(x: Float32Array, step: number, batches: Batch[]): Promise<LocalStepResult> {
     // x is copied, not transferred: the caller keeps its vector.
-    const r = await this.call({ op: 'step', x: x.slice(), step, batches }, true);
+    const r = await this.call({ op: 'step', x: x.slice(), step, batches });
     return { y: r.y!, loss: r.loss!, lr: r.lr! };
   }
 
   async evaluate(x: Float32Array, batches: Batch[]): Promise<number> {
-    const r = await this.call({ op: 'eval', x: x.slice(), batches }, true);
+    const r = await this.call({ op: 'eval', x: x.slice(), batches });
     return r.loss!;
   }
 
@@ -201,16 +200,18 @@ export class WorkerCompute implements LocalCompute {
     }
     this.fail(new ComputeError('compute disposed'));
     this.cfg.port.removeEventListener('message', this.onMessage);
+    this.cfg.port.removeEventListener('error', this.onError);
     if (this.cfg.terminate !== false) this.cfg.port.terminate?.();
   }
 
-  private call(req: DistributiveOmit<ComputeRequest, 'id'>, transferX = false): Promise<ComputeReply & { ok: true }> {
+  /** Post a request; its parameter vector (always a copy made for it) is transferred. */
+  private call(req: DistributiveOmit<ComputeRequest, 'id'>): Promise<ComputeReply & { ok: true }> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((ok, fail) => {
       this.pending.set(id, { ok, fail });
       const msg = { ...req, id } as ComputeRequest;
-      const transfer = transferX && 'x' in msg ? [msg.x.buffer as ArrayBuffer] : [];
+      const transfer = 'x' in msg ? [msg.x.buffer as ArrayBuffer] : [];
       this.cfg.port.postMessage(msg, transfer);
     });
   }

@@ -13,14 +13,13 @@ interface FakeConn {
   direct: boolean;
 }
 
-function make(over: Partial<DialerInit<FakeConn>> & { behave?: (peer: string, n: number, signal: AbortSignal, progress: (ev: DialProgress) => void) => Promise<FakeConn> } = {}) {
+function make({ behave = async (peer) => ({ peer, direct: true }), ...over }: Partial<DialerInit<FakeConn>> & { behave?: (peer: string, n: number, signal: AbortSignal, progress: (ev: DialProgress) => void) => Promise<FakeConn> } = {}) {
   const calls: string[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   let running = true;
   const records: DialRecord[] = [];
   const perPeer = new Map<string, number>();
-  const behave = over.behave ?? (async (peer) => ({ peer, direct: true }));
   const dialer = new Dialer<FakeConn>({
     self: () => 'm',
     running: () => running,

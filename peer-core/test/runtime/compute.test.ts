@@ -91,8 +91,10 @@ describe('WorkerCompute', () => {
     await expect(worker.step(new Float32Array(10), 0, batch)).rejects.toThrow(/before init/);
     const x0 = await worker.init(spec);
     await expect(worker.init(spec)).rejects.toThrow(/already initialised/);
-    // A parameter vector of the wrong length is the backend's named error, passed on by name.
-    await expect(worker.evaluate(new Float32Array(3), batch)).rejects.toThrow(ComputeError);
+    // A parameter vector of the wrong length is the model's named error, passed on by name.
+    const wrong = worker.evaluate(new Float32Array(3), batch);
+    await expect(wrong).rejects.toThrow(ComputeError);
+    await expect(wrong).rejects.toThrow(/^ModelInputError: flat params hold 3 floats/);
     expect(Number.isFinite(await worker.evaluate(x0, batch))).toBe(true);
     worker.dispose();
   });
