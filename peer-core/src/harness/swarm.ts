@@ -57,8 +57,16 @@ export interface LaunchSwarmInit {
   /** Reuse a browser (not closed by close()); default: launch one. */
   browser?: Browser;
   launch?: LaunchInit;
-  /** Start peers this many at a time (CPU-bound machines); default all at once. */
+  /** Load pages, then start peers, this many at a time (CPU-bound machines); default all at once. */
   startConcurrency?: number;
+  /**
+   * Load every page before starting any peer's SwarmNode (default true). On one machine a page
+   * that is still loading (a renderer process starting, the bundle parsed and compiled) takes
+   * the CPU that the started pages' dials need: in the 8-page mesh, dials that overlapped page
+   * loads took 1-2.8 s and the ones after 0.2-0.6 s (docs/NETWORK.md, "Session 7"). Volunteers
+   * on separate machines do not share that CPU. `false`: load and start each page in turn.
+   */
+  loadBeforeStart?: boolean;
 }
 
 export interface SwarmPeer {
@@ -183,8 +191,17 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   );
 }
 
-/** Open one more volunteer page and start its SwarmNode. */
-async function openPeer(browser: Browser, url: string, index: number, startOpts: SwarmPeerStartOptions): Promise<SwarmPeer> {
+/** A loaded volunteer page whose SwarmNode has not started yet. */
+interface LoadedPage {
+  index: number;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+  call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+}
+
+/** Open one more volunteer page (its own BrowserContext) and wait for its `swarmgradPeer` API. */
+async function loadPeerPage(browser: Browser, url: string, index: number): Promise<LoadedPage> {
   const context = await browser.newContext();
   // Loading the 2 MB bundle into the Nth page of a starved 2-core machine can pass Playwright's 30 s.
   context.setDefaultNavigationTimeout(120_000);
@@ -206,6 +223,12 @@ async function openPeer(browser: Browser, url: string, index: number, startOpts:
       throw new PageScriptError(`peer ${index} ${method}: ${(e as Error).message}`);
     }
   };
+  return { index, context, page, problems, call };
+}
+
+/** Start a loaded page's SwarmNode. */
+async function startPeer(loaded: LoadedPage, startOpts: SwarmPeerStartOptions): Promise<SwarmPeer> {
+  const { index, context, page, problems, call } = loaded;
   // One retry: on a starved machine the relay handshake can pass its timeout (RelayConnectError);
   // the page's start() builds a fresh SwarmNode each time.
   const start = () => call<{ peerId: string; timings: Record<string, number> }>('start', startOpts);
@@ -232,16 +255,27 @@ export async function launchSwarm(init: LaunchSwarmInit): Promise<RunningSwarm> 
   const url = init.url ?? served!.url;
   const browser = init.browser ?? (await launchBrowser({ swiftshader: false, ...init.launch }));
   const peers: SwarmPeer[] = [];
+  const loaded: LoadedPage[] = [];
   const closed = new Set<number>();
+  const indices = Array.from({ length: init.peers }, (_, i) => i);
+  const concurrency = init.startConcurrency ?? init.peers;
+  const startOpts = { ...init.start, relay: relayAddrs };
   try {
-    await pool(
-      Array.from({ length: init.peers }, (_, i) => i),
-      init.startConcurrency ?? init.peers,
-      async (i) => {
-        peers[i] = await openPeer(browser, url, i, { ...init.start, relay: relayAddrs });
-      },
-    );
+    if (init.loadBeforeStart ?? true) {
+      await pool(indices, concurrency, async (i) => {
+        loaded[i] = await loadPeerPage(browser, url, i);
+      });
+      await pool(indices, concurrency, async (i) => {
+        peers[i] = await startPeer(loaded[i]!, startOpts);
+      });
+    } else {
+      await pool(indices, concurrency, async (i) => {
+        loaded[i] = await loadPeerPage(browser, url, i);
+        peers[i] = await startPeer(loaded[i]!, startOpts);
+      });
+    }
   } catch (e) {
+    await Promise.allSettled(loaded.filter((l) => l).map((l) => l.context.close()));
     if (!init.browser) await browser.close();
     await served?.close();
     throw e;

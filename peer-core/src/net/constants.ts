@@ -104,6 +104,12 @@ export const NET_DEFAULTS = {
    *  @libp2p/webrtc's init-channel race, fixed by webrtc-init-race.ts; their peer connections had
    *  connected. The limit stays as a safety net.) */
   dialIceStallMs: 2_000,
+  /** A node that has just joined holds its first dials until the members it knows have not
+   *  grown for this long (ms): one relay roster period (1 s) plus a margin. While 8 pages joined
+   *  together, every newcomer otherwise dialled the first members at once (dial.ts dialHoldMs). */
+  dialSettleMs: 1_200,
+  /** ... but never longer than this after it reached the relay (ms). */
+  dialSettleMaxMs: 4_000,
   /** WebRTC dial attempts per peer before giving up. */
   dialAttempts: 4,
   /** Base of the randomized back-off between dial attempts (ms): base..2*base. */

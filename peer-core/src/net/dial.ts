@@ -96,6 +96,23 @@ export function dialBackoff(rounds: number, baseMs: number, rand: () => number =
   return Math.min(30_000, baseMs * 2 ** Math.max(0, rounds - 1) * (0.75 + 0.5 * rand()));
 }
 
+/**
+ * How long a node that has just joined should hold its first dials (ms; 0 = dial now): until
+ * the members it knows have stopped growing for `settleMs`, at most until `maxMs` after its
+ * start. Why: a node dials in ring order among the members it KNOWS. While a swarm forms, the
+ * first members to join are the only ones everybody knows, so every newcomer dialled the same
+ * one or two of them at once; that target then ran 4-5 WebRTC handshakes together and those
+ * dials took 1.6-2.5 s, while dials in the settled mesh took 0.2-0.9 s (8-page mesh,
+ * docs/NETWORK.md "Session 7"). Once the relay's roster (every second) has stopped growing, ring
+ * order sends about one dialer to each target. A node that joins an existing swarm learns it
+ * from its first roster and holds at most `settleMs`; after `maxMs` nothing is held (heals,
+ * later joiners).
+ */
+export function dialHoldMs(now: number, startedAt: number, lastGrowthAt: number, settleMs: number, maxMs: number): number {
+  if (now - startedAt >= maxMs) return 0;
+  return Math.max(0, Math.min(lastGrowthAt + settleMs, startedAt + maxMs) - now);
+}
+
 /** Timeout of the next attempt to a target whose last `rounds` attempts failed (ms): base for
  *  the first attempt, 1.5 * base for every retry. (Session 2 grew it to 4 * base; in session 3's
  *  8-peer runs the failed retries stopped making progress 0.8-4.8 s in, e.g. in ICE, and then
@@ -182,6 +199,9 @@ export interface DialerInit<C> {
   describe(c: C): string;
   /** This node's recent event-loop lag (ms), recorded as the first phase of every attempt. */
   lagMs(): number;
+  /** How long to hold before starting the next attempt (ms; 0 = go), e.g. dialHoldMs while the
+   *  swarm forms. Held time is queue time (DialRecord.waitMs), not dial time. Default: 0. */
+  holdMs?(): number;
   /** Where finished dial series are recorded (SwarmNode stats.dials). */
   records: DialRecord[];
   /** Attempts per series, first attempt's timeout, back-off base, stall and ICE limits (NET_DEFAULTS). */
@@ -242,6 +262,11 @@ export class Dialer<C> {
       while (this.init.running()) {
         const queued = [...this.queue.keys()].filter((id) => !this.active.has(id));
         if (!queued.length) break;
+        const hold = this.init.holdMs?.() ?? 0;
+        if (hold > 0) {
+          await sleep(Math.min(hold, 250));
+          continue;
+        }
         const now = performance.now();
         const next = nextDialTarget(this.init.self(), queued, this.failures, now);
         if (next === undefined) {

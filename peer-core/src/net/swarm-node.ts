@@ -43,7 +43,7 @@ import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, NET_DEFAULTS,
 import { type AdaptiveDiscovery, adaptiveDiscovery } from './discovery.ts';
 import { FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
-import { Dialer, dialAttemptTimeout, LagMonitor } from './dial.ts';
+import { Dialer, dialAttemptTimeout, dialHoldMs, LagMonitor } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
 import { type CapabilityRecord, Heartbeats } from './heartbeats.ts';
 import { type LeaveDetail, Membership } from './membership.ts';
@@ -87,6 +87,11 @@ export interface SwarmNodeInit {
   /** A dial attempt whose connection is not up this long after its last ICE candidate is
    *  aborted (ms); 0 disables it. */
   dialIceStallMs?: number;
+  /** A node that has just joined holds its first dials until the members it knows stopped
+   *  growing for this long (ms), at most `dialSettleMaxMs` after it reached the relay
+   *  (dial.ts dialHoldMs). 0 disables the hold. */
+  dialSettleMs?: number;
+  dialSettleMaxMs?: number;
   /** Warm-ups wait until no direct connection opened on this node for this long (ms). */
   warmupQuietMs?: number;
   /** ...but start at the latest this long after their connection opened (ms). */
@@ -186,6 +191,8 @@ export class SwarmNode extends EventTarget {
     chunkBytes: number;
     dialStallMs: number;
     dialIceStallMs: number;
+    dialSettleMs: number;
+    dialSettleMaxMs: number;
   };
   readonly stats: SwarmNodeStats = { tensorsIn: 0, tensorsOut: 0, bytesIn: 0, bytesOut: 0, frameErrors: {}, badHeartbeats: 0, rosters: 0, dials: [], warmupMs: {}, bulkFallbacks: 0, bulkErrors: {}, relayReconnects: 0 };
   /** The simple-peer bulk channels (after start()). */
@@ -212,6 +219,9 @@ export class SwarmNode extends EventTarget {
   private readonly warmups: WarmupScheduler<Connection>;
   /** Event-loop lag of this runtime (recorded with every dial attempt). */
   private readonly lag = new LagMonitor();
+  /** When this node reached the relay, and when the members it knows last grew (performance.now()). */
+  private startedAt: number | undefined;
+  private lastMemberGrowthAt = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
   private caps: CapabilityRecord;
 
@@ -232,6 +242,8 @@ export class SwarmNode extends EventTarget {
       chunkBytes: init.chunkBytes ?? NET_DEFAULTS.chunkBytes,
       dialStallMs: init.dialStallMs ?? NET_DEFAULTS.dialStallMs,
       dialIceStallMs: init.dialIceStallMs ?? NET_DEFAULTS.dialIceStallMs,
+      dialSettleMs: init.dialSettleMs ?? NET_DEFAULTS.dialSettleMs,
+      dialSettleMaxMs: init.dialSettleMaxMs ?? NET_DEFAULTS.dialSettleMaxMs,
     };
     for (const [id, s] of Object.entries(init.linkShapes ?? {})) this.shapers.set(id, new LinkShaper(s));
     this.paths = new DirectPaths({
@@ -247,7 +259,10 @@ export class SwarmNode extends EventTarget {
     });
     this.members = new Membership<CapabilityRecord>({
       leaveTimeoutMs: this.cfg.leaveTimeoutMs,
-      onJoin: (peerId) => this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } })),
+      onJoin: (peerId) => {
+        this.lastMemberGrowthAt = performance.now();
+        this.dispatchEvent(new CustomEvent('peer:join', { detail: { peerId } }));
+      },
       onLeave: (d) => this.onMemberLeft(d),
     });
     this.relay = new RelayLink({
@@ -281,6 +296,7 @@ export class SwarmNode extends EventTarget {
       isDirect: isDirectConnection,
       describe: (c) => c.remoteAddr.toString(),
       lagMs: () => this.lag.recentMaxMs(),
+      holdMs: () => (this.startedAt === undefined ? 0 : dialHoldMs(performance.now(), this.startedAt, this.lastMemberGrowthAt, this.cfg.dialSettleMs, this.cfg.dialSettleMaxMs)),
       records: this.stats.dials,
       attempts: this.cfg.dialAttempts,
       timeoutMs: this.cfg.dialTimeoutMs,
@@ -417,6 +433,7 @@ export class SwarmNode extends EventTarget {
     }
     const t2 = performance.now();
     this.timings.dial_relay_ms = t2 - t1;
+    this.startedAt = t2;
     const deadline = t2 + NET_DEFAULTS.reservationTimeoutMs;
     while (!this.webrtcAddrs().some((a) => a.includes('/p2p-circuit/webrtc'))) {
       if (performance.now() > deadline) {

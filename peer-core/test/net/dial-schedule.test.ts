@@ -7,9 +7,13 @@
  *
  * The simulation below runs the scheduler of N nodes in lockstep turns (one attempt per node
  * per turn, "smaller id dials") and checks how many dialers hit one target in the same turn
- * and that a target that always fails does not starve the others.
+ * and that a target that always fails does not starve the others. A second simulation lets the
+ * nodes join over several turns, each knowing only the members that joined before (the relay's
+ * roster lags a turn): there the first members were dialled by several newcomers at once until
+ * new nodes held their first dials until what they knew stopped growing (dialHoldMs).
  */
 import { describe, expect, it } from 'vitest';
+import { dialHoldMs } from '../../src/net/dial.ts';
 import { type DialFailure, dialAttemptTimeout, dialBackoff, nextDialTarget, ringBefore } from '../../src/net/swarm-node.ts';
 import { mulberry32 } from '../../src/util/random.ts';
 
@@ -170,5 +174,71 @@ describe('dial schedule simulation (8 and 16 peers)', () => {
     const r = simulate(ids, (t, turn) => t === flaky && turn < 5, nextDialTarget, 100);
     expect(r.pending).toBe(0);
     expect(r.linkedAt.size).toBe(28);
+  });
+});
+
+describe('dialHoldMs', () => {
+  it('holds until the known members stopped growing for settleMs, never past maxMs after the start', () => {
+    // started at 100, last growth at 100: hold until 100 + 1200
+    expect(dialHoldMs(100, 100, 100, 1200, 4000)).toBe(1200);
+    expect(dialHoldMs(700, 100, 100, 1200, 4000)).toBe(600);
+    expect(dialHoldMs(1300, 100, 100, 1200, 4000)).toBe(0);
+    // growth at 1000 moves the end to 2200
+    expect(dialHoldMs(1300, 100, 1000, 1200, 4000)).toBe(900);
+    // growth late in the window: the hold ends at start + maxMs
+    expect(dialHoldMs(3500, 100, 3400, 1200, 4000)).toBe(600);
+    // past start + maxMs nothing is held, whatever grew
+    expect(dialHoldMs(4100, 100, 4050, 1200, 4000)).toBe(0);
+    expect(dialHoldMs(9000, 100, 8999, 1200, 4000)).toBe(0);
+    // settleMs 0 turns the hold off
+    expect(dialHoldMs(100, 100, 100, 0, 4000)).toBe(0);
+  });
+});
+
+/**
+ * Joins over turns: node i joins at turn joinAt[i] and at turn t knows the members that joined
+ * before t (one turn behind: the relay's roster). Every turn each node that is not holding makes
+ * one attempt (none fail) to the target nextDialTarget picks among the members it knows.
+ * `hold` (in turns) applies dialHoldMs from the node's join and the turn its knowledge last grew.
+ */
+function simulateJoins(ids: string[], joinAt: number[], hold?: { settle: number; max: number }) {
+  const linked = new Set<string>();
+  let maxHerd = 0;
+  for (let turn = 0; turn < 100; turn++) {
+    const hits = new Map<string, number>();
+    const picks: [string, string][] = [];
+    for (const [i, id] of ids.entries()) {
+      if (joinAt[i]! > turn) continue;
+      const known = ids.filter((o, k) => o !== id && joinAt[k]! < turn);
+      if (hold) {
+        const grewAt = Math.max(joinAt[i]!, ...ids.map((o, k) => (o !== id && joinAt[k]! < turn ? joinAt[k]! + 1 : 0)));
+        if (dialHoldMs(turn, joinAt[i]!, grewAt, hold.settle, hold.max) > 0) continue;
+      }
+      const queued = known.filter((o) => id < o && !linked.has(`${id}>${o}`));
+      if (!queued.length) continue;
+      const t = nextDialTarget(id, queued, new Map(), turn)!;
+      picks.push([id, t]);
+      hits.set(t, (hits.get(t) ?? 0) + 1);
+    }
+    for (const n of hits.values()) maxHerd = Math.max(maxHerd, n);
+    for (const [a, b] of picks) linked.add(`${a}>${b}`);
+  }
+  return { maxHerd, links: linked.size };
+}
+
+describe('dial schedule simulation, nodes joining over several turns', () => {
+  it('without a hold newcomers dial the first members together; holding until the roster settles leaves one dialer per target', () => {
+    const join = [0, 0, 0, 0, 1, 1, 2, 2]; // like the 8-page mesh: 4 start, then the rest
+    let herds = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const ids = randomIds(8, seed);
+      const free = simulateJoins(ids, join);
+      const held = simulateJoins(ids, join, { settle: 2, max: 6 });
+      expect(free.links).toBe(28);
+      expect(held.links).toBe(28);
+      expect(held.maxHerd).toBe(1);
+      if (free.maxHerd > 1) herds++;
+    }
+    expect(herds).toBeGreaterThanOrEqual(5);
   });
 });

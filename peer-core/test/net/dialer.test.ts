@@ -2,7 +2,8 @@
  * The Dialer (dial.ts) over a fake libp2p dial: one attempt at a time, ring order from this
  * node's id, the one immediate retry, the attempt timeout through the abort signal, a target
  * that never answers rejected after its rounds without holding up the others, every series
- * recorded, and queued dials rejected when the node stops.
+ * recorded, a hold (holdMs) that delays the first attempt as queue time, and queued dials
+ * rejected when the node stops.
  */
 import { describe, expect, it } from 'vitest';
 import { type DialProgress, Dialer, type DialerInit, type DialRecord } from '../../src/net/dial.ts';
@@ -112,6 +113,26 @@ describe('Dialer', () => {
   it('a relayed (non-direct) result is a failed attempt', async () => {
     const { dialer } = make({ attempts: 1, behave: async (peer) => ({ peer, direct: false }) });
     await expect(dialer.dial('r')).rejects.toThrow(/non-direct connection fake:r/);
+  });
+
+  it('holds every attempt while holdMs() > 0; the hold is queue time (waitMs), not dial time', async () => {
+    const holdUntil = performance.now() + 120;
+    let asked = 0;
+    const { dialer, calls, records } = make({
+      holdMs: () => {
+        asked++;
+        return Math.max(0, holdUntil - performance.now());
+      },
+    });
+    const p = dialer.dial('n');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(calls).toEqual([]);
+    expect(dialer.idle()).toBe(false); // a held target is due work: warm-ups must not start
+    await p;
+    expect(calls).toEqual(['n']);
+    expect(asked).toBeGreaterThan(1);
+    expect(records[0]!.waitMs).toBeGreaterThanOrEqual(100);
+    expect(records[0]!.ms).toBeLessThan(100);
   });
 
   it('stopping the node rejects the queued dials with SwarmNodeStateError', async () => {
