@@ -2,16 +2,17 @@
  * SwarmNode: one Swarmgrad peer on libp2p, the same code in the browser and in Node (where
  * @libp2p/webrtc runs on node-datachannel).
  *
- * Lifecycle: start() creates the libp2p node (WebSockets + circuit relay transport + WebRTC,
- * noise, yamux, identify, gossipsub, pubsub peer discovery), dials the relay, waits for the
- * reservation (a `/p2p-circuit/webrtc` address appears), and starts heartbeats. Every
- * discovered peer (the relay excluded) becomes a member; the side with the smaller peer id
- * dials the direct WebRTC connection (so two peers never dial each other at once: the probe saw
- * such dials hang for 6 s). Each node dials one target at a time in ring order from its own id
- * (dial.ts nextDialTarget: no herd on one target), one immediate retry of a failed target,
- * jittered back-off, an attempt timeout and an ICE-stage limit (hung attempts sat in ICE); every
- * dial is recorded with its phases (DialRecord). A new direct connection is warmed up with one transfer before it is reported
- * ready, once this node's dials are done (direct.ts WarmupScheduler). A lost relay connection
+ * Lifecycle: start() creates the libp2p node (libp2p-node.ts: WebSockets + circuit relay
+ * transport + WebRTC, noise, yamux, identify, gossipsub, pubsub peer discovery), dials the
+ * relay, waits for the reservation (a `/p2p-circuit/webrtc` address appears), and starts
+ * heartbeats. Every discovered peer (the relay excluded) becomes a member; the side with the
+ * smaller peer id dials the direct WebRTC connection (so two peers never dial each other at
+ * once: the probe saw such dials hang for 6 s). Dials are dial.ts's Dialer: one target at a time
+ * in ring order from this node's id (no herd on one target), a new node's first dials held until
+ * the members it knows stop growing (dialHoldMs), one immediate retry of a failed target,
+ * jittered back-off, an attempt timeout and an ICE-stage limit; every dial is recorded with its
+ * phases (DialRecord). A new direct connection is warmed up with one transfer before it is
+ * reported ready, once this node's dials are done (direct.ts WarmupScheduler). A lost relay connection
  * is dialled again (the reservation keeps the peer dialable); the first relay dial and the
  * re-dials are relay-link.ts.
  *
@@ -29,27 +30,21 @@
  *
  * What it is not: a training loop, an averaging protocol or a scheduler; those use this API.
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
-import { type GossipSub, gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface';
-import { webRTC } from '@libp2p/webrtc';
-import { webSockets } from '@libp2p/websockets';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p, type Libp2p } from 'libp2p';
-import { GOSSIP_SCORE_PARAMS, HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
+import type { Libp2p } from 'libp2p';
+import { HEARTBEAT_PROTOCOL, HEARTBEAT_TOPIC, NET_DEFAULTS, PROBE_PROTOCOL, TENSOR_PROTOCOL } from './constants.ts';
 import { type AdaptiveDiscovery, adaptiveDiscovery } from './discovery.ts';
 import { FrameError, PeerNotConnectedError, RelayConnectError, SwarmNodeStateError } from './errors.ts';
 import type { FrameLimits, WireTensor } from './frame.ts';
 import { Dialer, dialAttemptTimeout, dialHoldMs, LagMonitor } from './dial.ts';
 import { DirectPaths, isDirectConnection, PROBE_JOB_ID, WARMUP_JOB_ID, WarmupScheduler } from './direct.ts';
 import { type CapabilityRecord, Heartbeats } from './heartbeats.ts';
+import { createSwarmLibp2p, type SwarmLibp2pInit, type SwarmServices } from './libp2p-node.ts';
 import { type LeaveDetail, Membership } from './membership.ts';
 import { RelayLink } from './relay-link.ts';
 import { type LinkShape, LinkShaper } from './shaper.ts';
-import { type ByteStream, receiveTensors, type SendResult, STREAM_DEFAULTS } from './stream.ts';
+import { type ByteStream, receiveTensors, type SendResult } from './stream.ts';
 import { BULK_SIGNAL_PROTOCOL, BulkChannelClosedError, type BulkChannelKind, BulkService, type BulkServiceInit, bulkAvailable } from './bulk/index.ts';
 import { installInitChannelRaceFix } from './webrtc-init-race.ts';
 import { sleep } from '../util/sleep.ts';
@@ -99,7 +94,7 @@ export interface SwarmNodeInit {
   chunkBytes?: number;
   limits?: FrameLimits;
   /** Options of the WebRTC data channels (see @libp2p/webrtc DataChannelOptions). */
-  dataChannel?: { maxMessageSize?: number; maxBufferedAmount?: number };
+  dataChannel?: SwarmLibp2pInit['dataChannel'];
   /** Initial per-peer link shapes (WAN emulation); see setLinkShape. */
   linkShapes?: Record<string, LinkShape>;
   /** Data path of tensors on direct connections: 'simple-peer' (a second RTCDataChannel, the
@@ -174,8 +169,6 @@ export function summarizeConnection(c: Connection): ConnectionSummary {
   };
 }
 
-type Services = { identify: unknown; pubsub: GossipSub };
-
 export class SwarmNode extends EventTarget {
   readonly init: SwarmNodeInit;
   readonly cfg: {
@@ -201,7 +194,7 @@ export class SwarmNode extends EventTarget {
   private readonly paths: DirectPaths;
   /** Setup phase times of start() (ms). */
   readonly timings: Record<string, number> = {};
-  private node: Libp2p<Services> | undefined;
+  private node: Libp2p<SwarmServices> | undefined;
   /** The relay(s): addresses, ids, the first dial and re-dials (relay-link.ts). */
   private readonly relay: RelayLink;
   /** Heartbeats sent and received, rosters, leave announcements (heartbeats.ts). */
@@ -313,7 +306,7 @@ export class SwarmNode extends EventTarget {
     });
   }
 
-  get libp2p(): Libp2p<Services> {
+  get libp2p(): Libp2p<SwarmServices> {
     if (!this.node) throw new SwarmNodeStateError('SwarmNode not started');
     return this.node;
   }
@@ -336,57 +329,16 @@ export class SwarmNode extends EventTarget {
     this.relay.parse();
     // @libp2p/webrtc's dialer can wait forever on its 'init' channel (webrtc-init-race.ts).
     installInitChannelRaceFix();
-    const node = await createLibp2p({
-      ...(this.init.privateKey ? { privateKey: this.init.privateKey } : {}),
-      addresses: { listen: ['/p2p-circuit', '/webrtc'] },
-      transports: [
-        webSockets(),
-        webRTC({
-          rtcConfiguration: { iceServers: [] },
-          dataChannel: { maxBufferedAmount: NET_DEFAULTS.maxBufferedAmount, maxMessageSize: STREAM_DEFAULTS.maxMessageSize, openTimeout: NET_DEFAULTS.streamOpenTimeoutMs, ...this.init.dataChannel },
-        }),
-        circuitRelayTransport({ reservationCompletionTimeout: NET_DEFAULTS.reservationTimeoutMs }),
-      ],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      // The browser default refuses private and loopback addresses: a LAN swarm needs them.
-      connectionGater: { denyDialMultiaddr: () => false },
-      // libp2p's connection monitor opens a ping stream on every connection every 10 s (a new
-      // data channel on WebRTC) and by default ABORTS the connection when the answer takes over
-      // 5 s: on a CPU-starved page that killed direct links and the relay connection (and with
-      // it the reservation: the peer could no longer be dialled). With a 20 s floor it still
-      // reaps dead and half-open connections (left by timed-out dials) but not slow ones; a lost
-      // relay connection is re-dialled (relay-link.ts RelayLink.reconnect).
-      connectionMonitor: { pingTimeout: { minTimeout: NET_DEFAULTS.pingTimeoutMs } },
-      connectionManager: {
-        inboundConnectionThreshold: 1000,
-        maxIncomingPendingConnections: 256,
-        inboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
-        outboundStreamProtocolNegotiationTimeout: NET_DEFAULTS.streamOpenTimeoutMs,
-      },
-      peerDiscovery: [
-        (components: Parameters<ReturnType<typeof adaptiveDiscovery>>[0]) =>
-          (this.discovery = adaptiveDiscovery({
-            fastIntervalMs: this.cfg.discoveryIntervalMs,
-            slowIntervalMs: this.cfg.discoverySlowIntervalMs,
-            replyDelayMs: NET_DEFAULTS.discoveryReplyMs,
-            settled: () => this.settled(),
-          })(components)),
-      ],
-      services: {
-        // Not on limited (relayed) connections: a circuit only carries the WebRTC signalling
-        // (and, as a fallback, tensors); identify there cost each dial a protobuf exchange and a
-        // signature check on CPU-starved pages while a mesh formed (docs/NETWORK.md).
-        identify: identify({ runOnLimitedConnection: false }),
-        // No IP colocation penalty (GOSSIP_SCORE_PARAMS): every peer reached through the relay or
-        // dialled over a circuit shows the relay's IP, so a swarm of > 10 graylisted everyone.
-        // Not on limited (relayed) connections: our relay marks every circuit as limited, and
-        // gossip then flows over the relay connection and the direct links only. On circuits,
-        // each message crossed the relay once per circuit, noise-encrypted twice, and in a
-        // 16-page swarm that traffic queued the relay connections' circuit set-up messages
-        // for 3-10 s (docs/NETWORK.md, "16 peers").
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, runOnLimitedConnection: false, emitSelf: false, scoreParams: GOSSIP_SCORE_PARAMS }),
-      },
+    const node = await createSwarmLibp2p({
+      privateKey: this.init.privateKey,
+      dataChannel: this.init.dataChannel,
+      discovery: (components) =>
+        (this.discovery = adaptiveDiscovery({
+          fastIntervalMs: this.cfg.discoveryIntervalMs,
+          slowIntervalMs: this.cfg.discoverySlowIntervalMs,
+          replyDelayMs: NET_DEFAULTS.discoveryReplyMs,
+          settled: () => this.settled(),
+        })(components)),
     });
     this.node = node;
     this.timings.create_ms = performance.now() - t0;
